@@ -1,0 +1,1 @@
+"""q2c payments."""

@@ -1,0 +1,19 @@
+"""Top-level URL configuration: the API, the admin, login and each app's pages."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from q2c.api import api
+from q2c.platform import views as platform_views
+
+urlpatterns = [
+    path("", platform_views.home, name="home"),
+    path("healthz", platform_views.health, name="health"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

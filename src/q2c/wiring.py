@@ -1,0 +1,22 @@
+"""The composition root's wiring: which handler reacts to which event, which app contributes which
+benchmark, demo step, ledger check, daily job, navigation entry and UI panel.
+
+Reactions that run against the import direction (quote accepted → contract created) are handlers
+living in the higher app and registered here for the lower app's event. Called once when Django
+starts (``q2c.root`` app); ``wire()`` is idempotent.
+"""
+
+from __future__ import annotations
+
+_wired = False
+
+
+def wire() -> None:
+    global _wired
+    if _wired:
+        return
+    _wired = True
+    from q2c.platform import ui
+
+    ui.add_nav("Home", "/")
+    ui.add_nav("Admin", "/admin/", roles={"admin"})
