@@ -94,3 +94,6 @@ class ScheduleRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "business_date"], name="platform_schedule_run_once")
         ]
+
+
+from q2c.platform.auth import ApiToken  # noqa: E402,F401  (model lives with its auth code)
