@@ -23,6 +23,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/q2c migrate --no-input
 	$(BIN)/q2c demo --if-empty
+	@cat $(Q2C_VAR_DIR)/demo-login.txt 2>/dev/null || true
 	$(BIN)/q2c serve --no-migrate
 
 lint: $(STAMP)

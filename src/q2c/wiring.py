@@ -17,6 +17,9 @@ def wire() -> None:
         return
     _wired = True
     from q2c.platform import ui
+    from q2c.platform.registry import demo_steps
+    from q2c.simulation.users import seed_users
 
     ui.add_nav("Home", "/")
     ui.add_nav("Admin", "/admin/", roles={"admin"})
+    demo_steps.add("00-users", seed_users)
