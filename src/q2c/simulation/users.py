@@ -29,7 +29,10 @@ def seed_users(stdout: Any = None, **_: Any) -> str:
     User = get_user_model()
     password = secrets.token_urlsafe(9)
     for username, role, first, last in DEMO_USERS:
-        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"})
+        user, _created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+        )
         user.set_password(password)
         if role == "admin":
             user.is_staff = user.is_superuser = True
