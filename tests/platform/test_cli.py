@@ -62,6 +62,17 @@ def test_createuser_gives_the_role_and_refuses_duplicates(capsys):
         call_command("createuser", "rita", "--role", "viewer")
 
 
-@pytest.mark.django_db
-def test_worker_once_runs_a_pass_and_seals():
-    call_command("worker", "--once")
+@pytest.mark.django_db(transaction=True)
+def test_worker_once_runs_due_schedules_and_seals_the_audit_chain():
+    # The worker closes stale connections between passes, so this needs a real (not wrapped) transaction.
+    from q2c.platform import events, schedules
+    from q2c.platform.models import Event, ScheduleRun
+    from q2c.platform.registry import Job, jobs
+
+    jobs.add("test.noop", Job("test.noop", lambda day: None))
+    schedules.ensure("noop", "test.noop", start_date=date(2020, 1, 1), hour=0)
+    events.record(events.DomainEvent("Thing", "thing", 1))
+    with clock.use(clock.SimulationClock(date(2020, 1, 2))):
+        call_command("worker", "--once")
+    assert ScheduleRun.objects.filter(status="done").count() == 2
+    assert Event.objects.get().hash is not None
