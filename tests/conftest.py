@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import decimal
 import os
+from collections import Counter
 
 import pytest
 
@@ -49,7 +50,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL suite)"))
 
 
+_passed: Counter[str] = Counter()
+
+
+def _kind(report: pytest.TestReport) -> str:
+    if "browser" in report.keywords:
+        return "browser"
+    if "django_db" in report.keywords or "postgres" in report.keywords:
+        return "database"
+    return "unit"
+
+
+def pytest_terminal_summary(terminalreporter: object, exitstatus: int, config: pytest.Config) -> None:
+    backend = "postgresql" if ON_POSTGRES else "sqlite"
+    parts = ", ".join(f"{kind} {_passed[kind]}" for kind in ("unit", "database", "browser"))
+    print(f"\nq2c tests passed on {backend}: {parts}")
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        _passed[_kind(report)] += 1
     if IN_CI and report.skipped and report.when in ("setup", "call"):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
         if "runs in the PostgreSQL suite" in reason:
