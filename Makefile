@@ -27,7 +27,7 @@ run: $(STAMP)
 	$(BIN)/q2c serve --no-migrate
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
