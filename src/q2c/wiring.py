@@ -23,3 +23,37 @@ def wire() -> None:
     ui.add_nav("Home", "/")
     ui.add_nav("Admin", "/admin/", roles={"admin"})
     demo_steps.add("00-users", seed_users)
+
+    from q2c.billing.engine import bench as billing_engine_bench
+    from q2c.platform.registry import Bench, benches
+
+    benches.add(
+        "billing-engine",
+        Bench(
+            "billing-engine",
+            "pure billing engine: due items, amounts and amendments for N schedules (no database)",
+            billing_engine_bench.add_billing_arguments,
+            billing_engine_bench.run_billing,
+        ),
+    )
+    benches.add(
+        "usage-engine",
+        Bench(
+            "usage-engine",
+            "pure usage engine: aggregate and rate N events (no database)",
+            billing_engine_bench.add_usage_arguments,
+            billing_engine_bench.run_usage,
+        ),
+    )
+    # Ledger: its own invariants for `q2c ledger check`, its posting benchmark, its pages.
+    from q2c.ledger import bench as ledger_bench
+    from q2c.ledger import checks as ledger_checks
+    from q2c.platform.registry import Bench, benches, checks
+
+    for check in ledger_checks.CHECKS:
+        checks.add(check.name, check)
+    benches.add(
+        "ledger-post",
+        Bench("ledger-post", "bulk posting via post_many", ledger_bench.add_arguments, ledger_bench.run),
+    )
+    ui.add_nav("Ledger", "/ledger/", roles={"finance", "viewer", "admin"})
