@@ -334,3 +334,12 @@ def test_aggregation_is_order_independent_and_duplicate_insensitive(events, rnd,
     assert again.aggregates == expected.aggregates
     assert again.adjustments == expected.adjustments
     assert len(again.duplicates) == len(repeats)
+
+
+def test_sums_stay_exact_beyond_decimals_default_precision():
+    # Three of the largest quantities validate_batch accepts (15 integer and 12 decimal digits):
+    # the sum has 29 significant digits, one more than Decimal's default context keeps.
+    q = "999999999999999.999999999999"
+    events = [ev(f"big{i}", utc(2027, 3, 2), q) for i in range(3)]
+    (agg,) = aggregate(events, SUM, BERLIN).aggregates
+    assert agg.value == Decimal("2999999999999999.999999999997")

@@ -31,7 +31,7 @@ from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,8 +56,8 @@ __all__ = [
 
 #: The largest ingestion batch (issue 11): one request, one transaction.
 MAX_BATCH = 10_000
-#: Quantities: at most 15 integer and 12 decimal digits, so sums of a period stay exact in
-#: Decimal's 28 significant digits for any realistic number of events.
+#: Quantities: at most 15 integer and 12 decimal digits; aggregation sums them at 60 significant
+#: digits, so a period's sum stays exact.
 _MAX_QUANTITY = Decimal(10) ** 15
 _MAX_DECIMALS = 12
 _MAX_ID = 200
@@ -268,9 +268,27 @@ def aggregate(
     acc: dict[tuple[int, str, int, tuple[Any, ...]], list[Any]] = {}
     indexes: dict[int, _Index] = {}
     index_for = periods.index_for
+
+    # Sums are exact: 60 significant digits hold any period of quantities within the limits
+    # validate_batch enforces (15 integer and 12 decimal digits) summed over billions of events.
+    with localcontext() as ctx:
+        ctx.prec = 60
+        _fold(events, metrics, index_for, seen, duplicates, rejected, acc, indexes)
+    return _result(acc, metrics, indexes, invoiced, duplicates, rejected)
+
+
+def _fold(
+    events: Iterable[UsageEvent],
+    metrics: Mapping[str, Metric],
+    index_for: Any,
+    seen: set[str],
+    duplicates: list[str],
+    rejected: list[EventError],
+    acc: dict[tuple[int, str, int, tuple[Any, ...]], list[Any]],
+    indexes: dict[int, _Index],
+) -> None:
     utc = UTC
     no_dims: tuple[Any, ...] = ()
-
     for position, ev in enumerate(events):
         eid = ev.id
         if eid in seen:
@@ -351,6 +369,15 @@ def aggregate(
                     slot[0] = (ts, eid, quantity)
                 slot[1] += 1
 
+
+def _result(
+    acc: dict[tuple[int, str, int, tuple[Any, ...]], list[Any]],
+    metrics: Mapping[str, Metric],
+    indexes: dict[int, _Index],
+    invoiced: Collection[tuple[int, str, date]],
+    duplicates: list[str],
+    rejected: list[EventError],
+) -> UsageResult:
     aggregates: list[UsageAggregate] = []
     adjustments: list[UsageAggregate] = []
     invoiced_set = invoiced if isinstance(invoiced, set | frozenset) else frozenset(invoiced)
