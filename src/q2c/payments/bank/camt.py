@@ -1,0 +1,490 @@
+"""ISO 20022 camt.053 (statements) and camt.054 (debit/credit notifications), versions .001.02 to
+.001.08 (later versions, whose elements we read are unchanged, are read with a warning).
+
+Parsed with ``defusedxml.ElementTree`` and ``forbid_dtd=True``: a DOCTYPE — and with it entity
+expansion ("billion laughs") and external entities — is refused before anything is read. The file
+is streamed (``iterparse``, end events only) and each ``Ntry`` is cleared once read, so large files
+stay small in memory. Nothing is returned unless the whole file parsed: an error anywhere refuses
+the file.
+
+What is read, and how it differs between banks and versions:
+
+- sign from ``CdtDbtInd`` (``CRDT`` > 0, ``DBIT`` < 0) of the entry, or of the transaction detail
+  when it carries its own; ``RvslInd`` marks reversals (the indicator already gives the direction
+  of the reversing booking, so it does not flip the sign);
+- ``Sts`` as text (≤ .07) or ``Sts/Cd`` (.08); booking/value dates as ``Dt`` or ``DtTm``;
+- a detail's amount from ``TxDtls/Amt`` (≥ .04), else ``AmtDtls/TxAmt``, else — for an entry with
+  a single detail — the entry amount; batch bookings (several ``TxDtls``) must add up to the entry,
+  otherwise the entry is kept whole (one line) with a warning;
+- parties as ``Dbtr/Nm`` (≤ .07) or ``Dbtr/Pty/Nm`` (.08), accounts as ``IBAN`` or ``Othr/Id``;
+- remittance: every ``Ustrd`` line, ``Strd/CdtrRefInf/Ref`` (RF creditor references) and
+  ``Strd/RfrdDocInf/Nb`` (referred document numbers) as structured references;
+- balances ``OPBD`` (or ``PRCD``, the previous closing some banks send instead) and ``CLBD``.
+
+Must not import Django or any q2c package other than ``q2c.core``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import re
+from decimal import Decimal
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from q2c.core.money import Money
+from q2c.payments.bank.common import (
+    Fingerprinter,
+    clean,
+    decimal_text,
+    end_to_end,
+    iban,
+    iso_date,
+    iso_datetime,
+    money,
+    sha,
+)
+from q2c.payments.bank.errors import BankFileError, Notice
+from q2c.payments.bank.model import Balance, Entry, ParsedFile, Statement, TransactionDetail
+
+_NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:(camt\.\d{3})\.001\.(\d{2})")
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_MESSAGES = {
+    "camt.053": ("BkToCstmrStmt", "Stmt", "statement"),
+    "camt.054": ("BkToCstmrDbtCdtNtfctn", "Ntfctn", "notification"),
+}
+SUPPORTED_VERSIONS = range(2, 9)  # .001.02 … .001.08
+_READ_WITH_WARNING = range(9, 14)  # .001.09 … .001.13: same elements where we read them
+_OPENING = ("OPBD", "PRCD")
+_CLOSING = ("CLBD",)
+
+
+def sniff(data: bytes) -> str | None:
+    """``camt.053``/``camt.054``/``camt.052``… when the head of an XML file names one, else None."""
+    head = data[:4096]
+    found = _NAMESPACE.search(head)
+    if found:
+        return found.group(1).decode()
+    for kind, (message, _, _) in _MESSAGES.items():
+        if b"<" + message.encode() in head or b":" + message.encode() in head:
+            return kind
+    return None
+
+
+def _check_encoding(data: bytes) -> None:
+    """Refuse bytes that do not decode in the declared encoding (default UTF-8), with the offset —
+    expat's own message ("not well-formed (invalid token)") says nothing about encodings."""
+    declared = "utf-8"
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        declared = "utf-16"
+    else:
+        found = _DECLARED_ENCODING.match(data.lstrip()[:200])
+        if found:
+            declared = found.group(1).decode("ascii").lower()
+    try:
+        codecs.lookup(declared)
+    except LookupError:
+        raise BankFileError("encoding", f"the XML declares an unknown encoding '{declared}'") from None
+    try:
+        data.decode(declared)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BankFileError(
+            "encoding",
+            f"the file declares {declared.upper()} but byte 0x{data[exc.start]:02x} is not {declared.upper()} "
+            "(a file saved in another encoding, e.g. ISO 8859-1); ask the bank for a correctly encoded file",
+            where=f"line {line}, offset {exc.start}",
+        ) from None
+
+
+class _Reader:
+    """Reads one camt message; ``ns`` is ``{namespace}`` (or empty for files without one)."""
+
+    def __init__(self, ns: str, kind: str, version: str) -> None:
+        self.ns = ns
+        self.kind = kind
+        self.version = version
+        _, self.block, self.statement_kind = _MESSAGES[kind]
+        self.fingerprint = Fingerprinter()
+        self.warnings: list[Notice] = []
+        self.statements: list[Statement] = []
+        self.repeated_details = 0
+        self._seen_statements: set[str] = set()
+        self._new_statement()
+
+    # --- element helpers ---------------------------------------------------------------------
+    def find(self, el: Element | None, *path: str) -> Element | None:
+        for name in path:
+            if el is None:
+                return None
+            el = el.find(self.ns + name)
+        return el
+
+    def text(self, el: Element | None, *path: str) -> str | None:
+        found = self.find(el, *path)
+        if found is None or found.text is None:
+            return None
+        return found.text.strip() or None
+
+    def all(self, el: Element | None, name: str) -> list[Element]:
+        if el is None:
+            return []
+        return el.findall(self.ns + name)
+
+    def local(self, el: Element) -> str:
+        tag = el.tag
+        return tag[tag.find("}") + 1 :] if tag.startswith("{") else tag
+
+    # --- statement state ---------------------------------------------------------------------
+    def _new_statement(self) -> None:
+        self.account: str | None = None
+        self.account_currency: str | None = None
+        self.balances: list[Balance] = []
+        self.entries: list[Entry] = []
+        self.mark = self.fingerprint.mark()
+        self.currencies: set[str] = set()
+
+    def where(self, entry_no: int | None = None) -> str:
+        text = f"{self.block} {len(self.statements) + 1}"
+        if entry_no is not None:
+            text += f", entry {entry_no}"
+        return text
+
+    def amount(self, el: Element | None, *, where: str, sign: int = 1) -> Money:
+        if el is None:
+            raise BankFileError("missing_element", "an amount (Amt) is missing", where=where)
+        value = decimal_text(el.text, where=where)
+        return money(value * sign if sign < 0 else value, el.get("Ccy"), where=where)
+
+    @staticmethod
+    def sign(indicator: str | None, *, where: str) -> int:
+        if indicator == "CRDT":
+            return 1
+        if indicator == "DBIT":
+            return -1
+        raise BankFileError(
+            "malformed", f"credit/debit indicator '{indicator}' is neither CRDT nor DBIT", where=where
+        )
+
+    def on_account(self, el: Element) -> None:
+        if self.account is not None:
+            return
+        self.account = self.text(el, "Id", "IBAN") or self.text(el, "Id", "Othr", "Id")
+        if self.account:
+            self.account = "".join(self.account.split())
+        self.account_currency = self.text(el, "Ccy")
+
+    def on_balance(self, el: Element) -> None:
+        where = self.where() + ", balance"
+        code = self.text(el, "Tp", "CdOrPrtry", "Cd") or self.text(el, "Tp", "CdOrPrtry", "Prtry") or ""
+        sign = self.sign(self.text(el, "CdtDbtInd"), where=where)
+        amount = self.amount(self.find(el, "Amt"), where=where, sign=sign)
+        day_text = self.text(el, "Dt", "Dt") or self.text(el, "Dt", "DtTm")
+        day = iso_date(day_text, where=where) if day_text else None
+        self.balances.append(Balance(amount, day, code))
+
+    # --- entries ------------------------------------------------------------------------------
+    def on_entry(self, el: Element) -> None:
+        entry_no = len(self.entries) + 1
+        where = self.where(entry_no)
+        sign = self.sign(self.text(el, "CdtDbtInd"), where=where)
+        amount = self.amount(self.find(el, "Amt"), where=where, sign=sign)
+        self.currencies.add(amount.currency)
+        status = self.text(el, "Sts", "Cd") or self.text(el, "Sts") or "BOOK"
+        reversal = (self.text(el, "RvslInd") or "").lower() in ("true", "1")
+        booking_text = self.text(el, "BookgDt", "Dt") or self.text(el, "BookgDt", "DtTm")
+        value_text = self.text(el, "ValDt", "Dt") or self.text(el, "ValDt", "DtTm")
+        booking = iso_date(booking_text, where=where) if booking_text else None
+        value = iso_date(value_text, where=where) if value_text else None
+        bank_ref = self.text(el, "AcctSvcrRef")
+        entry_ref = self.text(el, "NtryRef")
+        code = self._transaction_code(self.find(el, "BkTxCd"))
+        info = clean(" ".join(t.text or "" for t in self.all(el, "AddtlNtryInf"))) or ""
+        account = self.account or ""
+        content = (amount.amount, amount.currency, booking, value, status, reversal, bank_ref, entry_ref)
+
+        raw = [
+            self._detail(tx, amount, sign, where)
+            for nd in self.all(el, "NtryDtls")
+            for tx in self.all(nd, "TxDtls")
+        ]
+        details: list[TransactionDetail] = []
+        if len(raw) == 1 and raw[0]["amount"] is None:
+            raw[0]["amount"] = amount
+        if raw and any(r["amount"] is None for r in raw):
+            self.warnings.append(
+                Notice.of(
+                    "detail_amount_missing",
+                    f"the entry holds {len(raw)} transaction details without amounts; kept as one line",
+                    where,
+                )
+            )
+            raw = [self._merge(raw, amount)]
+        elif len(raw) > 1:
+            total = sum((r["amount"].amount for r in raw), Decimal(0))
+            if total != amount.amount:
+                self.warnings.append(
+                    Notice.of(
+                        "batch_sum_mismatch",
+                        f"the {len(raw)} transaction details add up to {total}, the entry to {amount.amount}; "
+                        "kept as one line",
+                        where,
+                    )
+                )
+                raw = [self._merge(raw, amount)]
+        if not raw:
+            raw = [
+                {
+                    "amount": amount,
+                    "remittance": info,
+                    "references": (),
+                    "implicit": True,
+                    "bank_reference": bank_ref,
+                }
+            ]
+        for r in raw:
+            detail_amount: Money = r["amount"]
+            if detail_amount.currency != amount.currency:
+                raise BankFileError(
+                    "mixed_currencies",
+                    f"a transaction detail is in {detail_amount.currency}, its entry in {amount.currency}",
+                    where=where,
+                )
+            fp = self.fingerprint(
+                "detail",
+                account,
+                *content,
+                detail_amount.amount,
+                r.get("end_to_end_id"),
+                r.get("remittance"),
+                r.get("references"),
+                r.get("debtor_iban"),
+                r.get("creditor_iban"),
+                r.get("bank_reference"),
+            )
+            details.append(TransactionDetail(fingerprint=fp, **r))
+        entry_fp = self.fingerprint("entry", account, *content, tuple(d.fingerprint for d in details))
+        self.entries.append(
+            Entry(
+                amount=amount,
+                fingerprint=entry_fp,
+                booking_date=booking,
+                value_date=value,
+                details=tuple(details),
+                status=status,
+                reversal=reversal,
+                bank_reference=bank_ref,
+                entry_reference=entry_ref,
+                bank_transaction_code=code,
+                additional_info=info,
+            )
+        )
+
+    def _transaction_code(self, el: Element | None) -> str | None:
+        if el is None:
+            return None
+        domain = self.text(el, "Domn", "Cd")
+        if domain:
+            family = self.text(el, "Domn", "Fmly", "Cd") or ""
+            sub = self.text(el, "Domn", "Fmly", "SubFmlyCd") or ""
+            return "/".join(p for p in (domain, family, sub) if p)
+        return self.text(el, "Prtry", "Cd")
+
+    def _detail(self, tx: Element, entry_amount: Money, entry_sign: int, where: str) -> dict[str, Any]:
+        own_sign = self.text(tx, "CdtDbtInd")
+        sign = self.sign(own_sign, where=where) if own_sign else entry_sign
+        amount_el = self.find(tx, "Amt")
+        if amount_el is None:
+            amount_el = self.find(tx, "AmtDtls", "TxAmt", "Amt")
+        amount = self.amount(amount_el, where=where, sign=sign) if amount_el is not None else None
+        parties = self.find(tx, "RltdPties")
+        rmt = self.find(tx, "RmtInf")
+        lines = [t.text or "" for t in self.all(rmt, "Ustrd")]
+        refs: list[str] = []
+        for strd in self.all(rmt, "Strd"):
+            for cri in self.all(strd, "CdtrRefInf"):
+                ref = self.text(cri, "Ref")
+                if ref:
+                    refs.append("".join(ref.split()))
+            for doc in self.all(strd, "RfrdDocInf"):
+                number = self.text(doc, "Nb")
+                if number:
+                    refs.append(number)
+            lines.extend(t.text or "" for t in self.all(strd, "AddtlRmtInf"))
+        return {
+            "amount": amount,
+            "end_to_end_id": end_to_end(self.text(tx, "Refs", "EndToEndId")),
+            "remittance": clean(" ".join(lines)) or "",
+            "references": tuple(refs),
+            "debtor_name": self._party_name(parties, "Dbtr"),
+            "debtor_iban": self._account_id(parties, "DbtrAcct"),
+            "creditor_name": self._party_name(parties, "Cdtr"),
+            "creditor_iban": self._account_id(parties, "CdtrAcct"),
+            "bank_reference": self.text(tx, "Refs", "AcctSvcrRef"),
+        }
+
+    def _party_name(self, parties: Element | None, role: str) -> str | None:
+        return clean(self.text(parties, role, "Nm") or self.text(parties, role, "Pty", "Nm"))
+
+    def _account_id(self, parties: Element | None, role: str) -> str | None:
+        return iban(self.text(parties, role, "Id", "IBAN") or self.text(parties, role, "Id", "Othr", "Id"))
+
+    @staticmethod
+    def _merge(raw: list[dict[str, Any]], amount: Money) -> dict[str, Any]:
+        """One line for an entry whose details cannot be used one by one."""
+        return {
+            "amount": amount,
+            "remittance": clean(" ".join(r["remittance"] for r in raw)) or "",
+            "references": tuple(ref for r in raw for ref in r["references"]),
+            "implicit": True,
+        }
+
+    # --- statement end ------------------------------------------------------------------------
+    def on_statement(self, el: Element) -> None:
+        where = self.where()
+        statement_id = self.text(el, "Id") or ""
+        sequence = self.text(el, "ElctrncSeqNb") or self.text(el, "LglSeqNb")
+        created = iso_datetime(self.text(el, "CreDtTm"))
+        from_text = self.text(el, "FrToDt", "FrDtTm")
+        to_text = self.text(el, "FrToDt", "ToDtTm")
+        if not self.account:
+            raise BankFileError("missing_element", "the account (Acct/Id) is missing", where=where)
+        currencies = set(self.currencies) | {b.amount.currency for b in self.balances}
+        if self.account_currency:
+            currencies.add(self.account_currency)
+        if len(currencies) > 1:
+            raise BankFileError(
+                "mixed_currencies",
+                f"one {self.statement_kind} holds amounts in {', '.join(sorted(currencies))}; "
+                "camt allows one currency per account statement",
+                where=where,
+            )
+        currency = self.account_currency or (currencies.pop() if currencies else None)
+        if not currency:
+            raise BankFileError("missing_element", "the statement names no currency", where=where)
+        opening = next((b for code in _OPENING for b in self.balances if b.kind == code), None)
+        closing = next((b for code in _CLOSING for b in self.balances if b.kind == code), None)
+        key = sha(self.account, statement_id, sequence, created, len(self.entries))
+        entries = tuple(self.entries)
+        if statement_id and key in self._seen_statements:
+            # The same statement twice in one file: keep the first copy; its lines are duplicates.
+            self.repeated_details += sum(len(e.details) for e in entries)
+            self.fingerprint.rollback(self.mark)
+            self.warnings.append(
+                Notice.of("duplicate_statement", f"statement {statement_id} appears twice; kept once", where)
+            )
+            self._new_statement()
+            return
+        self._seen_statements.add(key)
+        self.statements.append(
+            Statement(
+                statement_id=statement_id,
+                account=self.account,
+                currency=currency,
+                entries=entries,
+                fingerprint=key,
+                kind=self.statement_kind,
+                created_at=created,
+                from_date=iso_date(from_text, where=where) if from_text else None,
+                to_date=iso_date(to_text, where=where) if to_text else None,
+                sequence=sequence,
+                opening_balance=opening,
+                closing_balance=closing,
+            )
+        )
+        self._new_statement()
+
+
+def parse_camt(data: bytes) -> ParsedFile:
+    """Parse a camt.053 or camt.054 file completely, or raise :class:`BankFileError`."""
+    kind = sniff(data)
+    if kind is None:
+        raise BankFileError("unknown_format", "the XML file is not an ISO 20022 camt message")
+    if kind not in _MESSAGES:
+        raise BankFileError(
+            "unsupported_format",
+            f"{kind} messages are not imported; ask the bank for camt.053 statements or camt.054 notifications",
+        )
+    found = _NAMESPACE.search(data[:4096])
+    warnings: list[Notice] = []
+    if found:
+        number = int(found.group(2))
+        version = f"{kind}.001.{number:02d}"
+        if number in _READ_WITH_WARNING:
+            warnings.append(
+                Notice.of(
+                    "unverified_version",
+                    f"{version} is newer than the versions q2c was verified with (.001.02–.001.08); "
+                    "read with the same rules",
+                )
+            )
+        elif number not in SUPPORTED_VERSIONS:
+            raise BankFileError("unsupported_version", f"{version} is not supported (.001.02–.001.08)")
+        ns = "{" + found.group(0).decode() + "}"
+    else:
+        version = kind
+        ns = ""
+        warnings.append(
+            Notice.of("unverified_version", "the file carries no ISO 20022 namespace; read as " + kind)
+        )
+    _check_encoding(data)
+    reader = _Reader(ns, kind, version)
+    message_tag, block_tag, _ = _MESSAGES[kind]
+    entry_tag, account_tag, balance_tag = ns + "Ntry", ns + "Acct", ns + "Bal"
+    block = ns + block_tag
+    root: Element | None = None
+    try:
+        for _, el in SafeET.iterparse(io.BytesIO(data), events=("end",), forbid_dtd=True):
+            tag = el.tag
+            if tag == entry_tag:
+                reader.on_entry(el)
+                el.clear()
+            elif tag == account_tag:
+                reader.on_account(el)
+            elif tag == balance_tag:
+                reader.on_balance(el)
+            elif tag == block:
+                reader.on_statement(el)
+                el.clear()
+            root = el
+    except defusedxml.DefusedXmlException as exc:
+        raise BankFileError(
+            "xml_forbidden",
+            f"the XML file declares a DTD or entities ({type(exc).__name__}); bank files never need them, "
+            "and they can expand without bound or read local files",
+        ) from None
+    except ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        at_end = line >= data.count(b"\n", 0, len(data.rstrip())) + 1
+        code = getattr(exc, "code", 0)
+        # expat: 3 = no element found, 5 = unclosed token — at the end of the data, a cut-off file.
+        if code == 3 or (code == 5 and at_end):
+            raise BankFileError(
+                "truncated",
+                "the XML file ends before its last element is closed — truncated?",
+                where=f"line {line}",
+            ) from None
+        raise BankFileError(
+            "malformed", f"the XML is not well-formed: {exc}", where=f"line {line}, column {column}"
+        ) from None
+    if root is None or reader.local(root) != "Document":
+        raise BankFileError("malformed", "the XML root element is not an ISO 20022 Document")
+    message = root.find(ns + message_tag)
+    if message is None:
+        raise BankFileError("missing_element", f"the Document holds no {message_tag}")
+    if not reader.statements and not reader.repeated_details:
+        raise BankFileError("missing_element", f"the {kind} message holds no {block_tag}")
+    return ParsedFile(
+        format=version,
+        statements=tuple(reader.statements),
+        warnings=tuple(warnings + reader.warnings),
+        sha256=hashlib.sha256(data).hexdigest(),
+        repeated_details=reader.repeated_details,
+    )

@@ -1,0 +1,162 @@
+"""Shared helpers of the bank parsers: decoding text, exact amounts, dates, fingerprints.
+
+Amounts are read from text without ever passing through a float, checked against the currency's
+ISO 4217 exponent (more decimals than the currency has is an error, never rounded away), and signed
+by the caller. Fingerprints hash what the bank said about a line plus its occurrence number among
+identical lines of the same account in the file: two genuinely identical payments stay two lines,
+while importing the file again yields the same fingerprints (duplicates).
+
+Must not import Django or any q2c package other than ``q2c.core``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from collections import Counter
+from datetime import date, datetime
+from decimal import Decimal
+
+from q2c.core.errors import ValidationError
+from q2c.core.money import Money, check_currency, currency_exponent
+from q2c.payments.bank.errors import BankFileError, Notice
+
+_PLAIN_DECIMAL = re.compile(r"\d{1,18}(?:\.\d{1,18})?")
+
+
+def decimal_text(text: str | None, *, where: str) -> Decimal:
+    """A non-negative decimal written with a dot (camt, normalised MT940/CSV): exact, no float."""
+    value = (text or "").strip()
+    if not _PLAIN_DECIMAL.fullmatch(value):
+        raise BankFileError("bad_amount", f"'{value}' is not an amount", where=where)
+    return Decimal(value)
+
+
+def money(value: Decimal, currency: str | None, *, where: str) -> Money:
+    """Exact Money: unknown currencies and more decimals than the currency allows are refused."""
+    code = (currency or "").strip()
+    try:
+        check_currency(code)
+    except ValidationError:
+        raise BankFileError("bad_amount", f"'{code}' is not an ISO 4217 currency", where=where) from None
+    quantum = Decimal(1).scaleb(-currency_exponent(code))
+    # 12.300 EUR is 12.30 (trailing zeros are harmless); 12.305 EUR is refused, never rounded.
+    if value != value.quantize(quantum):
+        raise BankFileError(
+            "too_many_decimals",
+            f"{value} has more decimals than {code} allows ({currency_exponent(code)})",
+            where=where,
+        )
+    value = value.quantize(quantum)
+    try:
+        return Money(value, code)
+    except ValidationError as exc:
+        raise BankFileError("bad_amount", exc.message, where=where) from None
+
+
+def iso_date(text: str | None, *, where: str) -> date:
+    """``2027-02-20`` or an ISO date-time (its date part, as the bank wrote it)."""
+    value = (text or "").strip()
+    try:
+        if len(value) > 10:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BankFileError("bad_date", f"'{value}' is not a date", where=where) from None
+
+
+def iso_datetime(text: str | None) -> datetime | None:
+    value = (text or "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def decode_text(data: bytes, *, what: str, warnings: list[Notice]) -> str:
+    """Decode a text format (MT940, BAI2): UTF-8 (a BOM is fine), UTF-16 with a BOM; otherwise
+    Latin-1 with a warning, because banks still send ISO 8859-1/Windows-1252 and every byte
+    sequence is valid Latin-1 — the warning tells the user names may show odd letters."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise BankFileError("encoding", f"the {what} file is not valid UTF-16") from None
+    if b"\x00" in data:
+        raise BankFileError(
+            "encoding", f"the {what} file contains NUL bytes: binary, or UTF-16 without a byte-order mark"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        warnings.append(
+            Notice.of(
+                "encoding_fallback",
+                f"the {what} file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                "read as ISO 8859-1",
+            )
+        )
+        return data.decode("latin-1")
+
+
+def clean(text: str | None) -> str | None:
+    """Collapse whitespace; empty becomes None."""
+    if text is None:
+        return None
+    value = " ".join(text.split())
+    return value or None
+
+
+def end_to_end(text: str | None) -> str | None:
+    """The payer's end-to-end id; SEPA's placeholder ``NOTPROVIDED`` means there is none."""
+    value = clean(text)
+    return None if value in (None, "NOTPROVIDED") else value
+
+
+def iban(text: str | None) -> str | None:
+    """An IBAN without spaces, upper case (no validation: payers' IBANs are only compared)."""
+    if not text:
+        return None
+    value = "".join(text.split()).upper()
+    return value or None
+
+
+def is_iban(text: str) -> bool:
+    """ISO 13616 shape and mod-97 check (to recognise an IBAN, not to validate a bank's data)."""
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", text):
+        return False
+    digits = "".join(str(int(c, 36)) for c in text[4:] + text[:4])
+    return int(digits) % 97 == 1
+
+
+def sha(*parts: object) -> str:
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:32]
+
+
+class Fingerprinter:
+    """Stable line fingerprints: content hash + occurrence number among identical lines."""
+
+    def __init__(self) -> None:
+        self._seen: Counter[str] = Counter()
+        self._journal: list[str] = []
+
+    def __call__(self, kind: str, account: str, *content: object) -> str:
+        base = sha(kind, account, *content)
+        self._seen[base] += 1
+        self._journal.append(base)
+        return sha(base, self._seen[base])
+
+    def mark(self) -> int:
+        return len(self._journal)
+
+    def rollback(self, mark: int) -> None:
+        """Forget the lines counted since ``mark`` (a statement dropped as a repeat)."""
+        for base in self._journal[mark:]:
+            self._seen[base] -= 1
+        del self._journal[mark:]
