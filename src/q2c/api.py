@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from q2c.platform.api import build_api
+from q2c.revenue.api import router as revenue_router
 
-api = build_api(routers=[])
+api = build_api(routers=[("/revenue/", revenue_router)])
