@@ -246,33 +246,34 @@ CATEGORY_NAMES: dict[str, dict[VatCategoryCode, str]] = {
     },
 }
 
-UNIT_NAMES: dict[str, dict[str, str]] = {
+#: Unit names (UN/ECE Rec 20 codes) per language: (one, several). Unknown codes print as the code.
+UNIT_NAMES: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
-        "C62": "pcs",
-        "H87": "pcs",
-        "MON": "months",
-        "DAY": "days",
-        "HUR": "h",
-        "ANN": "years",
-        "LS": "lump sum",
+        "C62": ("pc", "pcs"),
+        "H87": ("pc", "pcs"),
+        "MON": ("month", "months"),
+        "DAY": ("day", "days"),
+        "HUR": ("h", "h"),
+        "ANN": ("year", "years"),
+        "LS": ("lump sum", "lump sum"),
     },
     "de": {
-        "C62": "Stk.",
-        "H87": "Stk.",
-        "MON": "Monate",
-        "DAY": "Tage",
-        "HUR": "Std.",
-        "ANN": "Jahre",
-        "LS": "pauschal",
+        "C62": ("Stk.", "Stk."),
+        "H87": ("Stk.", "Stk."),
+        "MON": ("Monat", "Monate"),
+        "DAY": ("Tag", "Tage"),
+        "HUR": ("Std.", "Std."),
+        "ANN": ("Jahr", "Jahre"),
+        "LS": ("pauschal", "pauschal"),
     },
     "fr": {
-        "C62": "pce",
-        "H87": "pce",
-        "MON": "mois",
-        "DAY": "jours",
-        "HUR": "h",
-        "ANN": "ans",
-        "LS": "forfait",
+        "C62": ("pce", "pces"),
+        "H87": ("pce", "pces"),
+        "MON": ("mois", "mois"),
+        "DAY": ("jour", "jours"),
+        "HUR": ("h", "h"),
+        "ANN": ("an", "ans"),
+        "LS": ("forfait", "forfait"),
     },
 }
 
@@ -333,8 +334,11 @@ class Formatter:
         last = period.end - timedelta(days=1) if period.end > period.start else period.end
         return f"{self.date(period.start)} – {self.date(last)}"
 
-    def unit(self, code: str) -> str:
-        return UNIT_NAMES[self.language].get(code, code)
+    def unit(self, code: str, quantity: Decimal = Decimal(2)) -> str:
+        names = UNIT_NAMES[self.language].get(code)
+        if names is None:
+            return code
+        return names[0] if abs(quantity) == 1 else names[1]
 
     def category(self, code: VatCategoryCode) -> str:
         return CATEGORY_NAMES[self.language].get(code, code.value)

@@ -110,11 +110,13 @@ def context(doc: InvoiceDocument) -> dict[str, Any]:
                 "item_id": line.item_id,
                 "period": fmt.period(line.service_period) if line.service_period else "",
                 "quantity": fmt.quantity(line.quantity),
-                "unit": fmt.unit(line.unit_code),
+                "unit": fmt.unit(line.unit_code, line.quantity),
                 "unit_price": labels["tiered"] if line.tiers else fmt.price(line.unit_price),
-                "base_quantity": fmt.quantity(line.price_base_quantity)
-                if line.price_base_quantity != 1
-                else "",
+                "base_quantity": (
+                    fmt.quantity(line.price_base_quantity)
+                    if line.price_base_quantity != 1 and not line.tiers
+                    else ""
+                ),
                 "vat": fmt.percent(line.vat.rate),
                 "amount": fmt.money(line.net_amount),
                 "tiers": [
