@@ -21,7 +21,21 @@ def wire() -> None:
     from q2c.simulation.users import seed_users
 
     ui.add_nav("Home", "/")
+    # UI shell: customers, then one entry per stage; placeholders until the app registers its own.
+    ui.add_nav("Accounts", "/parties/accounts/", roles={"admin", "sales_rep", "sales_manager", "finance", "viewer"})
+    ui.add_section("sales", "Sales", {"sales_rep", "sales_manager", "viewer"}, "Opportunities and quotes.")
+    ui.add_section("contracts", "Contracts", {"sales_rep", "sales_manager", "finance", "viewer"}, "Contracts, amendments and renewals.")
+    ui.add_section("orders", "Orders", {"sales_rep", "sales_manager", "finance", "viewer"}, "Orders and fulfilment.")
+    ui.add_section("billing", "Billing", {"finance", "viewer"}, "Billing schedules, usage and bill runs.")
+    ui.add_section("payments", "Payments", {"finance", "viewer"}, "Payments, bank statements, dunning.")
+    ui.add_section("revenue", "Revenue", {"finance", "viewer"}, "Revenue recognition.")
+    ui.add_section("ledger", "Ledger", {"finance", "viewer"}, "Journal, balances and periods.")
+    ui.add_section("analytics", "Analytics", {"sales_manager", "finance", "viewer"}, "KPIs, forecasts and dashboards.")
     ui.add_nav("Admin", "/admin/", roles={"admin"})
+    from q2c.platform.idempotency import purge_expired
+    from q2c.platform.registry import Job, jobs
+
+    jobs.add("platform.idempotency_purge", Job("platform.idempotency_purge", purge_expired))
     demo_steps.add("00-users", seed_users)
 
     from q2c.billing.engine import bench as billing_engine_bench

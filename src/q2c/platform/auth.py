@@ -1,7 +1,8 @@
 """Who is calling, and may they?
 
 API callers authenticate with a session (browser, CSRF-checked by django-ninja) or a bearer token
-(``Authorization: Bearer q2c_…``; tokens are stored hashed, shown once, revocable). Every endpoint
+(``Authorization: Bearer q2c_…``; tokens are stored hashed, shown once, revocable; a revoked or
+unknown token answers 401 with its own code). Every endpoint
 declares the roles it admits with :func:`require`; docs/permissions.md is the matrix the access
 tests check every route against.
 """
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import AuthenticationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from q2c.core.errors import PermissionDenied
@@ -57,18 +60,59 @@ class ApiToken(models.Model):
             self.save(update_fields=["revoked_at"])
 
 
+class TokenRejected(AuthenticationError):
+    """A bearer token was sent but does not open the door (unknown, revoked, user inactive).
+
+    Answered 401 with its own code, so a client can tell a revoked token from a typo.
+    """
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(401, detail)
+        self.code = code
+        self.detail = detail
+
+
+#: last_used_at is written at most this often per token: a busy client should not turn every
+#: read into a write.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        row = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
-        if row is None:
-            return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        row = ApiToken.objects.select_related("user").filter(key_hash=hash_token(token)).first()
+        if row is None or not row.user.is_active:
+            raise TokenRejected("auth.invalid_token", "the bearer token is not valid")
+        if row.revoked_at is not None:
+            raise TokenRejected("auth.token_revoked", "the bearer token has been revoked")
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.user = row.user
         return row.user
+
+
+def principal_id(request: HttpRequest) -> int | None:
+    """The id of the user a request acts for — by bearer token first, as the API authenticates —
+    without side effects (no last-used write); None when there is no valid credential."""
+    token = _bearer(request)
+    if token is not None:
+        return (
+            ApiToken.objects.filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+            .values_list("user_id", flat=True)
+            .first()
+        )
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return int(user.pk)
+    return None
 
 
 class SessionAuth(APIKeyCookie):
@@ -100,3 +144,11 @@ def require(request: HttpRequest, *roles: Role | str) -> Any:
         f"this needs one of the roles: {', '.join(str(r) for r in roles) or 'admin'}",
         code="auth.forbidden",
     )
+
+
+def signed_in(request: HttpRequest) -> Any:
+    """The caller, for routes open to any signed-in user (``any`` in docs/permissions.md)."""
+    user = getattr(request, "auth", None) or getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise TokenRejected("auth.unauthenticated", "authentication required")
+    return user

@@ -97,3 +97,4 @@ class ScheduleRun(models.Model):
 
 
 from q2c.platform.auth import ApiToken  # noqa: E402,F401  (model lives with its auth code)
+from q2c.platform.idempotency import IdempotencyRecord  # noqa: E402,F401  (model lives with its middleware)
