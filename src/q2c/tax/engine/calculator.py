@@ -257,12 +257,19 @@ def _supply_type(i: int, line: TaxLine) -> SupplyType:
                 field=f"lines[{i}].supply_type",
             )
         return implied
-    if implied is not None and line.supply_type != implied:
+    try:
+        supply_type = SupplyType(line.supply_type)
+    except ValueError:
         raise SupplyTypeError(
-            f"line '{line.id}': category '{line.tax_category}' is {implied}, not {line.supply_type}",
+            f"line '{line.id}': '{line.supply_type}' is not goods or services",
+            field=f"lines[{i}].supply_type",
+        ) from None
+    if implied is not None and supply_type != implied:
+        raise SupplyTypeError(
+            f"line '{line.id}': category '{line.tax_category}' is {implied}, not {supply_type}",
             field=f"lines[{i}].supply_type",
         )
-    return line.supply_type
+    return supply_type
 
 
 # --- per-line decision ------------------------------------------------------------------------

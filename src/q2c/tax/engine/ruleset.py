@@ -20,10 +20,11 @@ the scope, exempt — given:
 - a half-open validity period.
 
 Resolution: among the rules in force on the date that match, the most specific wins, compared
-field by field in this order — seller (territory > ``EU`` > ``*``), buyer (code > ``EU`` >
-relation > ``*``), tax category, supply type, customer kind. Two matches equally specific in every field
-are a data error (:class:`AmbiguousRule`), and so are two rates or two rules with the same key
-in force on the same day (:class:`OverlappingData`, raised when the set is built).
+field by field in this order — seller (territory > ``EU`` > ``*``), buyer (US state > territory
+> ``EU`` > relation > ``*``), tax category, supply type, customer kind. Every field's values
+score differently, so two matching rules can only tie if they have the same key — and two rules
+(or rates) with the same key in force on the same day are refused when the set is built
+(:class:`OverlappingData`). :class:`AmbiguousRule` remains as a guard.
 
 Must not import Django or any q2c package other than ``q2c.core`` and ``q2c.tax``'s pure modules.
 """
@@ -268,7 +269,9 @@ def _specificity(rule: Rule, supply: Supply) -> tuple[int, int, int, int, int] |
     else:
         return None
     rel = relation(supply.origin, supply.destination, supply.on)
-    if rule.buyer in (supply.destination, supply.destination_jurisdiction) and rule.buyer:
+    if rule.buyer == supply.destination_jurisdiction and rule.buyer != supply.destination:
+        b = 4  # a US state is more specific than the US
+    elif rule.buyer == supply.destination:
         b = 3
     elif rule.buyer == EU and in_eu(supply.destination, supply.on):
         b = 2
