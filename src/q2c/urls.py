@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("ledger/", include("q2c.ledger.urls")),
     path("", include("q2c.platform.urls")),
     path("parties/", include("q2c.parties.urls")),
 ]

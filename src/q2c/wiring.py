@@ -59,3 +59,16 @@ def wire() -> None:
             billing_engine_bench.run_usage,
         ),
     )
+
+    # Ledger: its own invariants for `q2c ledger check`, its posting benchmark, its pages.
+    from q2c.ledger import bench as ledger_bench
+    from q2c.ledger import checks as ledger_checks
+    from q2c.platform.registry import Bench, benches, checks
+
+    for check in ledger_checks.CHECKS:
+        checks.add(check.name, check)
+    benches.add(
+        "ledger-post",
+        Bench("ledger-post", "bulk posting via post_many", ledger_bench.add_arguments, ledger_bench.run),
+    )
+    ui.add_nav("Ledger", "/ledger/", roles={"finance", "viewer", "admin"})
