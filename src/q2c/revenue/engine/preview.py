@@ -689,4 +689,11 @@ def preview(source: str | bytes | dict[str, Any]) -> dict[str, Any]:
     case it must not contain floats). Saves nothing."""
     document = load(source) if isinstance(source, str | bytes) else source
     validate(document)
-    return render(compute(parse(document)))
+    try:
+        return render(compute(parse(document)))
+    except RevenueInputError:
+        raise
+    except ValidationError as exc:
+        # Errors of the money kernel (an unknown currency, an amount beyond 15 digits) keep their
+        # code but travel as the preview's error kind.
+        raise RevenueInputError(exc.message, code=exc.code, field=exc.field, details=exc.details) from None
