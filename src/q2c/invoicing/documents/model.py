@@ -13,10 +13,13 @@ Conventions:
 - Service periods are half-open ``[start, end)`` (q2c's convention); writers turn them into the
   inclusive end date EN 16931 expects.
 
+:func:`creditor_reference` (ISO 11649 ``RF…`` for a document number) is the parties app's, re-exported
+here for the builders of documents.
+
 :func:`missing_data` lists what the law (EN 16931 and the VAT Directive's invoice contents)
 needs and the document lacks, so that an invoice is refused at issue with a clear message.
 
-Must not import Django, the ORM or any q2c app above ``core`` and ``tax``.
+Must not import Django, the ORM or any q2c app above ``core``, ``parties.references`` and ``tax``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from stdnum import iso11649
 
 from q2c.core.money import Money
 from q2c.core.periods import Period
+from q2c.parties.references import creditor_reference as creditor_reference
 from q2c.tax.categories import VatCategoryCode
 
 
@@ -366,18 +370,3 @@ def missing_data(doc: InvoiceDocument) -> list[MissingItem]:
     if doc.is_credit_note:
         need(doc.preceding_invoice, "preceding_invoice", "the invoice this credit note corrects")
     return out
-
-
-def creditor_reference(number: str) -> str:
-    """The ISO 11649 structured creditor reference (``RF…``) for a document number.
-
-    Keeps the number's letters and digits (``INV-2027-000001`` → ``INV2027000001``) and adds
-    the two mod 97-10 check digits; python-stdnum validates RF references but has no generator.
-    """
-    body = "".join(ch for ch in number.upper() if ch.isalnum())
-    if not body or len(body) > 21:
-        raise ValueError(f"cannot build an RF reference from {number!r} (1 to 21 letters or digits)")
-    # ISO 11649: move "RF00" behind the body, read letters as numbers (A=10 … Z=35), check = 98 − mod 97.
-    digits = "".join(str(int(ch, 36)) for ch in body + "RF00")
-    check = 98 - int(digits) % 97
-    return f"RF{check:02d}{body}"
