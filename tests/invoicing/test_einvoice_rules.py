@@ -294,3 +294,26 @@ def test_any_invoice_with_per_rate_vat_passes_the_rules(rows):
     )
     assert validate(to_ubl(doc), "ubl") == []
     assert fatal(validate(to_cii(doc), "cii")) == []
+
+
+def test_a_seller_with_only_a_tax_number_passes_and_states_it_under_another_scheme():
+    doc = KINDS["domestic DE 19 %"]
+    doc = replace(doc, seller=replace(doc.seller, vat_id="", tax_number="27/123/45678"))
+    xml = to_ubl(doc)
+    assert validate(xml, "ubl") == []
+    assert xml_values(xml, "//cac:AccountingSupplierParty//cac:PartyTaxScheme/cbc:CompanyID", UBL_NS) == [
+        "27/123/45678"
+    ]
+    assert fatal(validate(to_cii(doc), "cii")) == []
+
+
+def test_a_credit_note_with_a_due_date_and_direct_debit_passes():
+    doc = replace(
+        KINDS["credit note"], due_date=date(2027, 3, 20), payment_means=samples.exempt_invoice().payment_means
+    )
+    xml = to_ubl(doc)
+    assert validate(xml, "ubl") == []
+    # UBL credit notes carry the due date (BT-9) in the payment means.
+    assert xml_values(xml, "//cac:PaymentMeans/cbc:PaymentDueDate", UBL_NS) == ["2027-03-20"]
+    assert xml_values(xml, "//cac:PaymentMeans/cac:PaymentMandate/cbc:ID", UBL_NS) == ["MNDT-2027-0042"]
+    assert fatal(validate(to_cii(doc), "cii")) == []

@@ -202,9 +202,8 @@ def _buyer(parent: etree._Element, buyer: Buyer) -> None:
 def _payment_means(root: etree._Element, doc: InvoiceDocument, credit: bool) -> None:
     pm = doc.payment_means
     if pm is None:
-        if credit and doc.due_date:
-            # A credit note's due date (BT-9) lives in PaymentMeans in UBL; without means we omit it.
-            pass
+        # A UBL credit note carries its due date (BT-9) only inside PaymentMeans: without payment
+        # means there is nowhere to put it, and it is left out.
         return
     means = _add(root, "cac:PaymentMeans")  # BG-16
     _add(means, "cbc:PaymentMeansCode", pm.kind.code)  # BT-81
