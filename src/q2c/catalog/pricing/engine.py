@@ -1,0 +1,700 @@
+"""The pricing engine: a catalog snapshot and a priced request in, a priced quote out.
+
+Per line and charge, a waterfall of named steps, each rounding the line amount to the currency's
+minor unit:
+
+1. ``list`` — the headline unit price × quantity (the price book's rack rate);
+2. ``price_model`` — the price book's model for the quantity (tiers, volume, package, percent);
+3. ``minimum`` / ``maximum`` — the entry's per-line bounds;
+4. ``bundle_included`` — an option whose price the bundle covers;
+5. ``contracted`` — the customer's contracted price, overriding the price book;
+6. ``schedule`` — each automatic discount schedule (volume, term) that applies, in code order;
+7. ``promotion`` — each promotion (given by code or automatic) the line is eligible for;
+8. ``manual`` — the rep's discount: percent, amount, or a target net unit price;
+9. ``net`` — what the customer pays per billing period (its delta is the change from list).
+
+Then totals (one-time, recurring per period, MRR, ARR, TCV over the term, list TCV, discount vs
+list, margin where cost is known), guardrails (manual discount above the caller's role limit, net
+below the floor price: the line needs approval) and configuration violations. Bad input raises
+one :class:`PricingInputError` naming every line and field at fault. The engine keeps no state:
+the same snapshot and request always give the same result.
+
+Must not import Django or any q2c package other than ``q2c.core`` and ``q2c.catalog.pricing``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from q2c.catalog.pricing.configuration import ConfiguredLine, validate_configuration
+from q2c.catalog.pricing.price_models import clamp, describe, list_unit_price, rate
+from q2c.catalog.pricing.request import LineRequest, PriceRequest, PricingInputError
+from q2c.catalog.pricing.result import ApprovalFlag, PricedLine, PricingResult, Step, Totals
+from q2c.catalog.pricing.rounding import MinorUnits, percent, unit_price
+from q2c.catalog.pricing.types import (
+    HUNDRED,
+    ONE,
+    ZERO,
+    BundleOption,
+    CatalogSnapshot,
+    Charge,
+    ChargeKind,
+    FloorEnforcement,
+    ManualDiscountKind,
+    PriceModelKind,
+    Product,
+    Promotion,
+    SspMethod,
+)
+from q2c.core.money import Money
+
+TWELVE = Decimal(12)
+
+
+@dataclass(slots=True)
+class _Line:
+    """A request line resolved against the snapshot (internal)."""
+
+    request: LineRequest
+    product: Product | None
+    charges: tuple[Charge, ...]
+    quantity: Decimal
+    option: BundleOption | None = None
+
+
+def _period_label(charge: Charge) -> str:
+    if charge.billing_period is None:
+        return ""
+    if charge.billing_period == "every_n_months":
+        return f"every_{charge.period_months}_months"
+    return str(charge.billing_period)
+
+
+class _Pricer:
+    """One pricing run. Holds the run's inputs so the per-line code reads them without passing
+    a dozen arguments; discarded after the run."""
+
+    def __init__(self, snapshot: CatalogSnapshot, request: PriceRequest) -> None:
+        self.snapshot = snapshot
+        self.request = request
+        self.currency = request.currency
+        self.rnd = MinorUnits(request.currency, request.rounding)
+        self.minor = self.rnd.quantum
+        self.zero = self.rnd(ZERO)  # 0.00 in EUR, 0 in JPY: zeros print like other amounts
+        self.term = Decimal(request.term_months)
+        self.problems: list[dict[str, Any]] = []
+        self.promotions: list[Promotion] = []
+        self.applied_promotions: set[str] = set()
+
+    def problem(self, field: str, code: str, message: str, line: str | None = None) -> None:
+        item: dict[str, Any] = {"field": field, "code": code, "message": message}
+        if line is not None:
+            item["line"] = line
+        self.problems.append(item)
+
+    # --- resolution -------------------------------------------------------------------------
+
+    def resolve_promotions(self) -> None:
+        snap, req = self.snapshot, self.request
+        chosen: dict[str, Promotion] = {}
+        for i, code in enumerate(req.promotion_codes):
+            promo = snap.promotions.get(code)
+            where = f"promotion_codes[{i}]"
+            if promo is None:
+                self.problem(
+                    where, "pricing.unknown_promotion", f"there is no promotion with the code '{code}'"
+                )
+            elif not promo.valid_on(req.as_of):
+                span = f"from {promo.valid_from or 'the start'} until {promo.valid_to or 'further notice'}"
+                self.problem(
+                    where,
+                    "pricing.promotion_outside_dates",
+                    f"promotion {code} runs {span} (end exclusive), not on {req.as_of.isoformat()}",
+                )
+            elif promo.amount is not None and promo.currency != self.currency:
+                self.problem(
+                    where,
+                    "pricing.promotion_currency",
+                    f"promotion {code} takes an amount off in {promo.currency}, not {self.currency}",
+                )
+            else:
+                chosen[promo.code] = promo
+        for promo in snap.automatic_promotions:
+            if promo.code in chosen or not promo.valid_on(req.as_of):
+                continue
+            if promo.amount is not None and promo.currency != self.currency:
+                continue
+            chosen[promo.code] = promo
+        self.promotions = sorted(chosen.values(), key=lambda p: p.code)
+
+    def resolve_lines(self) -> list[_Line]:
+        snap, req = self.snapshot, self.request
+        by_key = {line.key: line for line in req.lines}
+        resolved: list[_Line] = []
+        for line in req.lines:
+            where = line.where
+            if line.credit is not None:
+                resolved.append(_Line(line, None, (), ONE))
+                continue
+            product = snap.products.get(line.sku)
+            if product is None:
+                self.problem(
+                    f"{where}.sku",
+                    "pricing.unknown_sku",
+                    f"{where}: there is no product with SKU '{line.sku}'",
+                    line.key,
+                )
+                continue
+            if not product.active_on(req.as_of):
+                span = (
+                    f"from {product.active_from or 'the start'} until {product.active_to or 'further notice'}"
+                )
+                self.problem(
+                    f"{where}.sku",
+                    "pricing.inactive_product",
+                    f"{where}: {product.name} ({product.sku}) is sold {span} (end exclusive), not on {req.as_of.isoformat()}",
+                    line.key,
+                )
+                continue
+            option = None
+            parent_qty: Decimal | None = None
+            if line.parent:
+                parent = by_key.get(line.parent)
+                if parent is None:
+                    self.problem(
+                        f"{where}.parent",
+                        "pricing.unknown_parent",
+                        f"{where}: no line has the key '{line.parent}'",
+                        line.key,
+                    )
+                    continue
+                if parent.parent:
+                    self.problem(
+                        f"{where}.parent",
+                        "pricing.nested_bundle",
+                        f"{where}: line '{line.parent}' is itself an option; options hang off a bundle line",
+                        line.key,
+                    )
+                    continue
+                bundle = snap.bundles.get(parent.sku)
+                if bundle is None:
+                    self.problem(
+                        f"{where}.parent",
+                        "pricing.parent_not_bundle",
+                        f"{where}: line '{line.parent}' ({parent.sku}) is not a bundle",
+                        line.key,
+                    )
+                    continue
+                found = bundle.option_for(product.sku)
+                option = found[1] if found else None
+                parent_qty = parent.quantity
+            if line.charge:
+                charges = tuple(c for c in product.charges if c.code == line.charge)
+                if not charges:
+                    self.problem(
+                        f"{where}.charge",
+                        "pricing.unknown_charge",
+                        f"{where}: {product.sku} has no charge '{line.charge}' priced in {snap.price_book}",
+                        line.key,
+                    )
+                    continue
+            else:
+                charges = product.charges
+                if not charges:
+                    self.problem(
+                        f"{where}.sku",
+                        "pricing.no_price",
+                        f"{where}: {product.name} ({product.sku}) has no price in price book {snap.price_book}",
+                        line.key,
+                    )
+                    continue
+            bad_model = next((c for c in charges if c.model_error is not None), None)
+            if bad_model is not None and bad_model.model_error is not None:
+                code, message = bad_model.model_error
+                self.problem(
+                    f"{where}.sku",
+                    code,
+                    f"{where}: the price of {product.sku} ({bad_model.code}) in {snap.price_book} cannot be used: {message}",
+                    line.key,
+                )
+                continue
+            quantity = line.quantity
+            if quantity is None:
+                if option is not None and option.qty_tied_to_parent and parent_qty is not None:
+                    quantity = parent_qty * option.qty_ratio
+                elif all(c.kind is ChargeKind.USAGE for c in charges):
+                    quantity = ONE
+                else:
+                    self.problem(
+                        f"{where}.quantity",
+                        "pricing.missing_quantity",
+                        f"{where}: a quantity is needed",
+                        line.key,
+                    )
+                    continue
+            if not product.divisible and quantity != quantity.to_integral_value():
+                self.problem(
+                    f"{where}.quantity",
+                    "pricing.fractional_quantity",
+                    f"{where}: {product.sku} is sold in whole {product.uom}, not {quantity}",
+                    line.key,
+                )
+                continue
+            if (
+                line.discount is not None
+                and line.discount.kind is not ManualDiscountKind.PERCENT
+                and len(charges) > 1
+            ):
+                self.problem(
+                    f"{where}.discount",
+                    "pricing.ambiguous_discount",
+                    f"{where}: {product.sku} has several charges; name one with 'charge' to give an amount or target price",
+                    line.key,
+                )
+                continue
+            resolved.append(_Line(line, product, charges, quantity, option))
+        return resolved
+
+    # --- one charge ---------------------------------------------------------------------------
+
+    def price_charge(self, item: _Line, charge: Charge, base: tuple[Decimal, Decimal] | None) -> PricedLine:
+        rnd = self.rnd
+        req = self.request
+        line = item.request
+        product = item.product
+        assert product is not None
+        model = charge.model
+        kind = charge.kind
+        usage = kind is ChargeKind.USAGE
+        if usage:
+            quantity = line.estimated_quantity if line.estimated_quantity is not None else ZERO
+        else:
+            quantity = item.quantity
+        steps: list[Step] = []
+        book = self.snapshot.price_book
+        entry_id = f"price_entry:{charge.entry_id}" if charge.entry_id is not None else ""
+
+        # 1. list
+        if model.kind is PriceModelKind.PERCENT:
+            assert base is not None
+            list_unit = base[0] * model.percent / HUNDRED
+            list_amount = rnd(list_unit * quantity)
+            rule = f"list: {model.percent} % of {base[0]} (price book {book})"
+        else:
+            list_unit = list_unit_price(model)
+            list_amount = rnd(list_unit if model.kind is PriceModelKind.FLAT else list_unit * quantity)
+            rule = f"list price {list_unit} (price book {book})"
+        steps.append(Step("list", rule, list_amount, list_amount, entry_id))
+        amount = list_amount
+
+        # 2. price model, 3. minimum / maximum
+        rating = rate(model, quantity, base=base[1] if base is not None else None)
+        new = rnd(rating.amount)
+        steps.append(Step("price_model", describe(model), new, new - amount, entry_id))
+        amount = new
+        bounded, which = clamp(model, amount)
+        if which is not None:
+            new = rnd(bounded)
+            steps.append(Step(which, f"{which} per line {bounded}", new, new - amount, entry_id))
+            amount = new
+
+        # 4. included in the bundle's price
+        option = item.option
+        if option is not None and option.included_in_price and amount:
+            steps.append(
+                Step(
+                    "bundle_included",
+                    f"included in bundle line {line.parent}",
+                    self.zero,
+                    -amount,
+                    f"option:{option.id}",
+                )
+            )
+            amount = self.zero
+
+        # 5. contracted price
+        contracted = req.contracted.get(charge.id) if req.contracted else None
+        if contracted is not None and (option is None or not option.included_in_price):
+            if contracted.unit_price is not None:
+                new = rnd(
+                    contracted.unit_price
+                    if model.kind is PriceModelKind.FLAT
+                    else contracted.unit_price * quantity
+                )
+                rule = f"contracted price {contracted.unit_price} for account {req.account_id}"
+            else:
+                pct = contracted.discount_percent or ZERO
+                new = rnd(amount * (HUNDRED - pct) / HUNDRED)
+                rule = f"contracted discount {pct} % for account {req.account_id}"
+            steps.append(Step("contracted", rule, new, new - amount, f"contracted:{contracted.id}"))
+            amount = new
+
+        # 6. automatic discount schedules
+        if amount > 0:
+            for schedule in self.snapshot.schedules_by_sku.get(product.sku, ()):
+                value = quantity if schedule.kind == "volume" else self.term
+                hit = schedule.percent_for(value)
+                if hit is None or hit[1] <= 0:
+                    continue
+                threshold, pct = hit
+                new = rnd(amount * (HUNDRED - pct) / HUNDRED)
+                unit = "units" if schedule.kind == "volume" else "months"
+                steps.append(
+                    Step(
+                        "schedule",
+                        f"schedule {schedule.code}: {pct} % from {threshold} {unit}",
+                        new,
+                        new - amount,
+                        f"schedule:{schedule.code}",
+                    )
+                )
+                amount = new
+
+        # 7. promotions
+        if amount > 0 and self.promotions:
+            for promo in self.promotions:
+                if not promo.eligible(product, quantity, req.sale_context):
+                    continue
+                if promo.percent is not None:
+                    new = rnd(amount * (HUNDRED - promo.percent) / HUNDRED)
+                    rule = f"promotion {promo.code}: {promo.percent} % off"
+                else:
+                    off = rnd(
+                        (promo.amount or ZERO) * (ONE if model.kind is PriceModelKind.FLAT else quantity)
+                    )
+                    new = amount - off if off < amount else self.zero
+                    rule = f"promotion {promo.code}: {promo.amount} off per unit"
+                if new == amount:
+                    continue
+                steps.append(Step("promotion", rule, new, new - amount, f"promotion:{promo.code}"))
+                self.applied_promotions.add(promo.code)
+                amount = new
+                if amount <= 0:
+                    break
+
+        # 8. manual discount
+        manual_pct = ZERO
+        discount = line.discount
+        if discount is not None:
+            before = amount
+            value = discount.value
+            if discount.kind is ManualDiscountKind.PERCENT:
+                new = rnd(before * (HUNDRED - value) / HUNDRED)
+                rule = f"manual discount {value} %"
+                manual_pct = value
+            elif discount.kind is ManualDiscountKind.AMOUNT:
+                off = rnd(value)
+                if off > before:
+                    self.problem(
+                        f"{line.where}.discount.amount",
+                        "pricing.discount_over_100",
+                        f"{line.where}: a discount of {off} is more than the line's {before} {self.currency}",
+                        line.key,
+                    )
+                    off = before
+                new = before - off
+                rule = f"manual discount {off} {self.currency}"
+            else:
+                new = rnd(value if model.kind is PriceModelKind.FLAT else value * quantity)
+                rule = f"target net price {value} per unit"
+            if discount.kind is not ManualDiscountKind.PERCENT and before > 0:
+                manual_pct = percent((before - new) / before * HUNDRED)
+            steps.append(Step("manual", rule, new, new - amount))
+            amount = new
+
+        net = amount
+        steps.append(Step("net", "net price", net, net - list_amount))
+
+        # totals of the line
+        months = charge.period_months
+        if kind is ChargeKind.RECURRING and months > 0:
+            tcv = rnd(net * self.term / months)
+            list_tcv = rnd(list_amount * self.term / months)
+            mrr = rnd(net / months)
+            arr = rnd(net * TWELVE / months)
+        elif usage:
+            tcv = list_tcv = mrr = arr = self.zero
+        else:
+            tcv, list_tcv, mrr, arr = net, list_amount, self.zero, self.zero
+        cost_tcv = None
+        if product.cost is not None and not usage:
+            periods = self.term / months if kind is ChargeKind.RECURRING and months > 0 else ONE
+            cost_tcv = rnd(product.cost * quantity * periods)
+
+        net_unit = None
+        if quantity > 0:
+            net_unit = unit_price(net if model.kind is PriceModelKind.FLAT else net / quantity, self.minor)
+
+        # guardrails
+        approvals: list[ApprovalFlag] = []
+        limit = req.manual_discount_limit
+        if discount is not None and limit is not None and manual_pct > limit:
+            approvals.append(
+                ApprovalFlag(
+                    "discount.over_role_limit",
+                    f"the manual discount of {manual_pct} % is above your limit of {limit} %",
+                    limit,
+                    manual_pct,
+                )
+            )
+        floor = charge.floor_unit_price
+        if (
+            floor is not None
+            and not usage
+            and quantity > 0
+            and not (option is not None and option.included_in_price)
+        ):
+            floor_amount = rnd(floor if model.kind is PriceModelKind.FLAT else floor * quantity)
+            if net < floor_amount:
+                if product.floor_enforcement is FloorEnforcement.REJECT:
+                    self.problem(
+                        f"{line.where}.discount",
+                        "pricing.below_floor",
+                        f"{line.where}: {net} {self.currency} is below the floor price of {product.sku} "
+                        f"({floor} per unit, {floor_amount} for this line)",
+                        line.key,
+                    )
+                else:
+                    approvals.append(
+                        ApprovalFlag(
+                            "price.below_floor",
+                            f"the net price {net} is below the floor price {floor_amount} ({floor} per unit)",
+                            floor_amount,
+                            net,
+                        )
+                    )
+
+        ssp = None
+        rule_ssp = product.ssp.get(req.sale_context) if product.ssp else None
+        if rule_ssp is not None:
+            if rule_ssp.method is SspMethod.FIXED:
+                ssp = rule_ssp.amount
+            elif rule_ssp.method is SspMethod.PERCENT_OF_LIST:
+                ssp = list_unit * (rule_ssp.percent or ZERO) / HUNDRED
+            elif net_unit is not None:
+                ssp = net_unit
+                if rule_ssp.low is not None and ssp < rule_ssp.low:
+                    ssp = rule_ssp.low
+                if rule_ssp.high is not None and ssp > rule_ssp.high:
+                    ssp = rule_ssp.high
+
+        return PricedLine(
+            key=line.key,
+            index=line.index,
+            currency=self.currency,
+            sku=product.sku,
+            name=product.name,
+            charge=charge.code,
+            charge_kind=str(kind),
+            quantity=quantity,
+            model=str(model.kind),
+            steps=tuple(steps),
+            list_amount=list_amount,
+            net=net,
+            tcv=tcv,
+            list_tcv=list_tcv,
+            mrr=mrr,
+            arr=arr,
+            parent=line.parent,
+            billing_period=_period_label(charge),
+            period_months=months,
+            timing=str(charge.timing) if charge.timing else "",
+            usage_metric=charge.usage_metric,
+            usage_aggregation=str(charge.usage_aggregation) if charge.usage_aggregation else "",
+            estimated=usage and line.estimated_quantity is not None,
+            unit=product.uom,
+            net_unit_price=net_unit,
+            manual_discount_percent=manual_pct,
+            cost_tcv=cost_tcv,
+            approvals=tuple(approvals),
+            tax_category=product.tax_category,
+            revenue_category=product.revenue_category,
+            revenue_rule=str(product.revenue_rule),
+            ssp_unit=ssp,
+            tiers=rating.breakdown,
+            rate_card=model.tiers if usage else (),
+            description=line.description,
+        )
+
+    def price_credit(self, line: LineRequest) -> PricedLine:
+        amount = self.rnd(line.credit or ZERO)
+        steps = (
+            Step("credit", line.description or "credit", amount, amount),
+            Step("net", "net price", amount, amount),
+        )
+        return PricedLine(
+            key=line.key,
+            index=line.index,
+            currency=self.currency,
+            sku="",
+            name=line.description or "Credit",
+            charge="",
+            charge_kind="credit",
+            quantity=ONE,
+            model="credit",
+            steps=steps,
+            list_amount=self.zero,
+            net=amount,
+            tcv=amount,
+            list_tcv=self.zero,
+            mrr=self.zero,
+            arr=self.zero,
+            description=line.description,
+        )
+
+    # --- the whole quote ------------------------------------------------------------------
+
+    def run(self) -> PricingResult:
+        snap, req = self.snapshot, self.request
+        if req.currency != snap.currency:
+            raise PricingInputError(
+                f"price book {snap.price_book} is in {snap.currency}, not {req.currency}",
+                code="pricing.price_book_currency",
+                field="currency",
+            )
+        self.resolve_promotions()
+        resolved = self.resolve_lines()
+        if self.problems:
+            raise PricingInputError.from_problems(self.problems)
+
+        slots: list[list[PricedLine]] = [[] for _ in resolved]
+        deferred: list[tuple[int, _Line, Charge]] = []
+        # Sums of the non-percent lines per (SKU, period months): what percent lines apply to.
+        bases: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+        for i, item in enumerate(resolved):
+            if item.product is None:
+                slots[i].append(self.price_credit(item.request))
+                continue
+            for charge in item.charges:
+                if charge.model.kind is PriceModelKind.PERCENT:
+                    deferred.append((i, item, charge))
+                    continue
+                priced = self.price_charge(item, charge, None)
+                slots[i].append(priced)
+                if charge.kind is ChargeKind.USAGE:
+                    continue
+                months = charge.period_months if charge.kind is ChargeKind.RECURRING else 0
+                acc = bases[(item.product.sku, months)]
+                acc[0] += priced.list_amount
+                acc[1] += priced.net
+        for i, item, charge in deferred:
+            slots[i].append(self.price_charge(item, charge, self.percent_base(charge, bases)))
+        if self.problems:
+            raise PricingInputError.from_problems(self.problems)
+        lines = tuple(p for slot in slots for p in slot)
+        configured = [
+            ConfiguredLine(
+                item.request.key,
+                item.product.sku,
+                item.quantity if item.request.quantity is not None or item.option is not None else ONE,
+                item.request.parent,
+            )
+            for item in resolved
+            if item.product is not None
+        ]
+        violations = (
+            tuple(validate_configuration(snap, configured, req.attributes))
+            if (snap.bundles or snap.rules)
+            else ()
+        )
+        totals = self.totals(lines)
+        warnings = tuple(
+            f"promotion {code} applies to none of the lines"
+            for code in req.promotion_codes
+            if code not in self.applied_promotions
+        )
+        return PricingResult(
+            currency=self.currency,
+            price_book=snap.price_book,
+            as_of=req.as_of,
+            term_months=req.term_months,
+            sale_context=str(req.sale_context),
+            lines=lines,
+            totals=totals,
+            violations=violations,
+            promotions=tuple(sorted(self.applied_promotions)),
+            warnings=warnings,
+        )
+
+    def percent_base(
+        self, charge: Charge, bases: dict[tuple[str, int], list[Decimal]]
+    ) -> tuple[Decimal, Decimal]:
+        """(list, net) of the lines a percent charge applies to, in the charge's billing period.
+
+        One-time percentages apply to one-time lines; recurring ones to recurring lines, each
+        converted to the percent line's period (a monthly line counts 3× in a quarterly one).
+        """
+        model = charge.model
+        months = charge.period_months if charge.kind is ChargeKind.RECURRING else 0
+        products = self.snapshot.products
+        list_base = net_base = ZERO
+        for (sku, target_months), (list_sum, net_sum) in bases.items():
+            if (months == 0) != (target_months == 0):
+                continue
+            if sku not in model.percent_of_skus:
+                family = products[sku].family
+                if not family or family not in model.percent_of_families:
+                    continue
+            if months:
+                list_base += list_sum * months / target_months
+                net_base += net_sum * months / target_months
+            else:
+                list_base += list_sum
+                net_base += net_sum
+        return list_base, net_base
+
+    def totals(self, lines: tuple[PricedLine, ...]) -> Totals:
+        cur = self.currency
+        one_time = mrr = arr = tcv = list_tcv = usage = basis = cost = self.zero
+        recurring: dict[str, Decimal] = {}
+        any_cost = False
+        for line in lines:
+            kind = line.charge_kind
+            if kind == "usage":
+                usage += line.net
+                continue
+            if kind == "recurring":
+                recurring[line.billing_period] = recurring.get(line.billing_period, self.zero) + line.net
+                mrr += line.mrr
+                arr += line.arr
+            else:
+                one_time += line.net
+            tcv += line.tcv
+            list_tcv += line.list_tcv
+            if line.cost_tcv is not None:
+                any_cost = True
+                basis += line.tcv
+                cost += line.cost_tcv
+        discount = list_tcv - tcv
+        discount_pct = percent(discount / list_tcv * HUNDRED) if list_tcv > 0 else ZERO
+        margin = basis - cost
+        margin_pct = percent(margin / basis * HUNDRED) if any_cost and basis != 0 else None
+        return Totals(
+            currency=cur,
+            one_time=Money(one_time, cur),
+            recurring={k: Money(v, cur) for k, v in recurring.items()},
+            mrr=Money(mrr, cur),
+            arr=Money(arr, cur),
+            tcv=Money(tcv, cur),
+            list_tcv=Money(list_tcv, cur),
+            discount=Money(discount, cur),
+            discount_percent=discount_pct,
+            usage_estimate=Money(usage, cur),
+            margin=Money(margin, cur) if any_cost else None,
+            margin_percent=margin_pct,
+            margin_basis=Money(basis, cur),
+        )
+
+
+def price(snapshot: CatalogSnapshot, request: PriceRequest) -> PricingResult:
+    """Price ``request`` against ``snapshot``.
+
+    Raises :class:`PricingInputError` (a ``ValidationError``, API 422) naming every line and field
+    at fault: unknown or inactive products, missing or fractional quantities, unknown charges,
+    unusable tier tables, promotions unknown or outside their dates, discounts above the line
+    amount, prices below a hard floor.
+    """
+    return _Pricer(snapshot, request).run()

@@ -1,0 +1,269 @@
+"""What the engine answers: priced lines with their waterfalls, totals, approval flags and
+configuration violations.
+
+All amounts are Decimals in the result's one currency, already rounded to its minor unit (see
+docs/pricing.md for where rounding happens); ``*_money`` accessors give ``Money``. :meth:`as_dict`
+is the JSON shape of ``POST /api/v1/pricing/preview`` (amounts as strings, so no float ever
+carries a price).
+
+Must not import Django or any q2c package other than ``q2c.core`` and ``q2c.catalog.pricing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from q2c.catalog.pricing.price_models import TierCharge
+from q2c.catalog.pricing.types import Tier
+from q2c.core.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a line's price waterfall: the line amount after it and the rule that applied."""
+
+    kind: str  # list, price_model, minimum, maximum, bundle_included, contracted, schedule, promotion, manual, net
+    rule: str  # which rule applied, e.g. "promotion SPRING27" or "schedule VOL: 5 % from 100"
+    amount: Decimal
+    delta: Decimal
+    rule_id: str = ""  # stable id of the catalog row (e.g. "schedule:VOL", "contracted:12")
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"kind": self.kind, "rule": self.rule, "amount": str(self.amount), "delta": str(self.delta)}
+        if self.rule_id:
+            data["rule_id"] = self.rule_id
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalFlag:
+    """Why a line needs approval: ``discount.over_role_limit`` or ``price.below_floor``."""
+
+    code: str
+    message: str
+    limit: Decimal
+    actual: Decimal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "limit": str(self.limit),
+            "actual": str(self.actual),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A broken configuration rule, with a message a sales rep understands."""
+
+    rule_id: str
+    code: str
+    message: str
+    lines: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "code": self.code,
+            "message": self.message,
+            "lines": list(self.lines),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """One charge of one quote line, priced.
+
+    ``net`` is per billing period for recurring charges, once for one-time charges and the
+    estimate for usage charges. ``tcv``/``list_tcv`` cover the quote's term (0 for usage).
+    """
+
+    key: str
+    index: int
+    currency: str
+    sku: str
+    name: str
+    charge: str
+    charge_kind: str  # one_time, recurring, usage, credit
+    quantity: Decimal
+    model: str
+    steps: tuple[Step, ...]
+    list_amount: Decimal
+    net: Decimal
+    tcv: Decimal
+    list_tcv: Decimal
+    mrr: Decimal
+    arr: Decimal
+    parent: str = ""
+    billing_period: str = ""
+    period_months: int = 0
+    timing: str = ""
+    usage_metric: str = ""
+    usage_aggregation: str = ""
+    estimated: bool = False
+    unit: str = ""
+    net_unit_price: Decimal | None = None
+    manual_discount_percent: Decimal = Decimal(0)
+    cost_tcv: Decimal | None = None
+    approvals: tuple[ApprovalFlag, ...] = ()
+    tax_category: str = ""
+    revenue_category: str = ""
+    revenue_rule: str = ""
+    ssp_unit: Decimal | None = None
+    tiers: tuple[TierCharge, ...] = ()
+    rate_card: tuple[Tier, ...] = ()  # usage lines: the tiers billing will rate with
+    description: str = ""
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.approvals)
+
+    @property
+    def net_money(self) -> Money:
+        return Money(self.net, self.currency)
+
+    @property
+    def tcv_money(self) -> Money:
+        return Money(self.tcv, self.currency)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "key": self.key,
+            "sku": self.sku,
+            "name": self.name,
+            "charge": self.charge,
+            "charge_kind": self.charge_kind,
+            "quantity": str(self.quantity),
+            "unit": self.unit,
+            "model": self.model,
+            "list_amount": str(self.list_amount),
+            "net": str(self.net),
+            "net_unit_price": None if self.net_unit_price is None else str(self.net_unit_price),
+            "tcv": str(self.tcv),
+            "list_tcv": str(self.list_tcv),
+            "mrr": str(self.mrr),
+            "arr": str(self.arr),
+            "manual_discount_percent": str(self.manual_discount_percent),
+            "needs_approval": bool(self.approvals),
+            "approvals": [a.as_dict() for a in self.approvals],
+            "steps": [s.as_dict() for s in self.steps],
+            "parent": self.parent or None,
+            "billing_period": self.billing_period or None,
+            "period_months": self.period_months,
+            "timing": self.timing or None,
+            "tax_category": self.tax_category,
+            "revenue_category": self.revenue_category,
+            "revenue_rule": self.revenue_rule,
+            "ssp_unit": None if self.ssp_unit is None else str(self.ssp_unit),
+            "cost_tcv": None if self.cost_tcv is None else str(self.cost_tcv),
+        }
+        if self.charge_kind == "usage":
+            data["usage_metric"] = self.usage_metric
+            data["usage_aggregation"] = self.usage_aggregation
+            data["estimated"] = self.estimated
+            if self.rate_card:
+                data["rate_card"] = [
+                    {
+                        "lower": str(t.lower),
+                        "upper": None if t.upper is None else str(t.upper),
+                        "unit_price": str(t.unit_price),
+                        "flat_fee": str(t.flat_fee),
+                    }
+                    for t in self.rate_card
+                ]
+        if self.tiers:
+            data["tiers"] = [
+                {
+                    "tier": t.tier,
+                    "lower": str(t.lower),
+                    "upper": None if t.upper is None else str(t.upper),
+                    "units": str(t.units),
+                    "unit_price": str(t.unit_price),
+                    "flat_fee": str(t.flat_fee),
+                    "amount": str(t.amount),
+                }
+                for t in self.tiers
+            ]
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Quote totals; every figure is the sum of the lines' rounded figures (docs/pricing.md)."""
+
+    currency: str
+    one_time: Money
+    recurring: Mapping[str, Money]  # per billing period: {"month": 1,275.00 EUR}
+    mrr: Money
+    arr: Money
+    tcv: Money  # one-time + recurring over the term, usage excluded
+    list_tcv: Money
+    discount: Money  # list_tcv − tcv
+    discount_percent: Decimal  # of list, two decimals
+    usage_estimate: Money  # estimated usage per the usage lines' periods (not in the TCV)
+    margin: Money | None  # over the term, for the lines whose cost is known
+    margin_percent: Decimal | None
+    margin_basis: Money  # the TCV of the lines whose cost is known
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "one_time": str(self.one_time.amount),
+            "recurring": {k: str(v.amount) for k, v in self.recurring.items()},
+            "mrr": str(self.mrr.amount),
+            "arr": str(self.arr.amount),
+            "tcv": str(self.tcv.amount),
+            "list_tcv": str(self.list_tcv.amount),
+            "discount": str(self.discount.amount),
+            "discount_percent": str(self.discount_percent),
+            "usage_estimate": str(self.usage_estimate.amount),
+            "margin": None if self.margin is None else str(self.margin.amount),
+            "margin_percent": None if self.margin_percent is None else str(self.margin_percent),
+            "margin_basis": str(self.margin_basis.amount),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PricingResult:
+    currency: str
+    price_book: str
+    as_of: date
+    term_months: int
+    sale_context: str
+    lines: tuple[PricedLine, ...]
+    totals: Totals
+    violations: tuple[Violation, ...]
+    promotions: tuple[str, ...]  # codes that applied to at least one line
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def needs_approval(self) -> bool:
+        return any(line.approvals for line in self.lines)
+
+    @property
+    def valid(self) -> bool:
+        """True when the configuration breaks no rule (approval is a separate question)."""
+        return not self.violations
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "price_book": self.price_book,
+            "as_of": self.as_of.isoformat(),
+            "term_months": self.term_months,
+            "sale_context": self.sale_context,
+            "valid": not self.violations,
+            "needs_approval": self.needs_approval,
+            "lines": [line.as_dict() for line in self.lines],
+            "totals": self.totals.as_dict(),
+            "violations": [v.as_dict() for v in self.violations],
+            "promotions": list(self.promotions),
+            "warnings": list(self.warnings),
+        }
