@@ -27,6 +27,18 @@ from q2c.tax.engine.ruleset import ANY, rate_problems, rule_problems
 WILDCARD_HELP = "* matches anything"
 
 
+class PercentField(DecimalTextField):
+    """A rate in percent, kept as exact decimal text.
+
+    Runs the inherited max-length check on the text, not on the ``Decimal`` that ``to_python``
+    returns: ``DecimalTextField`` (a CharField) keeps CharField's MaxLengthValidator, which calls
+    ``len()`` on the Decimal and fails in ``full_clean`` — i.e. in every admin form.
+    """
+
+    def run_validators(self, value: Any) -> None:
+        super().run_validators(None if value is None else str(value))
+
+
 class TaxCode(models.Model):
     """A named tax treatment a product can carry: its category and supply type."""
 
@@ -56,7 +68,7 @@ class TaxRate(models.Model):
 
     jurisdiction = models.CharField(max_length=10, help_text="DE, GB, ES-CN, US-CA …")
     kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in RateKind])
-    rate = DecimalTextField(help_text="percent: 19, 5.5, 6.875")
+    rate = PercentField(help_text="percent: 19, 5.5, 6.875")
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True, help_text="exclusive; blank = still in force")
     category = models.CharField(
