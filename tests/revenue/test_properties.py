@@ -124,3 +124,37 @@ def test_the_fast_path_gives_what_the_engine_gives_for_a_ratable_obligation(allo
     lines = compute(spec).obligation("R").lines
     fast = [(d, a) for d, a in ratable_schedule(amount.minor_units(), start, end) if a]
     assert [(line.recognised_on, line.amount.minor_units()) for line in lines] == fast
+
+
+@given(
+    total=st.integers(min_value=-(10**12), max_value=10**12),
+    ssps=st.lists(st.integers(min_value=1, max_value=10**9), min_size=2, max_size=12),
+)
+def test_the_bulk_allocation_splits_exactly_like_the_money_kernel(total, ssps):
+    from q2c.core.money import allocate_minor
+    from q2c.revenue.engine.bulk import allocate_simple
+
+    assert allocate_simple(total, ssps) == allocate_minor(total, ssps)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=contracts())
+def test_the_bulk_path_gives_what_the_engine_gives_for_ratable_and_point_in_time_contracts(spec):
+    from q2c.revenue.engine.bulk import POINT_IN_TIME, RATABLE, SimpleObligation, schedule_simple
+
+    if any(isinstance(o.pattern, Milestones) for o in spec.obligations):
+        return
+    simple = []
+    for o in spec.obligations:
+        ssp = o.ssp.amount.minor_units()
+        if isinstance(o.pattern, Ratable):
+            simple.append(
+                SimpleObligation(RATABLE, ssp, o.pattern.start.toordinal(), o.pattern.end.toordinal())
+            )
+        else:
+            simple.append(SimpleObligation(POINT_IN_TIME, ssp, o.pattern.delivered_on.toordinal()))
+    bulk = schedule_simple(spec.fixed.minor_units(), simple)
+    result = compute(spec)
+    for (allocated, lines), ob in zip(bulk, result.obligations, strict=True):
+        assert allocated == ob.allocated.minor_units()
+        assert lines == [(line.recognised_on.toordinal(), line.amount_minor) for line in ob.lines]

@@ -13,6 +13,9 @@ Entry points:
 * :mod:`q2c.revenue.engine.ratable` — the fast path for bulk runs over plain ints and dates:
   :func:`ratable_to_date`, :func:`ratable_between`, :func:`ratable_schedule`,
   :func:`point_in_time_to_date`.
+* :mod:`q2c.revenue.engine.bulk` — whole contracts of the common kind (fixed price, ratable and
+  point-in-time obligations) over plain ints: :func:`~q2c.revenue.engine.bulk.schedule_simple`,
+  :func:`~q2c.revenue.engine.bulk.allocate_simple`, :func:`~q2c.revenue.engine.bulk.recognised_between`.
 * :func:`allocate_by_ssp` — relative-SSP allocation of minor units.
 
 Must not import Django, nor any q2c package other than ``q2c.core`` (plain Python over plain data).

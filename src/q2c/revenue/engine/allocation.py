@@ -191,4 +191,10 @@ def exact_shares(total: int, targets: Sequence[Target], groups: Sequence[Group] 
 
 def allocate_by_ssp(total: int, targets: Sequence[Target], groups: Sequence[Group] = ()) -> list[int]:
     """Allocate ``total`` minor units to ``targets``; the parts sum exactly to ``total``."""
+    if not groups and len(targets) > 1:
+        # The common case (plain relative SSP, whole minor-unit SSPs) goes straight to the largest
+        # remainder split: the same parts as the general path, without the exact shares.
+        ssps = [t.ssp for t in targets]
+        if all(s is not None and s.denominator == 1 and s > 0 for s in ssps):
+            return allocate_minor(total, [int(s) for s in ssps if s is not None])
     return largest_remainder(total, exact_shares(total, targets, groups))

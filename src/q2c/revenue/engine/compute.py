@@ -1001,7 +1001,9 @@ class _Engine:
 
     def result(self, month_ends: list[int], fin: FinancingOutcome | None) -> RevenueResult:
         rounding = self.rounding
+        currency = self.currency
         totals = [0] * len(month_ends)
+        month_dates = [date.fromordinal(me) for me in month_ends]
         ob_results: list[ObligationResult] = []
         for st in self.obs.values():
             lines: list[ScheduleLine] = []
@@ -1009,9 +1011,7 @@ class _Engine:
             for i, me in enumerate(month_ends):
                 cum = st.cum(me, rounding)
                 if cum != previous:
-                    lines.append(
-                        ScheduleLine(date.fromordinal(me), self.money(cum - previous), self.money(cum))
-                    )
+                    lines.append(ScheduleLine(month_dates[i], cum - previous, cum, currency))
                     totals[i] += cum - previous
                     previous = cum
             total = st.total()
@@ -1043,9 +1043,9 @@ class _Engine:
             )
         months: list[MonthTotal] = []
         running = 0
-        for me, amount in zip(month_ends, totals, strict=True):
+        for day, amount in zip(month_dates, totals, strict=True):
             running += amount
-            months.append(MonthTotal(date.fromordinal(me), self.money(amount), self.money(running)))
+            months.append(MonthTotal(day, amount, running, currency))
         contracts = tuple(
             ContractResult(c.id, c.origin, c.start, c.price, tuple(c.allocation))  # type: ignore[arg-type]
             for c in self.contracts.values()

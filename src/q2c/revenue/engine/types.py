@@ -498,11 +498,21 @@ class ContractSpec:
 # --- results -------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ScheduleLine:
-    """Revenue recognised in one month, dated its last day."""
+    """Revenue recognised in one month, dated its last day. Amounts are kept in integer minor
+    units (cheap to build by the hundred thousand); ``amount`` and ``cumulative`` give ``Money``."""
 
     recognised_on: date
-    amount: Money
-    cumulative: Money
+    amount_minor: int
+    cumulative_minor: int
+    currency: str
+
+    @property
+    def amount(self) -> Money:
+        return Money.from_minor(self.amount_minor, self.currency)
+
+    @property
+    def cumulative(self) -> Money:
+        return Money.from_minor(self.cumulative_minor, self.currency)
 
     @property
     def month(self) -> str:
@@ -616,9 +626,20 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class MonthTotal:
+    """All revenue of the contract (and any separate contracts) recognised in one month."""
+
     recognised_on: date
-    amount: Money
-    cumulative: Money
+    amount_minor: int
+    cumulative_minor: int
+    currency: str
+
+    @property
+    def amount(self) -> Money:
+        return Money.from_minor(self.amount_minor, self.currency)
+
+    @property
+    def cumulative(self) -> Money:
+        return Money.from_minor(self.cumulative_minor, self.currency)
 
     @property
     def month(self) -> str:
