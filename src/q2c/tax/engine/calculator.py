@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -327,18 +327,8 @@ def _decide(
         ),
         field=f"lines[{i}]",
     )
-    base = _Decision(
-        index=i,
-        line=line,
-        on=on,
-        treatment=rule.treatment,
-        rule=rule.name,
-        jurisdiction="",
-        category=VatCategoryCode.STANDARD,
-        percent=_ZERO,
-    )
-
     treatment = rule.treatment
+    rule_name = rule.name
     if treatment in (Treatment.REVERSE_CHARGE, Treatment.INTRA_COMMUNITY):
         buyer_ok = kind is CustomerKind.BUSINESS and document.buyer.vat_id_valid
         if not buyer_ok:
@@ -359,35 +349,29 @@ def _decide(
                     line_id=line.id,
                 )
             )
-            return _taxed(
-                replace(base, treatment=Treatment.DOMESTIC, rule=f"{rule.name} (fallback: domestic)"),
-                origin,
-                origin_field,
-                rules,
-                document,
-                warnings,
-            )
+            treatment, rule_name = Treatment.DOMESTIC, f"{rule_name} (fallback: domestic)"
 
-    if treatment is Treatment.DOMESTIC:
-        return _taxed(base, origin, origin_field, rules, document, warnings)
-    if treatment is Treatment.DESTINATION:
-        return _taxed(base, destination, dest_field, rules, document, warnings)
+    if treatment in (Treatment.DOMESTIC, Treatment.DESTINATION):
+        where, where_field = (
+            (origin, origin_field) if treatment is Treatment.DOMESTIC else (destination, dest_field)
+        )
+        jurisdiction, category, percent, mention = _taxed(
+            i, line, on, where, where_field, rules, document, warnings
+        )
+        return _Decision(i, line, on, treatment, rule_name, jurisdiction, category, percent, mention)
 
     category, default_mention, default_code = _DEFAULT_MENTIONS[treatment]
     mention, reason_code = (
         (rule.mention, rule.reason_code) if rule.mention else (default_mention, default_code)
     )
-    decision = replace(
-        base,
-        # Reverse charge and intra-Community supplies are taxed in the customer's member state
-        # (by the customer); exports, out-of-scope and exempt supplies are stated where they start.
-        jurisdiction=destination.territory
+    # Reverse charge and intra-Community supplies are taxed in the customer's member state (by
+    # the customer); exports, out-of-scope and exempt supplies are stated where they start.
+    jurisdiction = (
+        destination.territory
         if treatment in (Treatment.REVERSE_CHARGE, Treatment.INTRA_COMMUNITY)
-        else origin.territory,
-        category=category,
-        mention=mention,
-        reason_code=reason_code,
+        else origin.territory
     )
+    deliver_to, delivered = "", None
     if treatment is Treatment.INTRA_COMMUNITY:
         if line_to is None and doc_to is None:
             raise DeliveryRequired(
@@ -402,54 +386,58 @@ def _decide(
                 "(EN 16931 BR-IC-11)",
                 field="delivery_date",
             )
-        decision = replace(decision, deliver_to_country=destination.country, delivery_date=delivered)
-    return decision
+        deliver_to = destination.country
+    return _Decision(
+        i,
+        line,
+        on,
+        treatment,
+        rule_name,
+        jurisdiction,
+        category,
+        _ZERO,
+        mention,
+        reason_code,
+        deliver_to,
+        delivered,
+    )
 
 
 def _taxed(
-    base: _Decision,
+    i: int,
+    line: TaxLine,
+    on: date,
     where: Place,
     where_field: str,
     rules: RuleSet,
     document: TaxDocument,
     warnings: list[TaxWarning],
-) -> _Decision:
-    """A line taxed at the rates of ``where``: rate lookup, exempt products, certificates."""
-    line, i = base.line, base.index
+) -> tuple[str, VatCategoryCode, Decimal, str]:
+    """A line taxed at the rates of ``where``: (jurisdiction, category, rate, mention) after the
+    rate lookup, exempt products and exemption certificates."""
     jurisdiction = where.jurisdiction(field=f"{where_field}.region")
     kind = RATE_KIND[line.tax_category]
     if kind is None:  # an exempt product
-        return replace(
-            base,
-            jurisdiction=jurisdiction,
-            category=VatCategoryCode.EXEMPT,
-            mention=line.exemption_reason or MENTION_EXEMPT,
-        )
-    rate = rules.rate(jurisdiction, kind, base.on, field=f"lines[{i}].tax_category")
+        return jurisdiction, VatCategoryCode.EXEMPT, _ZERO, line.exemption_reason or MENTION_EXEMPT
+    rate = rules.rate(jurisdiction, kind, on, field=f"lines[{i}].tax_category")
     exemption = document.exemption
     if exemption is not None and rate.percent > 0:
-        if exemption.covers(jurisdiction, base.on):
+        if exemption.covers(jurisdiction, on):
             reason = f": {exemption.reason}" if exemption.reason else ""
-            return replace(
-                base,
-                jurisdiction=jurisdiction,
-                category=VatCategoryCode.EXEMPT,
-                mention=f"Tax exempt — customer exemption certificate {exemption.certificate_ref}{reason}",
-            )
+            mention = f"Tax exempt — customer exemption certificate {exemption.certificate_ref}{reason}"
+            return jurisdiction, VatCategoryCode.EXEMPT, _ZERO, mention
         warnings.append(
             TaxWarning(
                 code="tax.exemption_not_applicable",
                 message=(
                     f"line '{line.id}': exemption certificate {exemption.certificate_ref} does not cover "
-                    f"{jurisdiction} on {base.on.isoformat()}; tax charged"
+                    f"{jurisdiction} on {on.isoformat()}; tax charged"
                 ),
                 line_id=line.id,
             )
         )
-    mention = ""
-    if rate.code is VatCategoryCode.OUTSIDE_SCOPE:
-        mention = f"Not subject to tax in {jurisdiction}"
-    return replace(base, jurisdiction=jurisdiction, category=rate.code, percent=rate.percent, mention=mention)
+    mention = f"Not subject to tax in {jurisdiction}" if rate.code is VatCategoryCode.OUTSIDE_SCOPE else ""
+    return jurisdiction, rate.code, rate.percent, mention
 
 
 # --- amounts (integer minor units) ------------------------------------------------------------
@@ -489,20 +477,24 @@ def split_inclusive(gross_minor: int, percent: Decimal, rounding: Rounding = "ha
     return None
 
 
-def _apportion(total: int, exact: Sequence[Fraction]) -> list[int]:
-    """Split integer ``total`` over exact shares whose sum rounds to it: floor each share, then
-    give the units left one each to the largest remainders (ties to the earlier line).
+def _apportion(total: int, numerators: Sequence[int], denominator: int) -> list[int]:
+    """Split integer ``total`` over exact shares ``numerators[k] / denominator`` whose sum rounds
+    to it: floor each share, then give the units left one each to the largest remainders (ties
+    to the earlier line).
 
     With total = round(Σ shares), the units left lie in [0, n] whatever the signs, so every
     share ends up within one unit of its exact value and a positive share never goes negative.
+    Integer arithmetic throughout (floor division floors negative shares too).
     """
-    floors = [math.floor(e) for e in exact]
+    floors = [n // denominator for n in numerators]
+    remainders = [n - f * denominator for n, f in zip(numerators, floors, strict=True)]
     left = total - sum(floors)
-    if not 0 <= left <= len(exact):  # cannot happen when total rounds the shares' sum
+    if not 0 <= left <= len(floors):  # cannot happen when total rounds the shares' sum
         raise ValidationError("internal: apportioned total is not the rounded sum", code="tax.internal")
-    order = sorted(range(len(exact)), key=lambda k: (-(exact[k] - floors[k]), k))
-    for k in order[:left]:
-        floors[k] += 1
+    if left:
+        order = sorted(range(len(floors)), key=lambda k: (-remainders[k], k))
+        for k in order[:left]:
+            floors[k] += 1
     return floors
 
 
@@ -512,8 +504,9 @@ def _tax_group(nets: list[int], percent: Decimal, method: RoundingMethod, roundi
     if method is RoundingMethod.PER_LINE:
         return [tax_of(n, percent, rounding) for n in nets]
     total = tax_of(sum(nets), percent, rounding)
-    rate = Fraction(percent) / 100
-    return _apportion(total, [n * rate for n in nets])
+    # Exact line tax n × percent / 100 = n × a / (100 b) with percent = a / b.
+    a, b = percent.as_integer_ratio()
+    return _apportion(total, [n * a for n in nets], 100 * b)
 
 
 def _split_group(
@@ -538,8 +531,9 @@ def _split_group(
     total_net = split_inclusive(total_gross, percent, rounding)
     if total_net is None:
         raise _not_splittable(total_gross, percent, rounding, currency, members)
-    factor = Fraction(100) / (100 + Fraction(percent))
-    nets = _apportion(total_net, [g * factor for g in grosses])
+    # Exact line net g × 100 / (100 + percent) = g × 100 b / (100 b + a) with percent = a / b.
+    a, b = percent.as_integer_ratio()
+    nets = _apportion(total_net, [g * 100 * b for g in grosses], 100 * b + a)
     return nets, [g - n for g, n in zip(grosses, nets, strict=True)]
 
 

@@ -258,7 +258,7 @@ class Supply:
     on: date
 
 
-def _specificity(rule: Rule, supply: Supply) -> tuple[int, int, int, int, int] | None:
+def _specificity(rule: Rule, supply: Supply, rel: Relation) -> tuple[int, int, int, int, int] | None:
     """How specifically ``rule`` matches ``supply`` (higher is more specific), or None."""
     if rule.seller == supply.seller:
         s = 2
@@ -268,7 +268,6 @@ def _specificity(rule: Rule, supply: Supply) -> tuple[int, int, int, int, int] |
         s = 0
     else:
         return None
-    rel = relation(supply.origin, supply.destination, supply.on)
     if rule.buyer == supply.destination_jurisdiction and rule.buyer != supply.destination:
         b = 4  # a US state is more specific than the US
     elif rule.buyer == supply.destination:
@@ -314,7 +313,11 @@ class RuleSet:
     """Rates and rules, indexed for lookup. Immutable once built; build one per request or
     cache it (it holds no connection to anything)."""
 
-    __slots__ = ("_rates", "_rules", "rates", "rules")
+    __slots__ = ("_rate_cache", "_rates", "_rule_cache", "_rules", "rates", "rules")
+
+    #: Resolved lookups are memoised per set (it is immutable); past this many entries the memo
+    #: starts over, so a long-lived set cannot grow without bound.
+    CACHE_LIMIT = 50_000
 
     def __init__(self, rates: Iterable[Rate] = (), rules: Iterable[Rule] = ()) -> None:
         self.rates: tuple[Rate, ...] = tuple(rates)
@@ -329,11 +332,20 @@ class RuleSet:
         _check_no_overlap(rule_groups, "rule")
         self._rates = dict(by_key)
         self._rules = self.rules
+        self._rate_cache: dict[tuple[str, RateKind, date], Rate] = {}
+        self._rule_cache: dict[Supply, Rule] = {}
 
     def rate(self, jurisdiction: str, kind: RateKind, on: date, *, field: str = "lines") -> Rate:
         """The rate of ``kind`` in force in ``jurisdiction`` on ``on``; :class:`RateMissing` if none."""
+        key = (jurisdiction, kind, on)
+        cached = self._rate_cache.get(key)
+        if cached is not None:
+            return cached
         for rate in self._rates.get((jurisdiction, kind), ()):
             if rate.covers(on):
+                if len(self._rate_cache) >= self.CACHE_LIMIT:
+                    self._rate_cache.clear()
+                self._rate_cache[key] = rate
                 return rate
         known = sorted(
             {
@@ -353,11 +365,15 @@ class RuleSet:
 
     def rule(self, supply: Supply, *, field: str = "lines") -> Rule:
         """The most specific rule in force for ``supply``."""
+        cached = self._rule_cache.get(supply)
+        if cached is not None:
+            return cached
+        rel = relation(supply.origin, supply.destination, supply.on)
         best: list[tuple[tuple[int, int, int, int, int], Rule]] = []
         for rule in self._rules:
             if not rule.covers(supply.on):
                 continue
-            score = _specificity(rule, supply)
+            score = _specificity(rule, supply, rel)
             if score is not None:
                 best.append((score, rule))
         if not best:
@@ -373,4 +389,7 @@ class RuleSet:
                 f"rules '{best[0][1].name}' and '{best[1][1].name}' match equally well",
                 field=field,
             )
+        if len(self._rule_cache) >= self.CACHE_LIMIT:
+            self._rule_cache.clear()
+        self._rule_cache[supply] = best[0][1]
         return best[0][1]
