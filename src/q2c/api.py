@@ -7,5 +7,6 @@ from q2c.ledger.api import router as ledger_router
 from q2c.platform.api import build_api
 from q2c.platform.tokens import router as platform_router
 from q2c.revenue.api import router as revenue_router
+from q2c.tax.api import router as tax_router
 
-api = build_api(routers=[("/ledger/", ledger_router), ("/platform/", platform_router), ("/parties/", parties_router), ("/revenue/", revenue_router)])
+api = build_api(routers=[("/ledger/", ledger_router), ("/platform/", platform_router), ("/parties/", parties_router), ("/revenue/", revenue_router), ("/tax/", tax_router)])

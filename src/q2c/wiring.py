@@ -60,6 +60,18 @@ def wire() -> None:
         ),
     )
 
+    # Tax: the pure engine's benchmark.
+    from q2c.tax import bench as tax_bench
+
+    benches.add(
+        "tax-engine",
+        Bench(
+            "tax-engine",
+            "pure tax engine: tax for N documents of M lines with the shipped rules (no database)",
+            tax_bench.add_arguments,
+            tax_bench.run,
+        ),
+    )
     # Ledger: its own invariants for `q2c ledger check`, its posting benchmark, its pages.
     from q2c.ledger import bench as ledger_bench
     from q2c.ledger import checks as ledger_checks
