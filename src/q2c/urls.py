@@ -19,4 +19,5 @@ urlpatterns = [
     path("ledger/", include("q2c.ledger.urls")),
     path("", include("q2c.platform.urls")),
     path("parties/", include("q2c.parties.urls")),
+    path("catalog/", include("q2c.catalog.urls")),
 ]

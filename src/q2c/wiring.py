@@ -24,6 +24,7 @@ def wire() -> None:
     # UI shell: customers, then one entry per stage; placeholders until the app registers its own.
     ui.add_nav("Accounts", "/parties/accounts/", roles={"admin", "sales_rep", "sales_manager", "finance", "viewer"})
     ui.add_section("sales", "Sales", {"sales_rep", "sales_manager", "viewer"}, "Opportunities and quotes.")
+    ui.add_nav("Catalog", "/catalog/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
     ui.add_section("contracts", "Contracts", {"sales_rep", "sales_manager", "finance", "viewer"}, "Contracts, amendments and renewals.")
     ui.add_section("orders", "Orders", {"sales_rep", "sales_manager", "finance", "viewer"}, "Orders and fulfilment.")
     ui.add_section("billing", "Billing", {"finance", "viewer"}, "Billing schedules, usage and bill runs.")

@@ -1,0 +1,534 @@
+"""API shapes of the catalog (django-ninja / pydantic), for validation and the OpenAPI document.
+
+Prices, rates, percentages and quantities travel as decimal text ("30.00") or integers; JSON
+floats are refused so no binary fraction reaches a price. The services re-check every value and
+name the field at fault. ``*Patch`` shapes make every field optional (PATCH changes only what it
+names).
+
+May import ``q2c.platform`` and ninja/pydantic.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ninja import Schema
+from pydantic import StrictInt, StrictStr, create_model
+
+from q2c.platform.pagination import PageParams
+
+#: A decimal as text ("0.002") or an integer; floats are refused.
+Dec = StrictStr | StrictInt
+
+
+def patch_of(schema: type[Schema], name: str) -> type[Schema]:
+    """The same fields as ``schema``, all optional (for PATCH)."""
+    fields: dict[str, Any] = {
+        field: (info.annotation | None, None)  # type: ignore[operator]
+        for field, info in schema.model_fields.items()
+    }
+    return create_model(name, __base__=Schema, **fields)  # type: ignore[call-overload, no-any-return]
+
+
+class Paging(PageParams):
+    """Page number and size (``q2c.platform.pagination``) plus each list's own filters."""
+
+
+# --- units ---------------------------------------------------------------------------------
+
+
+class UnitIn(Schema):
+    code: str
+    name: str
+    divisible: bool = False
+
+
+class UnitOut(UnitIn):
+    id: int
+
+
+class UnitFilters(Paging):
+    pass
+
+
+# --- products ------------------------------------------------------------------------------
+
+
+class SspIn(Schema):
+    context: str = "new"
+    method: str
+    currency: str | None = None
+    amount: Dec | None = None
+    percent: Dec | None = None
+    low: Dec | None = None
+    high: Dec | None = None
+
+
+class ProductIn(Schema):
+    sku: str
+    name: str
+    description: str = ""
+    family: str = ""
+    type: str
+    unit: str
+    tax_category: str = "standard"
+    revenue_category: str = "other"
+    revenue_rule: str = "point_in_time"
+    is_bundle: bool = False
+    cost: Dec | None = None
+    cost_currency: str | None = None
+    floor_price: Dec | None = None
+    floor_currency: str | None = None
+    floor_enforcement: str = "approval"
+    active_from: date | None = None
+    active_to: date | None = None
+    ssp: list[SspIn] = []
+
+
+class SspOut(Schema):
+    context: str
+    method: str
+    currency: str
+    amount: str | None
+    percent: str | None
+    low: str | None
+    high: str | None
+
+
+class ChargeRef(Schema):
+    id: int
+    code: str
+    kind: str
+
+
+class ProductOut(Schema):
+    id: int
+    sku: str
+    name: str
+    description: str
+    family: str
+    type: str
+    unit: str
+    divisible: bool
+    tax_category: str
+    revenue_category: str
+    revenue_rule: str
+    is_bundle: bool
+    cost: str | None
+    cost_currency: str
+    floor_price: str | None
+    floor_currency: str
+    floor_enforcement: str
+    active_from: date | None
+    active_to: date | None
+    ssp: list[SspOut]
+    charges: list[ChargeRef]
+
+
+class ProductFilters(Paging):
+    q: str | None = None
+    family: str | None = None
+    type: str | None = None
+    is_bundle: bool | None = None
+    active_on: date | None = None
+
+
+# --- charges -------------------------------------------------------------------------------
+
+
+class ChargeIn(Schema):
+    sku: str
+    code: str
+    name: str = ""
+    kind: str
+    billing_period: str | None = None
+    period_months: int | None = None
+    timing: str | None = None
+    usage_metric: str | None = None
+    usage_aggregation: str | None = None
+    sequence: int = 0
+
+
+class ChargeOut(Schema):
+    id: int
+    product_id: int
+    sku: str
+    code: str
+    name: str
+    kind: str
+    billing_period: str | None
+    period_months: int
+    timing: str | None
+    usage_metric: str
+    usage_aggregation: str | None
+    sequence: int
+
+
+class ChargeFilters(Paging):
+    sku: str | None = None
+    kind: str | None = None
+
+
+# --- price books ---------------------------------------------------------------------------
+
+
+class PriceBookIn(Schema):
+    code: str
+    name: str
+    currency: str
+    segment: str = ""
+    region: str = ""
+    parent: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    is_active: bool = True
+
+
+class PriceBookOut(Schema):
+    id: int
+    code: str
+    name: str
+    currency: str
+    segment: str
+    region: str
+    parent: str | None
+    valid_from: date | None
+    valid_to: date | None
+    is_active: bool
+
+
+class PriceBookFilters(Paging):
+    currency: str | None = None
+
+
+# --- price entries -------------------------------------------------------------------------
+
+
+class TierIn(Schema):
+    lower: Dec
+    upper: Dec | None = None
+    unit_price: Dec
+    flat_fee: Dec | None = None
+
+
+class TierOut(Schema):
+    lower: str
+    upper: str | None
+    unit_price: str
+    flat_fee: str
+
+
+class PriceEntryIn(Schema):
+    price_book: str
+    sku: str
+    charge: str
+    model: str
+    price: Dec | None = None
+    list_unit_price: Dec | None = None
+    block_size: Dec | None = None
+    percent: Dec | None = None
+    percent_of_skus: list[str] = []
+    percent_of_families: list[str] = []
+    minimum: Dec | None = None
+    maximum: Dec | None = None
+    floor_price: Dec | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    tiers: list[TierIn] = []
+
+
+class PriceEntryOut(Schema):
+    id: int
+    price_book: str
+    currency: str
+    sku: str
+    charge: str
+    model: str
+    price: str | None
+    list_unit_price: str | None
+    block_size: str | None
+    percent: str | None
+    percent_of_skus: list[str]
+    percent_of_families: list[str]
+    minimum: str | None
+    maximum: str | None
+    floor_price: str | None
+    valid_from: date | None
+    valid_to: date | None
+    tiers: list[TierOut]
+
+
+class PriceEntryFilters(Paging):
+    price_book: str | None = None
+    sku: str | None = None
+
+
+# --- contracted prices ---------------------------------------------------------------------
+
+
+class ContractedPriceIn(Schema):
+    account_id: int
+    sku: str
+    charge: str
+    currency: str
+    unit_price: Dec | None = None
+    discount_percent: Dec | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class ContractedPriceOut(Schema):
+    id: int
+    account_id: int
+    sku: str
+    charge: str
+    currency: str
+    unit_price: str | None
+    discount_percent: str | None
+    valid_from: date | None
+    valid_to: date | None
+
+
+class ContractedPriceFilters(Paging):
+    account_id: int | None = None
+    sku: str | None = None
+
+
+# --- discount schedules --------------------------------------------------------------------
+
+
+class ScheduleTierIn(Schema):
+    threshold: Dec
+    percent: Dec
+
+
+class ScheduleTierOut(Schema):
+    threshold: str
+    percent: str
+
+
+class ScheduleIn(Schema):
+    code: str
+    name: str
+    kind: str
+    products: list[str] = []
+    families: list[str] = []
+    is_active: bool = True
+    tiers: list[ScheduleTierIn]
+
+
+class ScheduleOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    products: list[str]
+    families: list[str]
+    is_active: bool
+    tiers: list[ScheduleTierOut]
+
+
+class ScheduleFilters(Paging):
+    pass
+
+
+# --- promotions ----------------------------------------------------------------------------
+
+
+class PromotionIn(Schema):
+    code: str
+    name: str
+    percent: Dec | None = None
+    amount: Dec | None = None
+    currency: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    automatic: bool = False
+    min_quantity: Dec | None = None
+    products: list[str] = []
+    families: list[str] = []
+    sale_contexts: list[str] = []
+    is_active: bool = True
+
+
+class PromotionOut(Schema):
+    id: int
+    code: str
+    name: str
+    percent: str | None
+    amount: str | None
+    currency: str
+    valid_from: date | None
+    valid_to: date | None
+    automatic: bool
+    min_quantity: str | None
+    products: list[str]
+    families: list[str]
+    sale_contexts: list[str]
+    is_active: bool
+
+
+class PromotionFilters(Paging):
+    code: str | None = None
+
+
+# --- bundles -------------------------------------------------------------------------------
+
+
+class OptionIn(Schema):
+    group_id: int
+    sku: str
+    selection: str = "optional"
+    min_qty: Dec | None = None
+    max_qty: Dec | None = None
+    qty_tied_to_parent: bool = False
+    qty_ratio: Dec | None = None
+    included_in_price: bool = False
+    sequence: int = 0
+
+
+class OptionOut(Schema):
+    id: int
+    group_id: int
+    sku: str
+    selection: str
+    min_qty: str | None
+    max_qty: str | None
+    qty_tied_to_parent: bool
+    qty_ratio: str | None
+    included_in_price: bool
+    sequence: int
+
+
+class OptionFilters(Paging):
+    group_id: int | None = None
+
+
+class OptionGroupIn(Schema):
+    bundle: str
+    code: str
+    name: str
+    min_options: int = 0
+    max_options: int | None = None
+    sequence: int = 0
+
+
+class OptionGroupOut(Schema):
+    id: int
+    bundle: str
+    code: str
+    name: str
+    min_options: int
+    max_options: int | None
+    sequence: int
+    options: list[OptionOut]
+
+
+class OptionGroupFilters(Paging):
+    bundle: str | None = None
+
+
+class RuleIn(Schema):
+    code: str
+    name: str
+    kind: str
+    bundle: str | None = None
+    source: str | None = None
+    target: str
+    per_quantity: Dec | None = None
+    target_quantity: Dec | None = None
+    attribute: str = ""
+    operator: str = "eq"
+    values: list[str] = []
+    action: str = "requires"
+    message: str = ""
+    is_active: bool = True
+
+
+class RuleOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    bundle: str | None
+    source: str | None
+    target: str
+    per_quantity: str | None
+    target_quantity: str | None
+    attribute: str
+    operator: str
+    values: list[str]
+    action: str
+    message: str
+    is_active: bool
+
+
+class RuleFilters(Paging):
+    bundle: str | None = None
+
+
+# --- discount limits, import -----------------------------------------------------------------
+
+
+class LimitIn(Schema):
+    max_percent: Dec
+
+
+class LimitOut(Schema):
+    role: str
+    max_percent: str
+
+
+class ImportOut(Schema):
+    kind: str
+    rows: int
+    created: int
+    updated: int
+    dry_run: bool
+
+
+#: The documented body of POST /api/v1/pricing/preview (the service checks it, naming fields).
+PREVIEW_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["currency", "lines"],
+    "properties": {
+        "currency": {"type": "string", "example": "EUR"},
+        "price_book": {"type": "string", "description": "price book code; default: the best book in force"},
+        "as_of": {"type": "string", "format": "date"},
+        "start_date": {"type": "string", "format": "date"},
+        "term_months": {"type": "integer", "default": 12},
+        "sale_context": {"type": "string", "enum": ["new", "add_on", "renewal"]},
+        "account_id": {"type": "integer", "description": "for contracted prices"},
+        "segment": {"type": "string"},
+        "region": {"type": "string"},
+        "promotion_codes": {"type": "array", "items": {"type": "string"}},
+        "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+        "rounding": {"type": "string", "enum": ["half_up", "half_even"]},
+        "lines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "sku": {"type": "string"},
+                    "charge": {"type": "string"},
+                    "quantity": {"type": "string", "example": "50"},
+                    "parent": {"type": "string", "description": "key of the bundle line"},
+                    "discount": {
+                        "type": "object",
+                        "description": "exactly one of percent, amount, target_price",
+                        "properties": {
+                            "percent": {"type": "string"},
+                            "amount": {"type": "string"},
+                            "target_price": {"type": "string"},
+                        },
+                    },
+                    "estimated_quantity": {"type": "string"},
+                    "credit": {"type": "string", "description": "a negative one-time amount (credit line)"},
+                    "description": {"type": "string"},
+                },
+            },
+        },
+    },
+}
