@@ -269,3 +269,14 @@ def test_a_rule_that_makes_no_sense_is_refused():
         Rule("EU", "mars", Treatment.DOMESTIC)
     with pytest.raises(TaxError):
         Rule("EU", "eu", Treatment.DOMESTIC, customer_kind="robot")
+
+
+def test_the_fallback_warning_comes_back_every_time_the_document_is_computed(rules):
+    # Decisions are memoised per rule set, but only those made without a warning: a repeated
+    # preview must warn again.
+    buyer = replace(FABRIKAM, vat_id_valid=False)
+    doc = document(line("seat", eur("100.00")), buyer=buyer)
+    first, again = compute(doc, rules), compute(doc, rules)
+    assert [w.code for w in first.warnings] == [w.code for w in again.warnings] == ["tax.vat_id_invalid"]
+    # …and a valid VAT id afterwards is not served the memoised fallback.
+    assert compute(replace(doc, buyer=FABRIKAM), rules).lines[0].category is VatCategoryCode.REVERSE_CHARGE

@@ -113,6 +113,22 @@ class _Decision:
     delivery_date: date | None = None
 
     @property
+    def facts(self) -> tuple[object, ...]:
+        """Everything but the line: what a memoised decision replays for another line."""
+        return (
+            self.on,
+            self.treatment,
+            self.rule,
+            self.jurisdiction,
+            self.category,
+            self.percent,
+            self.mention,
+            self.reason_code,
+            self.deliver_to_country,
+            self.delivery_date,
+        )
+
+    @property
     def group_key(self) -> tuple[object, ...]:
         return (
             self.jurisdiction,
@@ -141,10 +157,42 @@ def compute(document: TaxDocument, rules: RuleSet) -> TaxResult:
         raise TaxError("an exemption needs its certificate reference", field="exemption.certificate_ref")
 
     warnings: list[TaxWarning] = []
-    decisions = [
-        _decide(i, line, document, rules, seller, buyer, doc_from, doc_to, warnings)
-        for i, line in enumerate(document.lines)
-    ]
+    decisions = []
+    # A decision depends only on the document's parties, places, dates and exemption and on the
+    # line's category, supply type, date, places and exemption reason — not on its amount or id.
+    # Decisions made without a warning are memoised on the rule set (immutable), so a bill run
+    # of similar invoices resolves each kind of line once.
+    doc_key = (
+        document.seller,
+        document.buyer,
+        document.ship_from,
+        document.ship_to,
+        document.tax_date,
+        document.delivery_date,
+        document.exemption,
+    )
+    memo = rules.memo
+    for i, line in enumerate(document.lines):
+        key = (
+            doc_key,
+            line.tax_category,
+            line.supply_type,
+            line.supply_date,
+            line.ship_from,
+            line.ship_to,
+            line.exemption_reason,
+        )
+        facts = memo.get(key)
+        if facts is not None:
+            decisions.append(_Decision(i, line, *facts))  # type: ignore[misc]
+            continue
+        warned = len(warnings)
+        decision = _decide(i, line, document, rules, seller, buyer, doc_from, doc_to, warnings)
+        if len(warnings) == warned:
+            if len(memo) >= rules.CACHE_LIMIT:
+                memo.clear()
+            memo[key] = decision.facts
+        decisions.append(decision)
 
     groups: dict[tuple[object, ...], list[_Decision]] = {}
     for decision in decisions:

@@ -313,7 +313,7 @@ class RuleSet:
     """Rates and rules, indexed for lookup. Immutable once built; build one per request or
     cache it (it holds no connection to anything)."""
 
-    __slots__ = ("_rate_cache", "_rates", "_rule_cache", "_rules", "rates", "rules")
+    __slots__ = ("_rate_cache", "_rates", "_rule_cache", "_rules", "memo", "rates", "rules")
 
     #: Resolved lookups are memoised per set (it is immutable); past this many entries the memo
     #: starts over, so a long-lived set cannot grow without bound.
@@ -334,6 +334,9 @@ class RuleSet:
         self._rules = self.rules
         self._rate_cache: dict[tuple[str, RateKind, date], Rate] = {}
         self._rule_cache: dict[Supply, Rule] = {}
+        #: The calculator's memo of line decisions under this set (keyed by everything a
+        #: decision depends on); cleared past CACHE_LIMIT entries.
+        self.memo: dict[object, object] = {}
 
     def rate(self, jurisdiction: str, kind: RateKind, on: date, *, field: str = "lines") -> Rate:
         """The rate of ``kind`` in force in ``jurisdiction`` on ``on``; :class:`RateMissing` if none."""
