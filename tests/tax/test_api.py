@@ -190,3 +190,15 @@ def test_callers_without_a_role_that_may_preview_are_refused(api_as):
         assert response.json()["code"] == "auth.forbidden"
     for role in ("sales_rep", "sales_manager", "finance", "admin"):
         assert post(api_as(role), ROUNDING_CHECK).status_code == 200
+
+
+def test_the_openapi_schema_describes_the_preview_with_the_tax_apps_own_components():
+    # OpenAPI components are named by class: another app's LineIn must not stand in for ours.
+    from q2c.api import api
+
+    schema = api.get_openapi_schema()
+    body = schema["paths"]["/api/v1/tax/preview"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/TaxPreviewIn")
+    line = schema["components"]["schemas"]["TaxLineIn"]
+    assert {"id", "amount", "tax_category", "tax_code", "supply_type"} <= set(line["properties"])
+    assert line["properties"]["amount"]["examples"] == ["139.84"]

@@ -29,7 +29,7 @@ from q2c.tax.engine import (
     TaxLine,
     TaxResult,
 )
-from q2c.tax.schemas import LocationIn, PreviewIn, PreviewOut
+from q2c.tax.schemas import TaxLocationIn, TaxPreviewIn, TaxPreviewOut
 
 router = Router(auth=api_auth, tags=["tax"])
 
@@ -37,13 +37,13 @@ router = Router(auth=api_auth, tags=["tax"])
 PREVIEWERS = (Role.SALES_REP, Role.SALES_MANAGER, Role.FINANCE)
 
 
-def _location(value: LocationIn | None) -> Location | None:
+def _location(value: TaxLocationIn | None) -> Location | None:
     if value is None:
         return None
     return Location(value.country.upper(), value.region.upper())
 
 
-def build_document(payload: PreviewIn) -> TaxDocument:
+def build_document(payload: TaxPreviewIn) -> TaxDocument:
     """The pure document for a preview request (one query for tax codes, one for exemptions)."""
     tax_date = payload.tax_date or clock.today()
     codes = services.tax_codes(line.tax_code for line in payload.lines if line.tax_code)
@@ -165,10 +165,10 @@ def result_out(result: TaxResult) -> dict[str, Any]:
 
 @router.post(
     "/preview",
-    response=PreviewOut,
+    response=TaxPreviewOut,
     operation_id="tax_preview_document",
     summary="Compute tax for draft lines (nothing is saved)",
 )
-def preview(request: HttpRequest, payload: PreviewIn) -> dict[str, Any]:
+def preview(request: HttpRequest, payload: TaxPreviewIn) -> dict[str, Any]:
     require(request, *PREVIEWERS)
     return result_out(services.preview(build_document(payload)))

@@ -2,7 +2,9 @@
 
 Amounts travel as decimal strings (``"139.84"``), never JSON numbers, so no float ever touches
 them; rates as percent strings (``"19"``). ``examples`` document each field in the OpenAPI
-schema and let generated tests build a valid body (the Northwind rounding check).
+schema and let generated tests build a valid body (the Northwind rounding check). Every class
+is prefixed ``Tax``: OpenAPI components are named by class, and other apps have their own
+``LineIn``.
 """
 
 from __future__ import annotations
@@ -18,18 +20,18 @@ from q2c.tax.engine import CustomerKind, RoundingMethod, SupplyType
 AMOUNT_PATTERN = r"^-?\d{1,15}(\.\d{1,6})?$"
 
 
-class LocationIn(Schema):
+class TaxLocationIn(Schema):
     country: str = Field(..., min_length=2, max_length=2, examples=["DE"], description="ISO 3166-1 alpha-2")
     region: str = Field(
         "", max_length=10, examples=[""], description="ISO 3166-2 subdivision (US state: CA), if it matters"
     )
 
 
-class SellerIn(LocationIn):
+class TaxSellerIn(TaxLocationIn):
     vat_id: str = Field("", max_length=40, examples=["DE136457858"])
 
 
-class BuyerIn(LocationIn):
+class TaxBuyerIn(TaxLocationIn):
     kind: CustomerKind = Field(CustomerKind.BUSINESS, examples=["business"])
     vat_id: str = Field("", max_length=40, examples=["DE812651301"])
     vat_id_valid: bool | None = Field(
@@ -38,7 +40,7 @@ class BuyerIn(LocationIn):
     )
 
 
-class ExemptionIn(Schema):
+class TaxExemptionIn(Schema):
     certificate_ref: str = Field(..., min_length=1, max_length=100, examples=["CA-RESALE-12345"])
     reason: str = Field("", max_length=300)
     jurisdictions: list[str] = Field(default_factory=list, max_length=100, examples=[["US-CA"]])
@@ -46,7 +48,7 @@ class ExemptionIn(Schema):
     valid_to: date | None = Field(None, description="exclusive")
 
 
-class LineIn(Schema):
+class TaxLineIn(Schema):
     id: str = Field(..., min_length=1, max_length=64, examples=["1"])
     amount: str = Field(
         ...,
@@ -60,15 +62,15 @@ class LineIn(Schema):
     )
     supply_type: SupplyType | None = Field(None, description="goods or services; implied by some categories")
     supply_date: date | None = Field(None, description="date of supply; default: the document's tax_date")
-    ship_from: LocationIn | None = None
-    ship_to: LocationIn | None = None
+    ship_from: TaxLocationIn | None = None
+    ship_to: TaxLocationIn | None = None
     exemption_reason: str = Field("", max_length=300, description="mention for an exempt product")
 
 
-class PreviewIn(Schema):
+class TaxPreviewIn(Schema):
     currency: str = Field(..., min_length=3, max_length=3, examples=["EUR"])
-    seller: SellerIn
-    buyer: BuyerIn
+    seller: TaxSellerIn
+    buyer: TaxBuyerIn
     tax_date: date | None = Field(
         None, examples=["2027-03-15"], description="default: today (business clock)"
     )
@@ -77,15 +79,15 @@ class PreviewIn(Schema):
         RoundingMethod.PER_RATE, description="per_rate (EN 16931 BR-CO-17, default) or per_line"
     )
     rounding: Literal["half_up", "half_even"] = "half_up"
-    ship_from: LocationIn | None = None
-    ship_to: LocationIn | None = Field(None, description="deliver-to place (BT-80); needed for K")
+    ship_from: TaxLocationIn | None = None
+    ship_to: TaxLocationIn | None = Field(None, description="deliver-to place (BT-80); needed for K")
     delivery_date: date | None = Field(None, description="actual delivery date (BT-72); needed for K")
     account_id: int | None = Field(None, description="the customer: its exemption certificate applies")
-    exemption: ExemptionIn | None = Field(None, description="an exemption certificate to apply (what-if)")
-    lines: list[LineIn] = Field(..., min_length=1, max_length=1000)
+    exemption: TaxExemptionIn | None = Field(None, description="an exemption certificate to apply (what-if)")
+    lines: list[TaxLineIn] = Field(..., min_length=1, max_length=1000)
 
 
-class LineOut(Schema):
+class TaxLineOut(Schema):
     id: str
     net: str
     tax: str
@@ -100,7 +102,7 @@ class LineOut(Schema):
     tax_date: date
 
 
-class SummaryOut(Schema):
+class TaxSummaryOut(Schema):
     jurisdiction: str
     category: str
     percent: str
@@ -113,20 +115,20 @@ class SummaryOut(Schema):
     delivery_date: date | None
 
 
-class WarningOut(Schema):
+class TaxWarningOut(Schema):
     code: str
     message: str
     line_id: str | None
 
 
-class PreviewOut(Schema):
+class TaxPreviewOut(Schema):
     currency: str
     rounding_method: str
     prices_include_tax: bool
     net_total: str
     tax_total: str
     gross_total: str
-    lines: list[LineOut]
-    summary: list[SummaryOut]
+    lines: list[TaxLineOut]
+    summary: list[TaxSummaryOut]
     mentions: list[str]
-    warnings: list[WarningOut]
+    warnings: list[TaxWarningOut]
