@@ -197,7 +197,9 @@ def test_the_openapi_schema_describes_the_preview_with_the_tax_apps_own_componen
     from q2c.api import api
 
     schema = api.get_openapi_schema()
-    body = schema["paths"]["/api/v1/tax/preview"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    body = schema["paths"]["/api/v1/tax/preview"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
     assert body["$ref"].endswith("/TaxPreviewIn")
     line = schema["components"]["schemas"]["TaxLineIn"]
     assert {"id", "amount", "tax_category", "tax_code", "supply_type"} <= set(line["properties"])
