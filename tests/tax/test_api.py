@@ -132,7 +132,13 @@ def test_tax_date_defaults_to_the_business_clock(api_as):
     ("change", "status", "code", "field"),
     [
         ({"buyer": {"country": "XX", "kind": "business"}}, 422, "tax.unknown_country", "buyer.country"),
-        ({"buyer": {"country": "US", "region": "ZZ"}}, 422, "tax.unknown_region", "buyer.region"),
+        (
+            {"buyer": {"country": "US", "region": "ZZ", "kind": "consumer"}},
+            422,
+            "tax.unknown_region",
+            "buyer.region",
+        ),
+        ({"buyer": {"country": "DE"}}, 422, "validation", "buyer.kind"),
         ({"tax_date": "1990-01-01"}, 422, "tax.no_rule", "lines[0]"),
         (
             {

@@ -192,6 +192,7 @@ def test_exemptions_are_recorded_checked_and_found_by_date():
 def test_vat_ids_are_checked_offline_for_format_and_check_digits():
     assert services.vat_id_is_valid("DE136457858")  # Acme Cloud (northwind.md)
     assert services.vat_id_is_valid("FR40303265045")  # Fabrikam
+    assert services.vat_id_is_valid("GB980780684")  # HMRC's example number (UK, outside the EU module)
     assert not services.vat_id_is_valid("DE136457859")  # wrong check digit
     assert not services.vat_id_is_valid("")
     assert not services.vat_id_is_valid("XX123")

@@ -32,7 +32,9 @@ class TaxSellerIn(TaxLocationIn):
 
 
 class TaxBuyerIn(TaxLocationIn):
-    kind: CustomerKind = Field(CustomerKind.BUSINESS, examples=["business"])
+    kind: CustomerKind = Field(
+        ..., examples=["business"], description="business (a taxable person) or consumer"
+    )
     vat_id: str = Field("", max_length=40, examples=["DE812651301"])
     vat_id_valid: bool | None = Field(
         None,
