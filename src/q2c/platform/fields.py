@@ -14,7 +14,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils.functional import cached_property
 
 from q2c.core.money import Money, to_decimal
 
@@ -84,6 +87,15 @@ class DecimalTextField(models.CharField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 40)
         super().__init__(*args, **kwargs)
+
+    @cached_property
+    def validators(self) -> list[Any]:
+        # CharField's length check would call len() on a Decimal; the text length is bounded by
+        # get_prep_value's normalisation instead.
+        return [v for v in super().validators if not isinstance(v, MaxLengthValidator)]
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return models.Field.formfield(self, form_class=forms.DecimalField, **kwargs)
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
         return None if value is None else Decimal(value)
