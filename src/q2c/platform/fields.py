@@ -17,7 +17,6 @@ from typing import Any
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.utils.functional import cached_property
 
 from q2c.core.money import Money, to_decimal
 
@@ -87,15 +86,14 @@ class DecimalTextField(models.CharField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 40)
         super().__init__(*args, **kwargs)
+        # CharField's length check would call len() on a Decimal; the column length still bounds
+        # the text that get_prep_value writes.
+        self.validators[:] = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
 
-    @cached_property
-    def validators(self) -> list[Any]:
-        # CharField's length check would call len() on a Decimal; the text length is bounded by
-        # get_prep_value's normalisation instead.
-        return [v for v in super().validators if not isinstance(v, MaxLengthValidator)]
-
-    def formfield(self, **kwargs: Any) -> Any:
-        return models.Field.formfield(self, form_class=forms.DecimalField, **kwargs)
+    def formfield(self, form_class: Any = None, choices_form_class: Any = None, **kwargs: Any) -> Any:
+        return models.Field.formfield(
+            self, form_class=form_class or forms.DecimalField, choices_form_class=choices_form_class, **kwargs
+        )
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
         return None if value is None else Decimal(value)
