@@ -14,18 +14,18 @@ from ninja.responses import Status
 from q2c.parties import queries, services
 from q2c.parties.models import Account, BankAccount, Contact, LegalEntity
 from q2c.parties.schemas import (
-    AccountFilter,
-    AccountIn,
-    AccountOut,
-    AccountPatch,
-    BankAccountIn,
-    BankAccountOut,
-    ContactIn,
-    ContactOut,
-    ContactPatch,
-    EntityIn,
-    EntityOut,
-    EntityPatch,
+    CustomerContactIn,
+    CustomerContactOut,
+    CustomerContactPatch,
+    CustomerFilter,
+    CustomerIn,
+    CustomerOut,
+    CustomerPatch,
+    LegalEntityIn,
+    LegalEntityOut,
+    LegalEntityPatch,
+    SellerBankAccountIn,
+    SellerBankAccountOut,
 )
 from q2c.platform.auth import api_auth, require
 from q2c.platform.pagination import CursorPage, CursorParams, Page, PageParams, paginate, paginate_cursor
@@ -54,7 +54,7 @@ def _created(response: HttpResponse, location: str) -> None:
 
 
 @router.get(
-    "/entities", response=Page[EntityOut], operation_id="parties_list_entities", summary="Legal entities"
+    "/entities", response=Page[LegalEntityOut], operation_id="parties_list_entities", summary="Legal entities"
 )
 def list_entities(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
     require(request, *READERS)
@@ -63,11 +63,13 @@ def list_entities(request: HttpRequest, paging: Query[PageParams]) -> dict[str, 
 
 @router.post(
     "/entities",
-    response={201: EntityOut},
+    response={201: LegalEntityOut},
     operation_id="parties_create_entity",
     summary="Create a legal entity",
 )
-def create_entity(request: HttpRequest, payload: EntityIn, response: HttpResponse) -> Status[LegalEntity]:
+def create_entity(
+    request: HttpRequest, payload: LegalEntityIn, response: HttpResponse
+) -> Status[LegalEntity]:
     require(request, Role.ADMIN)
     entity = services.create_entity(actor=_actor(request), **payload.dict())
     _created(response, f"{request.path}/{entity.pk}")
@@ -75,7 +77,10 @@ def create_entity(request: HttpRequest, payload: EntityIn, response: HttpRespons
 
 
 @router.get(
-    "/entities/{entity_id}", response=EntityOut, operation_id="parties_get_entity", summary="A legal entity"
+    "/entities/{entity_id}",
+    response=LegalEntityOut,
+    operation_id="parties_get_entity",
+    summary="A legal entity",
 )
 def get_entity(request: HttpRequest, entity_id: int) -> LegalEntity:
     require(request, *READERS)
@@ -84,11 +89,11 @@ def get_entity(request: HttpRequest, entity_id: int) -> LegalEntity:
 
 @router.patch(
     "/entities/{entity_id}",
-    response=EntityOut,
+    response=LegalEntityOut,
     operation_id="parties_update_entity",
     summary="Change a legal entity",
 )
-def update_entity(request: HttpRequest, entity_id: int, payload: EntityPatch) -> LegalEntity:
+def update_entity(request: HttpRequest, entity_id: int, payload: LegalEntityPatch) -> LegalEntity:
     require(request, Role.ADMIN)
     return services.update_entity(entity_id, payload.dict(exclude_unset=True), actor=_actor(request))
 
@@ -107,7 +112,7 @@ def delete_entity(request: HttpRequest, entity_id: int) -> Status[None]:
 
 @router.get(
     "/entities/{entity_id}/bank-accounts",
-    response=list[BankAccountOut],
+    response=list[SellerBankAccountOut],
     operation_id="parties_list_bank_accounts",
     summary="Bank accounts of a legal entity",
 )
@@ -118,12 +123,12 @@ def list_bank_accounts(request: HttpRequest, entity_id: int) -> list[BankAccount
 
 @router.post(
     "/entities/{entity_id}/bank-accounts",
-    response={201: BankAccountOut},
+    response={201: SellerBankAccountOut},
     operation_id="parties_add_bank_account",
     summary="Add a bank account",
 )
 def add_bank_account(
-    request: HttpRequest, entity_id: int, payload: BankAccountIn, response: HttpResponse
+    request: HttpRequest, entity_id: int, payload: SellerBankAccountIn, response: HttpResponse
 ) -> Status[BankAccount]:
     require(request, *TREASURY)
     fields = payload.dict()
@@ -150,10 +155,10 @@ def remove_bank_account(request: HttpRequest, entity_id: int, bank_account_id: i
 
 
 @router.get(
-    "/accounts", response=Page[AccountOut], operation_id="parties_list_accounts", summary="Customer accounts"
+    "/accounts", response=Page[CustomerOut], operation_id="parties_list_accounts", summary="Customer accounts"
 )
 def list_accounts(
-    request: HttpRequest, filters: Query[AccountFilter], paging: Query[PageParams]
+    request: HttpRequest, filters: Query[CustomerFilter], paging: Query[PageParams]
 ) -> dict[str, Any]:
     require(request, *READERS)
     rows = queries.search_accounts(**filters.dict())
@@ -162,11 +167,11 @@ def list_accounts(
 
 @router.post(
     "/accounts",
-    response={201: AccountOut},
+    response={201: CustomerOut},
     operation_id="parties_create_account",
     summary="Create a customer account",
 )
-def create_account(request: HttpRequest, payload: AccountIn, response: HttpResponse) -> Status[Account]:
+def create_account(request: HttpRequest, payload: CustomerIn, response: HttpResponse) -> Status[Account]:
     require(request, *EDITORS)
     fields = payload.dict()
     for optional in ("currency", "entity_id"):
@@ -179,7 +184,7 @@ def create_account(request: HttpRequest, payload: AccountIn, response: HttpRespo
 
 @router.get(
     "/accounts/{account_id}",
-    response=AccountOut,
+    response=CustomerOut,
     operation_id="parties_get_account",
     summary="A customer account",
 )
@@ -190,11 +195,11 @@ def get_account(request: HttpRequest, account_id: int) -> Account:
 
 @router.patch(
     "/accounts/{account_id}",
-    response=AccountOut,
+    response=CustomerOut,
     operation_id="parties_update_account",
     summary="Change a customer account",
 )
-def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> Account:
+def update_account(request: HttpRequest, account_id: int, payload: CustomerPatch) -> Account:
     require(request, *EDITORS)
     return services.update_account(account_id, payload.dict(exclude_unset=True), actor=_actor(request))
 
@@ -216,7 +221,7 @@ def delete_account(request: HttpRequest, account_id: int) -> Status[None]:
 
 @router.get(
     "/accounts/{account_id}/contacts",
-    response=CursorPage[ContactOut],
+    response=CursorPage[CustomerContactOut],
     operation_id="parties_list_contacts",
     summary="Contacts of an account",
 )
@@ -228,12 +233,12 @@ def list_contacts(request: HttpRequest, account_id: int, paging: Query[CursorPar
 
 @router.post(
     "/accounts/{account_id}/contacts",
-    response={201: ContactOut},
+    response={201: CustomerContactOut},
     operation_id="parties_create_contact",
     summary="Add a contact",
 )
 def create_contact(
-    request: HttpRequest, account_id: int, payload: ContactIn, response: HttpResponse
+    request: HttpRequest, account_id: int, payload: CustomerContactIn, response: HttpResponse
 ) -> Status[Contact]:
     require(request, *EDITORS)
     contact = services.create_contact(account_id, actor=_actor(request), **payload.dict())
@@ -242,7 +247,10 @@ def create_contact(
 
 
 @router.get(
-    "/contacts/{contact_id}", response=ContactOut, operation_id="parties_get_contact", summary="A contact"
+    "/contacts/{contact_id}",
+    response=CustomerContactOut,
+    operation_id="parties_get_contact",
+    summary="A contact",
 )
 def get_contact(request: HttpRequest, contact_id: int) -> Contact:
     require(request, *READERS)
@@ -251,11 +259,11 @@ def get_contact(request: HttpRequest, contact_id: int) -> Contact:
 
 @router.patch(
     "/contacts/{contact_id}",
-    response=ContactOut,
+    response=CustomerContactOut,
     operation_id="parties_update_contact",
     summary="Change a contact",
 )
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
+def update_contact(request: HttpRequest, contact_id: int, payload: CustomerContactPatch) -> Contact:
     require(request, *EDITORS)
     return services.update_contact(contact_id, payload.dict(exclude_unset=True), actor=_actor(request))
 

@@ -66,7 +66,10 @@ class AccountForm(forms.Form):
         super().__init__(*args, **kwargs)
         countries = [("", "— choose —"), *country_choices()]
         cast(forms.ChoiceField, self.fields["country"]).choices = countries
-        cast(forms.ChoiceField, self.fields["shipping_country"]).choices = [("", "same as billing"), *country_choices()]
+        cast(forms.ChoiceField, self.fields["shipping_country"]).choices = [
+            ("", "same as billing"),
+            *country_choices(),
+        ]
         cast(forms.ChoiceField, self.fields["currency"]).choices = [("", "— choose —"), *currency_choices()]
         parents = Account.objects.order_by("name", "id")
         if account is not None:
@@ -74,7 +77,9 @@ class AccountForm(forms.Form):
             # The seller of an account does not change once it exists.
             self.fields["entity"].disabled = True
         cast(forms.ModelChoiceField, self.fields["parent"]).queryset = parents
-        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
         if not self.is_bound and account is None:
             first = LegalEntity.objects.order_by("id").first()
             if first is not None:

@@ -14,7 +14,7 @@ from ninja import Field, Schema
 # --------------------------------------------------------------------------- bank accounts
 
 
-class BankAccountIn(Schema):
+class SellerBankAccountIn(Schema):
     iban: str = Field(..., max_length=64, examples=["DE89370400440532013000"])
     bic: str = Field("", max_length=20, examples=["COBADEFFXXX"])
     currency: str | None = Field(
@@ -25,7 +25,7 @@ class BankAccountIn(Schema):
     is_default: bool = Field(False, description="the account printed on invoices")
 
 
-class BankAccountOut(Schema):
+class SellerBankAccountOut(Schema):
     id: int
     iban: str
     bic: str
@@ -38,7 +38,7 @@ class BankAccountOut(Schema):
 # --------------------------------------------------------------------------- legal entities
 
 
-class _EntityFields(Schema):
+class _LegalEntityFields(Schema):
     address_line1: str = Field("", max_length=200, examples=["Friedrichstraße 1"])
     address_line2: str = Field("", max_length=200)
     postal_code: str = Field("", max_length=20, examples=["10117"])
@@ -60,13 +60,13 @@ class _EntityFields(Schema):
     invoice_note: str = Field("", max_length=2000)
 
 
-class EntityIn(_EntityFields):
+class LegalEntityIn(_LegalEntityFields):
     name: str = Field(..., max_length=200, examples=["Acme Cloud GmbH"])
     country: str = Field(..., max_length=2, examples=["DE"], description="ISO 3166-1 alpha-2")
     base_currency: str = Field(..., max_length=3, examples=["EUR"], description="ISO 4217")
 
 
-class EntityPatch(Schema):
+class LegalEntityPatch(Schema):
     """Only the fields sent are changed."""
 
     name: str | None = Field(None, max_length=200)
@@ -93,12 +93,12 @@ class EntityPatch(Schema):
     invoice_note: str | None = Field(None, max_length=2000)
 
 
-class EntityOut(_EntityFields):
+class LegalEntityOut(_LegalEntityFields):
     id: int
     name: str
     country: str
     base_currency: str
-    bank_accounts: list[BankAccountOut] = Field(default_factory=list)
+    bank_accounts: list[SellerBankAccountOut] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
@@ -110,7 +110,7 @@ class EntityOut(_EntityFields):
 # --------------------------------------------------------------------------- accounts
 
 
-class _AccountFields(Schema):
+class _CustomerFields(Schema):
     kind: str = Field("business", examples=["business"], description="business or consumer")
     billing_line1: str = Field("", max_length=200, examples=["Jungfernstieg 1"])
     billing_line2: str = Field("", max_length=200)
@@ -131,7 +131,7 @@ class _AccountFields(Schema):
     owner_id: int | None = None
 
 
-class AccountIn(_AccountFields):
+class CustomerIn(_CustomerFields):
     name: str = Field(..., max_length=200, examples=["Northwind Handels GmbH"])
     country: str = Field(..., max_length=2, examples=["DE"], description="ISO 3166-1 alpha-2")
     currency: str | None = Field(None, max_length=3, examples=["EUR"], description="default: the entity's")
@@ -140,7 +140,7 @@ class AccountIn(_AccountFields):
     )
 
 
-class AccountPatch(Schema):
+class CustomerPatch(Schema):
     """Only the fields sent are changed; the legal entity of an account does not change."""
 
     name: str | None = Field(None, max_length=200)
@@ -166,7 +166,7 @@ class AccountPatch(Schema):
     owner_id: int | None = None
 
 
-class AccountOut(_AccountFields):
+class CustomerOut(_CustomerFields):
     id: int
     entity_id: int
     name: str
@@ -176,7 +176,7 @@ class AccountOut(_AccountFields):
     updated_at: datetime
 
 
-class AccountFilter(Schema):
+class CustomerFilter(Schema):
     q: str = Field("", max_length=200, description="search in name, tax id, invoice e-mail, city")
     kind: str = Field("", description="business or consumer")
     country: str = Field("", max_length=2)
@@ -189,7 +189,7 @@ class AccountFilter(Schema):
 # --------------------------------------------------------------------------- contacts
 
 
-class ContactIn(Schema):
+class CustomerContactIn(Schema):
     name: str = Field(..., max_length=200, examples=["Nora Nordmann"])
     email: str = Field("", max_length=254, examples=["nora@northwind.example"])
     phone: str = Field("", max_length=40, examples=["+49 40 123456"])
@@ -198,7 +198,7 @@ class ContactIn(Schema):
     is_primary: bool = False
 
 
-class ContactPatch(Schema):
+class CustomerContactPatch(Schema):
     name: str | None = Field(None, max_length=200)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)
@@ -207,7 +207,7 @@ class ContactPatch(Schema):
     is_primary: bool | None = None
 
 
-class ContactOut(Schema):
+class CustomerContactOut(Schema):
     id: int
     account_id: int
     name: str

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -134,12 +135,15 @@ def unauthenticated_response(
     return response
 
 
-def build_api(routers: list[tuple[str, Router]]) -> NinjaAPI:
+def build_api(routers: list[tuple[str, Router]], *, urls_namespace: str = "api") -> NinjaAPI:
+    """The q2c API with its error conventions; ``urls_namespace`` only for a second API in tests."""
     api = NinjaAPI(
         title="q2c API",
         version="1",
-        urls_namespace="api",
+        urls_namespace=urls_namespace,
         docs_url="/docs",
+        # The schema and the docs page are read-only: other methods get 405 like every page.
+        docs_decorator=require_GET,
         description="Quote-to-cash. Conventions (auth, errors, pagination, idempotency, limits): docs/api.md.",
     )
 

@@ -91,11 +91,11 @@ def revoke_token(user: Any, token_id: int) -> ApiToken:
 router = Router(auth=api_auth, tags=["platform"])
 
 
-class TokenIn(Schema):
+class ApiTokenIn(Schema):
     name: str = Field(..., min_length=1, max_length=100, examples=["billing export"])
 
 
-class TokenOut(Schema):
+class ApiTokenOut(Schema):
     id: int
     name: str
     prefix: str = Field(..., description="first characters of the key, to recognise it")
@@ -104,23 +104,25 @@ class TokenOut(Schema):
     revoked_at: datetime | None
 
 
-class TokenCreated(TokenOut):
+class ApiTokenCreated(ApiTokenOut):
     key: str = Field(..., description="the secret; shown in this response only")
 
 
-class Me(Schema):
+class CurrentUser(Schema):
     id: int
     username: str
     roles: list[str]
 
 
-@router.get("/me", response=Me, operation_id="platform_get_me", summary="Who am I")
+@router.get("/me", response=CurrentUser, operation_id="platform_get_me", summary="Who am I")
 def me(request: HttpRequest) -> dict[str, Any]:
     user = signed_in(request)
     return {"id": user.pk, "username": user.get_username(), "roles": sorted(roles_of(user))}
 
 
-@router.get("/tokens", response=list[TokenOut], operation_id="platform_list_tokens", summary="My API tokens")
+@router.get(
+    "/tokens", response=list[ApiTokenOut], operation_id="platform_list_tokens", summary="My API tokens"
+)
 def list_tokens(request: HttpRequest) -> list[ApiToken]:
     user = signed_in(request)
     return tokens_of(user)
@@ -128,14 +130,14 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
 
 @router.post(
     "/tokens",
-    response={201: TokenCreated},
+    response={201: ApiTokenCreated},
     operation_id="platform_create_token",
     summary="Create an API token",
 )
-def create_token_endpoint(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
+def create_token_endpoint(request: HttpRequest, payload: ApiTokenIn) -> Status[dict[str, Any]]:
     user = signed_in(request)
     token, raw = create_token(user, payload.name)
-    return Status(201, {**TokenOut.from_orm(token).model_dump(), "key": raw})
+    return Status(201, {**ApiTokenOut.from_orm(token).model_dump(), "key": raw})
 
 
 @router.delete(
