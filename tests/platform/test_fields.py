@@ -66,6 +66,6 @@ def test_filters_take_money(doc_table):
 
 def test_decimal_text_validates_and_gives_a_decimal_form_field(doc_table):
     doc = Doc(net=Money("1.00", "EUR"), unit_price=Decimal("0.002"))
-    doc.full_clean()
+    doc.full_clean(exclude=["tax"])
     field = Doc._meta.get_field("unit_price").formfield()
     assert field.clean("25.50") == Decimal("25.50")
