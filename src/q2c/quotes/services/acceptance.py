@@ -167,7 +167,7 @@ def _decide(
                 quote.pk,
                 entity_id=quote.entity_id,
                 actor=customer,
-                **contract_payload(quote, acceptance),
+                payload=contract_payload(quote, acceptance),
                 ip_address=address,
                 user_agent=agent,
             )

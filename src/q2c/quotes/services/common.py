@@ -5,7 +5,7 @@ Must not import any q2c app above ``catalog``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -43,14 +43,17 @@ def record(
     *,
     entity_id: int | None,
     actor: Any,
-    **payload: Any,
+    payload: Mapping[str, Any] | None = None,
+    **fields: Any,
 ) -> None:
+    """Record one event of this app (type ``quotes.…``) in the caller's transaction; ``payload``
+    and ``fields`` together make its payload (``payload`` may carry keys like ``entity_id``)."""
     events.record(
         DomainEvent(
             type=event_type,
             aggregate_type=f"quotes.{aggregate}",
             aggregate_id=aggregate_id,
-            payload=payload,
+            payload={**(payload or {}), **fields},
             entity_id=entity_id,
             actor=actor_name(actor),
         )

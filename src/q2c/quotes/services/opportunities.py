@@ -187,7 +187,7 @@ def create_opportunity(
             name=clean_name,
             owner=owner,
             stage=start,
-            probability=str(probability),
+            probability=probability,
             currency=cur,
             expected_close_date=close,
             next_step=step,
@@ -198,7 +198,7 @@ def create_opportunity(
             opportunity=opp,
             from_stage="",
             to_stage=start,
-            probability=str(probability),
+            probability=probability,
             changed_at=moment,
             actor=actor_name(actor),
         )
@@ -268,7 +268,7 @@ def _apply_stage(
     probability = probabilities()[target]
     moment = now()
     opp.stage = target
-    opp.probability = str(probability)
+    opp.probability = probability
     if target in CLOSED_STAGES:
         opp.closed_on = today(opp.entity.time_zone if hasattr(opp, "entity") else None)
     if target is Stage.CLOSED_LOST:
@@ -280,7 +280,7 @@ def _apply_stage(
         opportunity=opp,
         from_stage=current,
         to_stage=target,
-        probability=str(probability),
+        probability=probability,
         changed_at=moment,
         actor=actor_name(actor),
         note=note[:500],
