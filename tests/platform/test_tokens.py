@@ -119,3 +119,18 @@ class TestTokenPage:
         response = Client().get("/tokens/")
         assert response.status_code == 302
         assert response["Location"].startswith("/login/?next=")
+
+
+def test_an_admin_revokes_any_token_in_the_admin_but_cannot_create_one(ann):
+    from django.contrib.auth.models import Group
+
+    admin_user = get_user_model().objects.create_user("boss", is_staff=True, is_superuser=True)
+    admin_user.groups.add(Group.objects.get(name="admin"))
+    token, _ = ApiToken.issue(ann, "ann's")
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get("/admin/platform/apitoken/").status_code == 200
+    assert client.get("/admin/platform/apitoken/add/").status_code == 403
+    response = client.post("/admin/platform/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    assert response.status_code == 302
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
