@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("q2c.platform.urls")),
     path("parties/", include("q2c.parties.urls")),
     path("catalog/", include("q2c.catalog.urls")),
+    path("quotes/", include("q2c.quotes.urls")),
 ]

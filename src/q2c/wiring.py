@@ -85,3 +85,10 @@ def wire() -> None:
         Bench("ledger-post", "bulk posting via post_many", ledger_bench.add_arguments, ledger_bench.run),
     )
     ui.add_nav("Ledger", "/ledger/", roles={"finance", "viewer", "admin"})
+    # Quotes: pipeline and approval inbox pages; quotes past their validity expire daily.
+    from q2c.platform.registry import Job, jobs
+    from q2c.quotes.services import expire_quotes
+
+    ui.add_nav("Sales", "/quotes/opportunities/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
+    ui.add_nav("Approvals", "/quotes/approvals/", roles={"sales_manager", "finance"})
+    jobs.add("quotes.expire", Job("quotes.expire", expire_quotes))

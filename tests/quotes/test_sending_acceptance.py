@@ -17,7 +17,7 @@ from q2c.platform import links
 from q2c.platform.events import bus
 from q2c.platform.models import Event
 from q2c.quotes import queries, services
-from q2c.quotes.errors import QuoteConflict, QuoteInvalid
+from q2c.quotes.errors import LinkExpired, LinkInvalid, QuoteConflict, QuoteInvalid
 from q2c.quotes.models import Acceptance, Opportunity, Quote
 from tests.quotes.helpers import approve, send
 
@@ -165,25 +165,28 @@ def test_a_second_acceptance_is_refused_and_the_first_stands(world, northwind_qu
 )
 def test_a_tampered_link_opens_nothing(world, northwind_quote, tamper):
     sent = send(northwind_quote, world["rita"], world["max"])
-    with pytest.raises(links.LinkError) as caught:
+    with pytest.raises(LinkInvalid) as caught:
         accept(tamper(sent.token))
-    assert caught.value.code == "links.tampered" and caught.value.status == 403
+    assert caught.value.code == "links.tampered" and caught.value.status == 404
     assert not Acceptance.objects.exists()
 
 
 def test_a_link_for_another_purpose_or_document_does_not_open_the_quote(world, northwind_quote):
     sent = send(northwind_quote, world["rita"], world["max"])
     other = links.make_token("contract-signature", sent.document.pk, sent.document.link_expires_at)
-    with pytest.raises(links.LinkError):
+    with pytest.raises(LinkInvalid):
         accept(other)
+    unknown = links.make_token(services.LINK_PURPOSE, 999999, sent.document.link_expires_at)
+    with pytest.raises(LinkInvalid):
+        accept(unknown)
 
 
 def test_an_expired_link_is_refused(world, northwind_quote, on_day):
     sent = send(northwind_quote, world["rita"], world["max"])
     on_day(date(2027, 2, 10))  # the quote was valid until 2027-02-09
-    with pytest.raises(links.LinkError) as caught:
+    with pytest.raises(LinkExpired) as caught:
         accept(sent.token)
-    assert caught.value.code == "links.expired"
+    assert caught.value.code == "links.expired" and caught.value.status == 410
 
 
 def test_editing_after_sending_retires_the_link(world, northwind_quote):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from q2c.core import clock
 from q2c.platform.auth import api_auth, require
@@ -23,37 +23,37 @@ from q2c.quotes import present, queries, services
 from q2c.quotes.errors import QuoteNotFound
 from q2c.quotes.models import ApprovalRule, SalesTeam
 from q2c.quotes.schemas import (
-    AcceptIn,
+    ApprovalDecisionIn,
     ApprovalRequestOut,
-    DecisionIn,
-    DecisionOut,
-    EventOut,
-    LockIn,
+    ApprovalRuleIn,
+    ApprovalRuleOut,
+    ApprovalStepOut,
     OpportunityIn,
     OpportunityOut,
+    OpportunityPipelineColumn,
+    OpportunityStageChangeOut,
+    OpportunityStageIn,
     OpportunityUpdate,
-    PipelineColumn,
-    PreviewIn,
-    PreviewOut,
-    ProductOut,
     PublicQuoteOut,
+    QuoteAcceptIn,
     QuoteCreate,
+    QuoteDecisionOut,
+    QuoteEventOut,
+    QuoteLockIn,
     QuoteOut,
+    QuotePreviewIn,
+    QuotePreviewOut,
+    QuoteProductOut,
+    QuoteRejectIn,
+    QuoteSendIn,
+    QuoteSentOut,
+    QuotesStageSettingIn,
+    QuotesStageSettingOut,
     QuoteSummary,
     QuoteUpdate,
-    RejectIn,
-    RuleIn,
-    RuleOut,
-    SendIn,
-    SentOut,
-    StageChangeOut,
-    StageIn,
-    StageSettingIn,
-    StageSettingOut,
-    StepOut,
-    TeamIn,
-    TeamOut,
-    WithdrawIn,
+    QuoteWithdrawIn,
+    SalesTeamIn,
+    SalesTeamOut,
 )
 
 router = Router(auth=api_auth, tags=["quotes"])
@@ -91,10 +91,10 @@ def list_opportunities(
 
 
 @router.post("/opportunities", response={201: OpportunityOut}, operation_id="quotes_create_opportunity")
-def create_opportunity(request: HttpRequest, payload: OpportunityIn) -> tuple[int, dict[str, Any]]:
+def create_opportunity(request: HttpRequest, payload: OpportunityIn) -> Status:
     user = require(request, *SELLERS)
     opp = services.create_opportunity(actor=user, **payload.model_dump())
-    return 201, present.opportunity_out(services.get_opportunity(opp.pk, user))
+    return Status(201, present.opportunity_out(services.get_opportunity(opp.pk, user)))
 
 
 @router.get("/opportunities/{opportunity_id}", response=OpportunityOut, operation_id="quotes_get_opportunity")
@@ -119,7 +119,9 @@ def update_opportunity(
 @router.post(
     "/opportunities/{opportunity_id}/stage", response=OpportunityOut, operation_id="quotes_move_opportunity"
 )
-def move_opportunity(request: HttpRequest, opportunity_id: int, payload: StageIn) -> dict[str, Any]:
+def move_opportunity(
+    request: HttpRequest, opportunity_id: int, payload: OpportunityStageIn
+) -> dict[str, Any]:
     user = require(request, *SELLERS)
     services.move(
         opportunity_id,
@@ -134,7 +136,7 @@ def move_opportunity(request: HttpRequest, opportunity_id: int, payload: StageIn
 
 @router.get(
     "/opportunities/{opportunity_id}/history",
-    response=list[StageChangeOut],
+    response=list[OpportunityStageChangeOut],
     operation_id="quotes_list_stage_changes",
 )
 def stage_history(request: HttpRequest, opportunity_id: int) -> list[dict[str, Any]]:
@@ -143,7 +145,7 @@ def stage_history(request: HttpRequest, opportunity_id: int) -> list[dict[str, A
     return [present.stage_change_out(c) for c in opp.stage_changes.order_by("id")]
 
 
-@router.get("/pipeline", response=list[PipelineColumn], operation_id="quotes_get_pipeline")
+@router.get("/pipeline", response=list[OpportunityPipelineColumn], operation_id="quotes_get_pipeline")
 def pipeline(request: HttpRequest) -> list[dict[str, Any]]:
     user = require(request, *READERS)
     board = queries.pipeline(user)
@@ -154,14 +156,14 @@ def pipeline(request: HttpRequest) -> list[dict[str, Any]]:
     return board
 
 
-@router.get("/stages", response=list[StageSettingOut], operation_id="quotes_list_stages")
+@router.get("/stages", response=list[QuotesStageSettingOut], operation_id="quotes_list_stages")
 def list_stages(request: HttpRequest) -> list[dict[str, str]]:
     require(request, *READERS)
     return [{"stage": str(s), "probability": str(p)} for s, p in services.probabilities().items()]
 
 
-@router.put("/stages/{stage}", response=StageSettingOut, operation_id="quotes_set_stage_probability")
-def set_stage(request: HttpRequest, stage: str, payload: StageSettingIn) -> dict[str, str]:
+@router.put("/stages/{stage}", response=QuotesStageSettingOut, operation_id="quotes_set_stage_probability")
+def set_stage(request: HttpRequest, stage: str, payload: QuotesStageSettingIn) -> dict[str, str]:
     user = require(request, Role.ADMIN)
     row = services.set_probability(stage, payload.probability, actor=user)
     return {"stage": row.stage, "probability": str(row.probability)}
@@ -185,7 +187,7 @@ def list_quotes(
 
 
 @router.post("/quotes", response={201: QuoteOut}, operation_id="quotes_create_quote")
-def create_quote(request: HttpRequest, payload: QuoteCreate) -> tuple[int, dict[str, Any]]:
+def create_quote(request: HttpRequest, payload: QuoteCreate) -> Status:
     user = require(request, *SELLERS)
     quote = services.create_quote(
         actor=user,
@@ -194,7 +196,7 @@ def create_quote(request: HttpRequest, payload: QuoteCreate) -> tuple[int, dict[
         lines=_lines(payload.lines) or [],
         **payload.header(),
     )
-    return 201, _reload(quote.pk, user)
+    return Status(201, _reload(quote.pk, user))
 
 
 @router.get("/quotes/{quote_id}", response=QuoteOut, operation_id="quotes_get_quote")
@@ -216,8 +218,8 @@ def update_quote(request: HttpRequest, quote_id: int, payload: QuoteUpdate) -> d
     return _reload(quote_id, user)
 
 
-@router.post("/quotes/{quote_id}/preview", response=PreviewOut, operation_id="quotes_preview_quote")
-def preview_quote(request: HttpRequest, quote_id: int, payload: PreviewIn) -> dict[str, Any]:
+@router.post("/quotes/{quote_id}/preview", response=QuotePreviewOut, operation_id="quotes_preview_quote")
+def preview_quote(request: HttpRequest, quote_id: int, payload: QuotePreviewIn) -> dict[str, Any]:
     user = require(request, *SELLERS)
     return services.preview(
         actor=user, quote_id=quote_id, changes=payload.header(), lines=_lines(payload.lines) or []
@@ -225,24 +227,24 @@ def preview_quote(request: HttpRequest, quote_id: int, payload: PreviewIn) -> di
 
 
 @router.post("/quotes/{quote_id}/submit", response=QuoteOut, operation_id="quotes_submit_quote")
-def submit_quote(request: HttpRequest, quote_id: int, payload: LockIn) -> dict[str, Any]:
+def submit_quote(request: HttpRequest, quote_id: int, payload: QuoteLockIn) -> dict[str, Any]:
     user = require(request, *SELLERS)
     services.submit_quote(quote_id, actor=user, lock_version=payload.lock_version, base_url=_base(request))
     return _reload(quote_id, user)
 
 
 @router.post("/quotes/{quote_id}/recall", response=QuoteOut, operation_id="quotes_recall_quote")
-def recall_quote(request: HttpRequest, quote_id: int, payload: LockIn) -> dict[str, Any]:
+def recall_quote(request: HttpRequest, quote_id: int, payload: QuoteLockIn) -> dict[str, Any]:
     user = require(request, *SELLERS)
     services.recall(quote_id, actor=user, lock_version=payload.lock_version)
     return _reload(quote_id, user)
 
 
 @router.post("/quotes/{quote_id}/revise", response={201: QuoteOut}, operation_id="quotes_revise_quote")
-def revise_quote(request: HttpRequest, quote_id: int) -> tuple[int, dict[str, Any]]:
+def revise_quote(request: HttpRequest, quote_id: int) -> Status:
     user = require(request, *SELLERS)
     clone = services.revise_quote(quote_id, actor=user)
-    return 201, _reload(clone.pk, user)
+    return Status(201, _reload(clone.pk, user))
 
 
 @router.post("/quotes/{quote_id}/primary", response=QuoteOut, operation_id="quotes_make_primary")
@@ -253,14 +255,14 @@ def make_primary(request: HttpRequest, quote_id: int) -> dict[str, Any]:
 
 
 @router.post("/quotes/{quote_id}/withdraw", response=QuoteOut, operation_id="quotes_withdraw_quote")
-def withdraw_quote(request: HttpRequest, quote_id: int, payload: WithdrawIn) -> dict[str, Any]:
+def withdraw_quote(request: HttpRequest, quote_id: int, payload: QuoteWithdrawIn) -> dict[str, Any]:
     user = require(request, *SELLERS)
     services.withdraw_quote(quote_id, actor=user, reason=payload.reason, lock_version=payload.lock_version)
     return _reload(quote_id, user)
 
 
-@router.post("/quotes/{quote_id}/send", response=SentOut, operation_id="quotes_send_quote")
-def send_quote(request: HttpRequest, quote_id: int, payload: SendIn) -> dict[str, Any]:
+@router.post("/quotes/{quote_id}/send", response=QuoteSentOut, operation_id="quotes_send_quote")
+def send_quote(request: HttpRequest, quote_id: int, payload: QuoteSendIn) -> dict[str, Any]:
     user = require(request, *SELLERS)
     sent = services.send_quote(
         quote_id,
@@ -317,13 +319,13 @@ def quote_approvals(request: HttpRequest, quote_id: int) -> list[dict[str, Any]]
     return [present.request_out(r) for r in queries.approval_history(quote)]
 
 
-@router.get("/quotes/{quote_id}/events", response=list[EventOut], operation_id="quotes_list_events")
+@router.get("/quotes/{quote_id}/events", response=list[QuoteEventOut], operation_id="quotes_list_events")
 def quote_events(request: HttpRequest, quote_id: int) -> list[Any]:
     user = require(request, *READERS)
     return queries.quote_events(services.get_quote(quote_id, user))
 
 
-@router.get("/products", response=list[ProductOut], operation_id="quotes_search_products")
+@router.get("/products", response=list[QuoteProductOut], operation_id="quotes_search_products")
 def search_products(
     request: HttpRequest, q: str = "", currency: str = "EUR", price_book: str = ""
 ) -> list[dict[str, Any]]:
@@ -336,7 +338,7 @@ def search_products(
 # --------------------------------------------------------------------------- approvals
 
 
-@router.get("/approvals/inbox", response=list[StepOut], operation_id="quotes_approval_inbox")
+@router.get("/approvals/inbox", response=list[ApprovalStepOut], operation_id="quotes_approval_inbox")
 def approval_inbox(request: HttpRequest) -> list[dict[str, Any]]:
     user = require(request, *APPROVERS)
     return [
@@ -344,8 +346,10 @@ def approval_inbox(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/approvals/steps/{step_id}/decision", response=StepOut, operation_id="quotes_decide_step")
-def decide_step(request: HttpRequest, step_id: int, payload: DecisionIn) -> dict[str, Any]:
+@router.post(
+    "/approvals/steps/{step_id}/decision", response=ApprovalStepOut, operation_id="quotes_decide_step"
+)
+def decide_step(request: HttpRequest, step_id: int, payload: ApprovalDecisionIn) -> dict[str, Any]:
     user = require(request, *APPROVERS)
     step = services.decide(
         step_id, actor=user, decision=payload.decision, comment=payload.comment, base_url=_base(request)
@@ -370,32 +374,32 @@ def _rule_out(rule: ApprovalRule) -> dict[str, Any]:
     }
 
 
-@router.get("/approval-rules", response=list[RuleOut], operation_id="quotes_list_rules")
+@router.get("/approval-rules", response=list[ApprovalRuleOut], operation_id="quotes_list_rules")
 def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
     require(request, Role.SALES_MANAGER, Role.FINANCE)
     return [_rule_out(r) for r in ApprovalRule.objects.prefetch_related("steps").order_by("id")]
 
 
-@router.post("/approval-rules", response={201: RuleOut}, operation_id="quotes_create_rule")
-def create_rule(request: HttpRequest, payload: RuleIn) -> tuple[int, dict[str, Any]]:
+@router.post("/approval-rules", response={201: ApprovalRuleOut}, operation_id="quotes_create_rule")
+def create_rule(request: HttpRequest, payload: ApprovalRuleIn) -> Status:
     user = require(request, Role.ADMIN)
     data = payload.model_dump()
     rule = services.save_rule(actor=user, **data)
-    return 201, _rule_out(rule)
+    return Status(201, _rule_out(rule))
 
 
-@router.put("/approval-rules/{rule_id}", response=RuleOut, operation_id="quotes_update_rule")
-def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn) -> dict[str, Any]:
+@router.put("/approval-rules/{rule_id}", response=ApprovalRuleOut, operation_id="quotes_update_rule")
+def update_rule(request: HttpRequest, rule_id: int, payload: ApprovalRuleIn) -> dict[str, Any]:
     user = require(request, Role.ADMIN)
     rule = services.save_rule(actor=user, rule_id=rule_id, **payload.model_dump())
     return _rule_out(rule)
 
 
 @router.delete("/approval-rules/{rule_id}", response={204: None}, operation_id="quotes_delete_rule")
-def delete_rule(request: HttpRequest, rule_id: int) -> tuple[int, None]:
+def delete_rule(request: HttpRequest, rule_id: int) -> Status:
     user = require(request, Role.ADMIN)
     services.delete_rule(rule_id, actor=user)
-    return 204, None
+    return Status(204, None)
 
 
 def _team_out(team: SalesTeam) -> dict[str, Any]:
@@ -407,21 +411,21 @@ def _team_out(team: SalesTeam) -> dict[str, Any]:
     }
 
 
-@router.get("/teams", response=list[TeamOut], operation_id="quotes_list_teams")
+@router.get("/teams", response=list[SalesTeamOut], operation_id="quotes_list_teams")
 def list_teams(request: HttpRequest) -> list[dict[str, Any]]:
     require(request, Role.SALES_MANAGER)
     return [_team_out(t) for t in SalesTeam.objects.prefetch_related("members").order_by("name")]
 
 
-@router.post("/teams", response={201: TeamOut}, operation_id="quotes_create_team")
-def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, dict[str, Any]]:
+@router.post("/teams", response={201: SalesTeamOut}, operation_id="quotes_create_team")
+def create_team(request: HttpRequest, payload: SalesTeamIn) -> Status:
     user = require(request, Role.ADMIN)
     team = services.save_team(actor=user, **payload.model_dump())
-    return 201, _team_out(team)
+    return Status(201, _team_out(team))
 
 
-@router.put("/teams/{team_id}", response=TeamOut, operation_id="quotes_update_team")
-def update_team(request: HttpRequest, team_id: int, payload: TeamIn) -> dict[str, Any]:
+@router.put("/teams/{team_id}", response=SalesTeamOut, operation_id="quotes_update_team")
+def update_team(request: HttpRequest, team_id: int, payload: SalesTeamIn) -> dict[str, Any]:
     user = require(request, Role.ADMIN)
     team = services.save_team(actor=user, team_id=team_id, **payload.model_dump())
     return _team_out(team)
@@ -469,8 +473,10 @@ def public_pdf(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@router.post("/public/{token}/accept", auth=None, response=DecisionOut, operation_id="quotes_public_accept")
-def public_accept(request: HttpRequest, token: str, payload: AcceptIn) -> dict[str, Any]:
+@router.post(
+    "/public/{token}/accept", auth=None, response=QuoteDecisionOut, operation_id="quotes_public_accept"
+)
+def public_accept(request: HttpRequest, token: str, payload: QuoteAcceptIn) -> dict[str, Any]:
     acceptance = services.accept_quote(
         token,
         signer_name=payload.signer_name,
@@ -482,8 +488,10 @@ def public_accept(request: HttpRequest, token: str, payload: AcceptIn) -> dict[s
     return _decision_out(acceptance)
 
 
-@router.post("/public/{token}/reject", auth=None, response=DecisionOut, operation_id="quotes_public_reject")
-def public_reject(request: HttpRequest, token: str, payload: RejectIn) -> dict[str, Any]:
+@router.post(
+    "/public/{token}/reject", auth=None, response=QuoteDecisionOut, operation_id="quotes_public_reject"
+)
+def public_reject(request: HttpRequest, token: str, payload: QuoteRejectIn) -> dict[str, Any]:
     acceptance = services.reject_quote(
         token,
         reason=payload.reason,

@@ -5,7 +5,7 @@ Must not import any q2c app above ``catalog``.
 
 from __future__ import annotations
 
-from q2c.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from q2c.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 
 STALE = "quotes.stale"  # optimistic locking: someone saved in between (409)
 NOT_EDITABLE = "quotes.not_editable"  # accepted, rejected, expired or withdrawn (409)
@@ -35,3 +35,16 @@ class QuoteConflict(Conflict):
 
 class QuoteForbidden(PermissionDenied):
     default_code = "quotes.forbidden"
+
+
+class LinkInvalid(NotFound):
+    """A customer link that was tampered with, or names nothing (404: nothing is at this link)."""
+
+    default_code = "links.tampered"
+
+
+class LinkExpired(DomainError):
+    """A customer link past its expiry (410 Gone: it worked once, it will not again)."""
+
+    status = 410
+    default_code = "links.expired"

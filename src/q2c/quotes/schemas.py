@@ -15,7 +15,7 @@ from pydantic import StrictBool, StrictInt, StrictStr
 Number = StrictStr | StrictInt
 
 
-class LineIn(Schema):
+class QuoteLineIn(Schema):
     key: StrictStr | None = Field(None, max_length=60, description="stable key; default L1, L2, …")
     sku: StrictStr = Field(..., max_length=64)
     quantity: Number | None = None
@@ -29,7 +29,7 @@ class LineIn(Schema):
     description: StrictStr | None = Field(None, max_length=500)
 
 
-class HeaderIn(Schema):
+class QuoteHeaderIn(Schema):
     title: StrictStr | None = None
     introduction: StrictStr | None = None
     terms: StrictStr | None = Field(None, description="non-standard terms; empty: the standard terms")
@@ -51,33 +51,33 @@ class HeaderIn(Schema):
         return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k in HEADER_KEYS}
 
 
-HEADER_KEYS = frozenset(HeaderIn.model_fields)
+HEADER_KEYS = frozenset(QuoteHeaderIn.model_fields)
 
 
-class QuoteCreate(HeaderIn):
+class QuoteCreate(QuoteHeaderIn):
     opportunity_id: StrictInt
     primary: StrictBool | None = None
-    lines: list[LineIn] = Field(default_factory=list)
+    lines: list[QuoteLineIn] = Field(default_factory=list)
 
 
-class QuoteUpdate(HeaderIn):
+class QuoteUpdate(QuoteHeaderIn):
     lock_version: StrictInt = Field(..., description="the lock_version you read; a newer one answers 409")
-    lines: list[LineIn] | None = Field(None, description="replaces all lines when given")
+    lines: list[QuoteLineIn] | None = Field(None, description="replaces all lines when given")
 
 
-class PreviewIn(HeaderIn):
-    lines: list[LineIn] = Field(default_factory=list)
+class QuotePreviewIn(QuoteHeaderIn):
+    lines: list[QuoteLineIn] = Field(default_factory=list)
 
 
-class LockIn(Schema):
+class QuoteLockIn(Schema):
     lock_version: StrictInt | None = None
 
 
-class WithdrawIn(LockIn):
+class QuoteWithdrawIn(QuoteLockIn):
     reason: StrictStr = ""
 
 
-class SendIn(LockIn):
+class QuoteSendIn(QuoteLockIn):
     to: StrictStr = Field("", description="recipient e-mail; default the quote's contact")
     message: StrictStr = ""
 
@@ -92,7 +92,7 @@ class QuoteLineOut(Schema):
     description: str
 
 
-class TotalsOut(Schema):
+class QuoteTotalsOut(Schema):
     currency: str
     one_time: str
     mrr: str
@@ -137,7 +137,7 @@ class QuoteOut(QuoteSummary):
     contact_name: str
     contact_email: str
     lines: list[QuoteLineOut]
-    totals: TotalsOut
+    totals: QuoteTotalsOut
     pricing: dict[str, Any]
     valid_configuration: bool
     approval_required: bool
@@ -151,7 +151,7 @@ class QuoteOut(QuoteSummary):
     decided_at: datetime | None
 
 
-class SentOut(Schema):
+class QuoteSentOut(Schema):
     quote: QuoteOut
     document_id: int
     sha256: str
@@ -159,7 +159,7 @@ class SentOut(Schema):
     link_expires_at: datetime
 
 
-class PreviewOut(Schema):
+class QuotePreviewOut(Schema):
     pricing: dict[str, Any] | None
     valid: bool
     approval: dict[str, Any]
@@ -182,7 +182,7 @@ class OpportunityUpdate(Schema):
     owner_id: StrictInt | None = None
 
 
-class StageIn(Schema):
+class OpportunityStageIn(Schema):
     stage: StrictStr
     loss_reason: StrictStr = ""
     note: StrictStr = ""
@@ -209,7 +209,7 @@ class OpportunityOut(Schema):
     lock_version: int
 
 
-class StageChangeOut(Schema):
+class OpportunityStageChangeOut(Schema):
     from_stage: str
     to_stage: str
     probability: str
@@ -218,7 +218,7 @@ class StageChangeOut(Schema):
     note: str
 
 
-class PipelineColumn(Schema):
+class OpportunityPipelineColumn(Schema):
     stage: str
     open: bool
     count: int
@@ -227,33 +227,33 @@ class PipelineColumn(Schema):
     opportunities: list[OpportunityOut]
 
 
-class StageSettingIn(Schema):
+class QuotesStageSettingIn(Schema):
     probability: Number
 
 
-class StageSettingOut(Schema):
+class QuotesStageSettingOut(Schema):
     stage: str
     probability: str
 
 
-class StepIn(Schema):
+class ApprovalStepIn(Schema):
     sequence: StrictInt = 1
     role: StrictStr | None = None
     user_id: StrictInt | None = None
     mode: StrictStr = "any"
 
 
-class RuleIn(Schema):
+class ApprovalRuleIn(Schema):
     name: StrictStr
     kind: StrictStr
     threshold: Number | None = None
     currency: StrictStr = ""
     is_active: StrictBool = True
     description: StrictStr = ""
-    steps: list[StepIn]
+    steps: list[ApprovalStepIn]
 
 
-class RuleOut(Schema):
+class ApprovalRuleOut(Schema):
     id: int
     name: str
     kind: str
@@ -264,25 +264,25 @@ class RuleOut(Schema):
     steps: list[dict[str, Any]]
 
 
-class TeamIn(Schema):
+class SalesTeamIn(Schema):
     name: StrictStr
     manager_id: StrictInt
     member_ids: list[StrictInt] = Field(default_factory=list)
 
 
-class TeamOut(Schema):
+class SalesTeamOut(Schema):
     id: int
     name: str
     manager_id: int
     member_ids: list[int]
 
 
-class DecisionIn(Schema):
+class ApprovalDecisionIn(Schema):
     decision: StrictStr = Field(..., description="approve or reject")
     comment: StrictStr = ""
 
 
-class StepOut(Schema):
+class ApprovalStepOut(Schema):
     id: int
     request_id: int
     quote_id: int
@@ -308,10 +308,10 @@ class ApprovalRequestOut(Schema):
     requested_by: str
     created_at: datetime
     decided_at: datetime | None
-    steps: list[StepOut]
+    steps: list[ApprovalStepOut]
 
 
-class EventOut(Schema):
+class QuoteEventOut(Schema):
     seq: int
     type: str
     actor: str
@@ -319,7 +319,7 @@ class EventOut(Schema):
     payload: dict[str, Any]
 
 
-class ProductOut(Schema):
+class QuoteProductOut(Schema):
     sku: str
     name: str
     type: str
@@ -338,18 +338,18 @@ class PublicQuoteOut(Schema):
     decision: dict[str, Any] | None
 
 
-class AcceptIn(Schema):
+class QuoteAcceptIn(Schema):
     signer_name: StrictStr
     signer_title: StrictStr
     agree: StrictBool
 
 
-class RejectIn(Schema):
+class QuoteRejectIn(Schema):
     reason: StrictStr
     signer_name: StrictStr = ""
 
 
-class DecisionOut(Schema):
+class QuoteDecisionOut(Schema):
     outcome: str
     signer_name: str
     signer_title: str

@@ -7,7 +7,9 @@ closed won, and records ``quotes.quote.accepted`` whose payload is
 :func:`q2c.quotes.queries.contract_payload` (the contracts app's handler runs inside this same
 transaction; if it fails, nothing is accepted).
 
-Refusals: a tampered or expired link answers 403 (``links.tampered``, ``links.expired``); a
+Refusals: a tampered link answers 404 ``links.tampered`` (nothing is at that address), an expired
+one 410 ``links.expired`` (``q2c.platform.links`` checks both; neither is a 403, since the link,
+not a role, is the key to these pages); a
 version already decided 409 ``quotes.already_decided`` (the first decision stands — also under a
 race, by the unique acceptance row); a document replaced by an edit or a re-send 409
 ``quotes.link_not_current``; a superseded version 409 ``quotes.superseded``; a quote no longer
@@ -29,7 +31,7 @@ from q2c.platform import links
 from q2c.quotes import errors as codes
 from q2c.quotes import events as ev
 from q2c.quotes.domain import EXPIRABLE, QuoteStatus, move_quote
-from q2c.quotes.errors import QuoteConflict, QuoteInvalid
+from q2c.quotes.errors import LinkExpired, LinkInvalid, QuoteConflict, QuoteInvalid
 from q2c.quotes.models import Acceptance, Opportunity, Quote, QuoteDocument
 from q2c.quotes.queries import contract_payload
 from q2c.quotes.services.common import locked, mail, now, record, today
@@ -59,18 +61,29 @@ class Opened:
         )
 
 
-def open_link(token: str) -> Opened:
-    """The document behind a link (403 when tampered with or expired)."""
-    claims = links.read_token(token, LINK_PURPOSE)
+def read_link(token: str) -> int:
+    """The document id a link opens. A tampered link (or one for another purpose) answers 404
+    ``links.tampered`` — nothing is at that address; an expired one 410 ``links.expired``."""
     try:
-        document_id = int(claims.object_id)
+        claims = links.read_token(token, LINK_PURPOSE)
+    except links.LinkError as exc:
+        if exc.code == "links.expired":
+            raise LinkExpired(exc.message, field="token") from None
+        raise LinkInvalid("this link is not valid", field="token") from None
+    try:
+        return int(claims.object_id)
     except ValueError:
-        raise links.LinkError("this link is not valid", code="links.tampered", field="token") from None
+        raise LinkInvalid("this link is not valid", field="token") from None
+
+
+def open_link(token: str) -> Opened:
+    """The document behind a link (404 when tampered with, 410 when expired)."""
+    document_id = read_link(token)
     document = (
         QuoteDocument.objects.select_related("quote__entity", "quote__account").filter(pk=document_id).first()
     )
     if document is None:
-        raise links.LinkError("this link is not valid", code="links.tampered", field="token")
+        raise LinkInvalid("this link is not valid", field="token")
     quote = document.quote
     return Opened(document=document, quote=quote, acceptance=Acceptance.objects.filter(quote=quote).first())
 
@@ -204,7 +217,7 @@ def accept_quote(
     user_agent: str | None = None,
 ) -> Acceptance:
     """Accept the quote behind a link: typed full name, title, and the agreement box ticked."""
-    links.read_token(token, LINK_PURPOSE)  # a bad link is refused before anything else is said
+    read_link(token)  # a bad link is refused before anything else is said
     name = _text(signer_name, "signer_name", required=True)
     title = _text(signer_title, "signer_title", required=True)
     if agree is not True:
@@ -233,7 +246,7 @@ def reject_quote(
     user_agent: str | None = None,
 ) -> Acceptance:
     """Decline the quote behind a link, with a reason."""
-    links.read_token(token, LINK_PURPOSE)
+    read_link(token)
     why = _text(reason, "reason", required=True, max_length=4000)
     name = _text(signer_name, "signer_name")
     return _decide(
