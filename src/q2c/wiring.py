@@ -92,3 +92,11 @@ def wire() -> None:
     ui.add_nav("Sales", "/quotes/opportunities/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
     ui.add_nav("Approvals", "/quotes/approvals/", roles={"sales_manager", "finance"})
     jobs.add("quotes.expire", Job("quotes.expire", expire_quotes))
+    # Catalog: the pricing benchmark (the preview API's code path over a 600-product catalog).
+    from q2c.catalog import bench as catalog_bench
+    from q2c.platform.registry import Bench, benches
+
+    benches.add(
+        "pricing",
+        Bench("pricing", "price an N-line quote through the preview API's path", catalog_bench.add_arguments, catalog_bench.run),
+    )

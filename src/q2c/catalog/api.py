@@ -17,9 +17,7 @@ May import ``q2c.core``, ``q2c.platform`` and the catalog's own modules.
 # annotations at runtime, and those refer to schema classes held in local variables.
 
 import inspect
-import json
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +26,7 @@ from ninja import Query, Router, Schema, Status
 from q2c.catalog import queries, schemas, services
 from q2c.catalog.errors import CatalogInvalid, CatalogNotFound
 from q2c.catalog.services.io import FORMATS, KINDS, MAX_BYTES
+from q2c.catalog.services.preview import preview_json
 from q2c.platform.api import body_limit, problem
 from q2c.platform.auth import api_auth, require
 from q2c.platform.pagination import Page, paginate
@@ -410,12 +409,6 @@ def export_file(request: HttpRequest, kind: str, format: str = "csv", price_book
 # --- pricing preview ----------------------------------------------------------------------
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
 @pricing_router.post(
     "/preview",
     operation_id="pricing_preview",
@@ -436,10 +429,5 @@ def preview(request: HttpRequest):
     """Price a configuration without saving anything: lines with their price waterfalls, totals,
     approval flags and configuration rule violations. Amounts are decimal strings."""
     require(request, *PREVIEW)
-    try:
-        # Numbers with a fraction decode as Decimal, never float.
-        body = json.loads(request.body or b"null", parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        return problem(422, "pricing.invalid_json", "the body is not valid JSON")
-    result = services.price_preview(body, request.auth)  # type: ignore[attr-defined]
-    return HttpResponse(json.dumps(result, default=_json_default), content_type="application/json")
+    answer = preview_json(request.body, request.auth)  # type: ignore[attr-defined]
+    return HttpResponse(answer, content_type="application/json")

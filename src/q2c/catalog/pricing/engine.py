@@ -25,12 +25,12 @@ Must not import Django or any q2c package other than ``q2c.core`` and ``q2c.cata
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from math import lcm
+from typing import Any, NamedTuple
 
 from q2c.catalog.pricing.configuration import ConfiguredLine, validate_configuration
-from q2c.catalog.pricing.price_models import clamp, describe, list_unit_price, rate
+from q2c.catalog.pricing.price_models import TierCharge, clamp, rate
 from q2c.catalog.pricing.request import LineRequest, PriceRequest, PricingInputError
 from q2c.catalog.pricing.result import ApprovalFlag, PricedLine, PricingResult, Step, Totals
 from q2c.catalog.pricing.rounding import MinorUnits, percent, unit_price
@@ -42,6 +42,7 @@ from q2c.catalog.pricing.types import (
     CatalogSnapshot,
     Charge,
     ChargeKind,
+    ChargePlan,
     FloorEnforcement,
     ManualDiscountKind,
     PriceModelKind,
@@ -54,8 +55,7 @@ from q2c.core.money import Money
 TWELVE = Decimal(12)
 
 
-@dataclass(slots=True)
-class _Line:
+class _Line(NamedTuple):
     """A request line resolved against the snapshot (internal)."""
 
     request: LineRequest
@@ -86,8 +86,12 @@ class _Pricer:
         self.zero = self.rnd(ZERO)  # 0.00 in EUR, 0 in JPY: zeros print like other amounts
         self.term = Decimal(request.term_months)
         self.problems: list[dict[str, Any]] = []
-        self.promotions: list[Promotion] = []
+        # (promotion, rule text, multiplier for a percent off — None for an amount off)
+        self.promotions: list[tuple[Promotion, str, Decimal | None]] = []
         self.applied_promotions: set[str] = set()
+        # Promotions each SKU is eligible for (quantity aside), worked out once per SKU and run.
+        self.promotions_for: dict[str, list[tuple[Promotion, str, Decimal | None]]] = {}
+        self.contracted = request.contracted
 
     def problem(self, field: str, code: str, message: str, line: str | None = None) -> None:
         item: dict[str, Any] = {"field": field, "code": code, "message": message}
@@ -128,7 +132,16 @@ class _Pricer:
             if promo.amount is not None and promo.currency != self.currency:
                 continue
             chosen[promo.code] = promo
-        self.promotions = sorted(chosen.values(), key=lambda p: p.code)
+        self.promotions = [
+            (
+                p,
+                f"promotion {p.code}: {p.percent} % off"
+                if p.percent is not None
+                else f"promotion {p.code}: {p.amount} off per unit",
+                (HUNDRED - p.percent) / HUNDRED if p.percent is not None else None,
+            )
+            for p in sorted(chosen.values(), key=lambda p: p.code)
+        ]
 
     def resolve_lines(self) -> list[_Line]:
         snap, req = self.snapshot, self.request
@@ -260,50 +273,75 @@ class _Pricer:
 
     # --- one charge ---------------------------------------------------------------------------
 
-    def price_charge(self, item: _Line, charge: Charge, base: tuple[Decimal, Decimal] | None) -> PricedLine:
-        rnd = self.rnd
+    def price_charge(
+        self, item: _Line, plan: ChargePlan, base: tuple[Decimal, Decimal, Decimal] | None
+    ) -> PricedLine:
+        # The hot path: one call per line and charge. Rule texts, headline prices and the
+        # schedules that apply come precomputed in the snapshot's plan; locals over attributes.
+        # Rounding inlined (``x.quantize(quantum, mode)`` is MinorUnits' rule): a Python call per
+        # rounding would cost a tenth of the engine's time on a large quote.
+        quantum, mode = self.minor, self.rnd.mode
+
+        def rnd(value: Decimal) -> Decimal:
+            return value.quantize(quantum, mode)
+
         req = self.request
         line = item.request
-        product = item.product
-        assert product is not None
+        product = plan.product
+        charge = plan.charge
         model = charge.model
-        kind = charge.kind
-        usage = kind is ChargeKind.USAGE
+        model_kind = plan.model_kind
+        usage = plan.kind is ChargeKind.USAGE
+        flat = model_kind is PriceModelKind.FLAT
         if usage:
-            quantity = line.estimated_quantity if line.estimated_quantity is not None else ZERO
+            estimate = line.estimated_quantity
+            quantity = estimate if estimate is not None else ZERO
         else:
             quantity = item.quantity
-        steps: list[Step] = []
-        book = self.snapshot.price_book
-        entry_id = f"price_entry:{charge.entry_id}" if charge.entry_id is not None else ""
+        rule_id = plan.rule_id
 
         # 1. list
-        if model.kind is PriceModelKind.PERCENT:
+        if model_kind is PriceModelKind.PERCENT:
             assert base is not None
-            list_unit = base[0] * model.percent / HUNDRED
-            list_amount = rnd(list_unit * quantity)
-            rule = f"list: {model.percent} % of {base[0]} (price book {book})"
+            divisor = base[2] * HUNDRED
+            list_unit = base[0] * model.percent / divisor
+            list_amount = rnd(base[0] * model.percent * quantity / divisor)
+            rule = (
+                f"list: {model.percent} % of {rnd(base[0] / base[2])} (price book {self.snapshot.price_book})"
+            )
         else:
-            list_unit = list_unit_price(model)
-            list_amount = rnd(list_unit if model.kind is PriceModelKind.FLAT else list_unit * quantity)
-            rule = f"list price {list_unit} (price book {book})"
-        steps.append(Step("list", rule, list_amount, list_amount, entry_id))
-        amount = list_amount
+            list_unit = plan.list_unit
+            list_amount = (list_unit if flat else list_unit * quantity).quantize(quantum, mode)
+            rule = plan.list_rule
+        steps = [Step("list", rule, list_amount, list_amount, rule_id)]
 
         # 2. price model, 3. minimum / maximum
-        rating = rate(model, quantity, base=base[1] if base is not None else None)
-        new = rnd(rating.amount)
-        steps.append(Step("price_model", describe(model), new, new - amount, entry_id))
-        amount = new
-        bounded, which = clamp(model, amount)
-        if which is not None:
-            new = rnd(bounded)
-            steps.append(Step(which, f"{which} per line {bounded}", new, new - amount, entry_id))
-            amount = new
+        breakdown: tuple[TierCharge, ...] = ()
+        if model_kind is PriceModelKind.PER_UNIT:
+            amount = (quantity * model.price).quantize(quantum, mode)
+        elif flat:
+            amount = rnd(model.price)
+        elif model_kind is PriceModelKind.PERCENT:
+            assert base is not None
+            # One division, after the multiplications: exact up to the final rounding.
+            amount = rnd(base[1] * model.percent * quantity / (base[2] * HUNDRED))
+        else:
+            rating = rate(model, quantity, base=None)
+            amount = rnd(rating.amount)
+            breakdown = rating.breakdown
+        steps.append(Step("price_model", plan.model_rule, amount, amount - list_amount, rule_id))
+        if model.minimum is not None or model.maximum is not None:
+            bounded, which = clamp(model, amount)
+            if which is not None:
+                new = rnd(bounded)
+                steps.append(Step(which, f"{which} per line {bounded}", new, new - amount, rule_id))
+                amount = new
 
         # 4. included in the bundle's price
         option = item.option
-        if option is not None and option.included_in_price and amount:
+        included = option is not None and option.included_in_price
+        if included and amount:
+            assert option is not None
             steps.append(
                 Step(
                     "bundle_included",
@@ -316,14 +354,10 @@ class _Pricer:
             amount = self.zero
 
         # 5. contracted price
-        contracted = req.contracted.get(charge.id) if req.contracted else None
-        if contracted is not None and (option is None or not option.included_in_price):
+        contracted = self.contracted.get(charge.id) if self.contracted else None
+        if contracted is not None and not included:
             if contracted.unit_price is not None:
-                new = rnd(
-                    contracted.unit_price
-                    if model.kind is PriceModelKind.FLAT
-                    else contracted.unit_price * quantity
-                )
+                new = rnd(contracted.unit_price if flat else contracted.unit_price * quantity)
                 rule = f"contracted price {contracted.unit_price} for account {req.account_id}"
             else:
                 pct = contracted.discount_percent or ZERO
@@ -332,44 +366,41 @@ class _Pricer:
             steps.append(Step("contracted", rule, new, new - amount, f"contracted:{contracted.id}"))
             amount = new
 
-        # 6. automatic discount schedules
-        if amount > 0:
-            for schedule in self.snapshot.schedules_by_sku.get(product.sku, ()):
-                value = quantity if schedule.kind == "volume" else self.term
-                hit = schedule.percent_for(value)
+        # 6. automatic discount schedules, in code order
+        if amount > 0 and plan.schedules:
+            for schedule in plan.schedules:
+                value = quantity if schedule.by_quantity else self.term
+                hit = None
+                for tier in schedule.tiers:  # SchedulePlan.reached, inlined
+                    if value >= tier[0]:
+                        hit = tier
+                    else:
+                        break
                 if hit is None or hit[1] <= 0:
                     continue
-                threshold, pct = hit
-                new = rnd(amount * (HUNDRED - pct) / HUNDRED)
-                unit = "units" if schedule.kind == "volume" else "months"
-                steps.append(
-                    Step(
-                        "schedule",
-                        f"schedule {schedule.code}: {pct} % from {threshold} {unit}",
-                        new,
-                        new - amount,
-                        f"schedule:{schedule.code}",
-                    )
-                )
+                new = (amount * hit[2]).quantize(quantum, mode)
+                steps.append(Step("schedule", hit[3], new, new - amount, f"schedule:{schedule.code}"))
                 amount = new
 
-        # 7. promotions
+        # 7. promotions, in code order
         if amount > 0 and self.promotions:
-            for promo in self.promotions:
-                if not promo.eligible(product, quantity, req.sale_context):
+            eligible = self.promotions_for.get(product.sku)
+            if eligible is None:
+                context = req.sale_context
+                eligible = self.promotions_for[product.sku] = [
+                    p for p in self.promotions if p[0].eligible(product, None, context)
+                ]
+            for promo, promo_rule, factor in eligible:
+                if promo.min_quantity is not None and quantity < promo.min_quantity:
                     continue
-                if promo.percent is not None:
-                    new = rnd(amount * (HUNDRED - promo.percent) / HUNDRED)
-                    rule = f"promotion {promo.code}: {promo.percent} % off"
+                if factor is not None:
+                    new = (amount * factor).quantize(quantum, mode)
                 else:
-                    off = rnd(
-                        (promo.amount or ZERO) * (ONE if model.kind is PriceModelKind.FLAT else quantity)
-                    )
+                    off = rnd((promo.amount or ZERO) * (ONE if flat else quantity))
                     new = amount - off if off < amount else self.zero
-                    rule = f"promotion {promo.code}: {promo.amount} off per unit"
                 if new == amount:
                     continue
-                steps.append(Step("promotion", rule, new, new - amount, f"promotion:{promo.code}"))
+                steps.append(Step("promotion", promo_rule, new, new - amount, f"promotion:{promo.code}"))
                 self.applied_promotions.add(promo.code)
                 amount = new
                 if amount <= 0:
@@ -381,11 +412,12 @@ class _Pricer:
         if discount is not None:
             before = amount
             value = discount.value
-            if discount.kind is ManualDiscountKind.PERCENT:
-                new = rnd(before * (HUNDRED - value) / HUNDRED)
+            kind = discount.kind
+            if kind is ManualDiscountKind.PERCENT:
+                new = (before * (HUNDRED - value) / HUNDRED).quantize(quantum, mode)
                 rule = f"manual discount {value} %"
                 manual_pct = value
-            elif discount.kind is ManualDiscountKind.AMOUNT:
+            elif kind is ManualDiscountKind.AMOUNT:
                 off = rnd(value)
                 if off > before:
                     self.problem(
@@ -398,9 +430,9 @@ class _Pricer:
                 new = before - off
                 rule = f"manual discount {off} {self.currency}"
             else:
-                new = rnd(value if model.kind is PriceModelKind.FLAT else value * quantity)
+                new = rnd(value if flat else value * quantity)
                 rule = f"target net price {value} per unit"
-            if discount.kind is not ManualDiscountKind.PERCENT and before > 0:
+            if kind is not ManualDiscountKind.PERCENT and before > 0:
                 manual_pct = percent((before - new) / before * HUNDRED)
             steps.append(Step("manual", rule, new, new - amount))
             amount = new
@@ -409,45 +441,42 @@ class _Pricer:
         steps.append(Step("net", "net price", net, net - list_amount))
 
         # totals of the line
-        months = charge.period_months
-        if kind is ChargeKind.RECURRING and months > 0:
-            tcv = rnd(net * self.term / months)
-            list_tcv = rnd(list_amount * self.term / months)
-            mrr = rnd(net / months)
-            arr = rnd(net * TWELVE / months)
+        months = plan.months
+        if months:
+            term = self.term
+            tcv = (net * term / months).quantize(quantum, mode)
+            list_tcv = (list_amount * term / months).quantize(quantum, mode)
+            mrr = (net / months).quantize(quantum, mode)
+            arr = (net * TWELVE / months).quantize(quantum, mode)
         elif usage:
             tcv = list_tcv = mrr = arr = self.zero
         else:
             tcv, list_tcv, mrr, arr = net, list_amount, self.zero, self.zero
         cost_tcv = None
         if product.cost is not None and not usage:
-            periods = self.term / months if kind is ChargeKind.RECURRING and months > 0 else ONE
-            cost_tcv = rnd(product.cost * quantity * periods)
+            cost_tcv = rnd(product.cost * quantity * (self.term / months if months else ONE))
 
         net_unit = None
         if quantity > 0:
-            net_unit = unit_price(net if model.kind is PriceModelKind.FLAT else net / quantity, self.minor)
+            exact = net if flat else net / quantity
+            short = exact.quantize(self.minor)
+            net_unit = short if short == exact else unit_price(exact, self.minor)
 
         # guardrails
-        approvals: list[ApprovalFlag] = []
+        approvals: tuple[ApprovalFlag, ...] = ()
         limit = req.manual_discount_limit
         if discount is not None and limit is not None and manual_pct > limit:
-            approvals.append(
+            approvals = (
                 ApprovalFlag(
                     "discount.over_role_limit",
                     f"the manual discount of {manual_pct} % is above your limit of {limit} %",
                     limit,
                     manual_pct,
-                )
+                ),
             )
         floor = charge.floor_unit_price
-        if (
-            floor is not None
-            and not usage
-            and quantity > 0
-            and not (option is not None and option.included_in_price)
-        ):
-            floor_amount = rnd(floor if model.kind is PriceModelKind.FLAT else floor * quantity)
+        if floor is not None and not usage and quantity > 0 and not included:
+            floor_amount = rnd(floor if flat else floor * quantity)
             if net < floor_amount:
                 if product.floor_enforcement is FloorEnforcement.REJECT:
                     self.problem(
@@ -458,65 +487,68 @@ class _Pricer:
                         line.key,
                     )
                 else:
-                    approvals.append(
+                    approvals += (
                         ApprovalFlag(
                             "price.below_floor",
                             f"the net price {net} is below the floor price {floor_amount} ({floor} per unit)",
                             floor_amount,
                             net,
-                        )
+                        ),
                     )
 
         ssp = None
-        rule_ssp = product.ssp.get(req.sale_context) if product.ssp else None
-        if rule_ssp is not None:
-            if rule_ssp.method is SspMethod.FIXED:
-                ssp = rule_ssp.amount
-            elif rule_ssp.method is SspMethod.PERCENT_OF_LIST:
-                ssp = list_unit * (rule_ssp.percent or ZERO) / HUNDRED
-            elif net_unit is not None:
-                ssp = net_unit
-                if rule_ssp.low is not None and ssp < rule_ssp.low:
-                    ssp = rule_ssp.low
-                if rule_ssp.high is not None and ssp > rule_ssp.high:
-                    ssp = rule_ssp.high
+        if product.ssp:
+            rule_ssp = product.ssp.get(req.sale_context)
+            if rule_ssp is not None:
+                if rule_ssp.method is SspMethod.FIXED:
+                    ssp = rule_ssp.amount
+                elif rule_ssp.method is SspMethod.PERCENT_OF_LIST:
+                    ssp = list_unit * (rule_ssp.percent or ZERO) / HUNDRED
+                elif net_unit is not None:
+                    ssp = net_unit
+                    if rule_ssp.low is not None and ssp < rule_ssp.low:
+                        ssp = rule_ssp.low
+                    if rule_ssp.high is not None and ssp > rule_ssp.high:
+                        ssp = rule_ssp.high
 
         return PricedLine(
-            key=line.key,
-            index=line.index,
-            currency=self.currency,
-            sku=product.sku,
-            name=product.name,
-            charge=charge.code,
-            charge_kind=str(kind),
-            quantity=quantity,
-            model=str(model.kind),
-            steps=tuple(steps),
-            list_amount=list_amount,
-            net=net,
-            tcv=tcv,
-            list_tcv=list_tcv,
-            mrr=mrr,
-            arr=arr,
-            parent=line.parent,
-            billing_period=_period_label(charge),
-            period_months=months,
-            timing=str(charge.timing) if charge.timing else "",
-            usage_metric=charge.usage_metric,
-            usage_aggregation=str(charge.usage_aggregation) if charge.usage_aggregation else "",
-            estimated=usage and line.estimated_quantity is not None,
-            unit=product.uom,
-            net_unit_price=net_unit,
-            manual_discount_percent=manual_pct,
-            cost_tcv=cost_tcv,
-            approvals=tuple(approvals),
-            tax_category=product.tax_category,
-            revenue_category=product.revenue_category,
-            revenue_rule=str(product.revenue_rule),
-            ssp_unit=ssp,
-            tiers=rating.breakdown,
-            rate_card=model.tiers if usage else (),
-            description=line.description,
+            line.key,
+            line.position,
+            self.currency,
+            product.sku,
+            product.name,
+            charge.code,
+            plan.kind_text,
+            quantity,
+            plan.model_text,
+            tuple(steps),
+            list_amount,
+            net,
+            tcv,
+            list_tcv,
+            mrr,
+            arr,
+            line.parent,
+            plan.period_label,
+            months if months else charge.period_months,
+            plan.timing,
+            charge.usage_metric,
+            plan.aggregation,
+            usage and line.estimated_quantity is not None,
+            product.uom,
+            net_unit,
+            manual_pct,
+            cost_tcv,
+            approvals,
+            product.tax_category,
+            product.revenue_category,
+            plan.revenue_rule_text,
+            ssp,
+            breakdown,
+            model.tiers if usage else (),
+            line.description,
+            product.id,
+            charge.id,
         )
 
     def price_credit(self, line: LineRequest) -> PricedLine:
@@ -527,7 +559,7 @@ class _Pricer:
         )
         return PricedLine(
             key=line.key,
-            index=line.index,
+            line_index=line.position,
             currency=self.currency,
             sku="",
             name=line.description or "Credit",
@@ -561,7 +593,8 @@ class _Pricer:
             raise PricingInputError.from_problems(self.problems)
 
         slots: list[list[PricedLine]] = [[] for _ in resolved]
-        deferred: list[tuple[int, _Line, Charge]] = []
+        deferred: list[tuple[int, _Line, ChargePlan]] = []
+        plans = snap.plans
         # Sums of the non-percent lines per (SKU, period months): what percent lines apply to.
         bases: dict[tuple[str, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
         for i, item in enumerate(resolved):
@@ -569,19 +602,19 @@ class _Pricer:
                 slots[i].append(self.price_credit(item.request))
                 continue
             for charge in item.charges:
-                if charge.model.kind is PriceModelKind.PERCENT:
-                    deferred.append((i, item, charge))
+                plan = plans[charge.id]
+                if plan.model_kind is PriceModelKind.PERCENT:
+                    deferred.append((i, item, plan))
                     continue
-                priced = self.price_charge(item, charge, None)
+                priced = self.price_charge(item, plan, None)
                 slots[i].append(priced)
-                if charge.kind is ChargeKind.USAGE:
+                if plan.kind is ChargeKind.USAGE:
                     continue
-                months = charge.period_months if charge.kind is ChargeKind.RECURRING else 0
-                acc = bases[(item.product.sku, months)]
+                acc = bases[(item.product.sku, plan.months)]
                 acc[0] += priced.list_amount
                 acc[1] += priced.net
-        for i, item, charge in deferred:
-            slots[i].append(self.price_charge(item, charge, self.percent_base(charge, bases)))
+        for i, item, plan in deferred:
+            slots[i].append(self.price_charge(item, plan, self.percent_base(plan.charge, bases)))
         if self.problems:
             raise PricingInputError.from_problems(self.problems)
         lines = tuple(p for slot in slots for p in slot)
@@ -621,30 +654,37 @@ class _Pricer:
 
     def percent_base(
         self, charge: Charge, bases: dict[tuple[str, int], list[Decimal]]
-    ) -> tuple[Decimal, Decimal]:
-        """(list, net) of the lines a percent charge applies to, in the charge's billing period.
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        """``(list, net, divisor)``: the lines a percent charge applies to are worth list ÷ divisor
+        and net ÷ divisor in the charge's billing period.
 
         One-time percentages apply to one-time lines; recurring ones to recurring lines, each
-        converted to the percent line's period (a monthly line counts 3× in a quarterly one).
+        converted to the percent line's period (a monthly line counts 3× in a quarterly one, a
+        quarterly one ⅓ in a monthly one). The conversion is kept as a fraction — sums scaled to
+        the least common multiple of the periods, one division at the end — so a third of a cent
+        is never rounded before the percentage is taken.
         """
         model = charge.model
         months = charge.period_months if charge.kind is ChargeKind.RECURRING else 0
         products = self.snapshot.products
-        list_base = net_base = ZERO
-        for (sku, target_months), (list_sum, net_sum) in bases.items():
+        chosen = []
+        for (sku, target_months), sums in bases.items():
             if (months == 0) != (target_months == 0):
                 continue
             if sku not in model.percent_of_skus:
                 family = products[sku].family
                 if not family or family not in model.percent_of_families:
                     continue
-            if months:
-                list_base += list_sum * months / target_months
-                net_base += net_sum * months / target_months
-            else:
-                list_base += list_sum
-                net_base += net_sum
-        return list_base, net_base
+            chosen.append((target_months, sums))
+        if not months:
+            return sum((s[0] for _, s in chosen), ZERO), sum((s[1] for _, s in chosen), ZERO), ONE
+        common = lcm(*(t for t, _ in chosen)) if chosen else 1
+        list_num = net_num = ZERO
+        for target_months, (list_sum, net_sum) in chosen:
+            scale = months * (common // target_months)
+            list_num += list_sum * scale
+            net_num += net_sum * scale
+        return list_num, net_num, Decimal(common)
 
     def totals(self, lines: tuple[PricedLine, ...]) -> Totals:
         cur = self.currency

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from q2c.catalog.pricing.types import (
     HUNDRED,
@@ -48,18 +48,16 @@ class PricingInputError(ValidationError):
         return cls(message, code=first["code"], field=first["field"], details=problems)
 
 
-@dataclass(frozen=True, slots=True)
-class ManualDiscount:
+class ManualDiscount(NamedTuple):
     kind: ManualDiscountKind
     value: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class LineRequest:
-    """One quote line. ``index`` is its position in the request (for error fields)."""
+class LineRequest(NamedTuple):
+    """One quote line. ``position`` is its index in the request (for error fields)."""
 
     key: str
-    index: int
+    position: int
     sku: str = ""
     quantity: Decimal | None = None
     charge: str = ""
@@ -71,7 +69,7 @@ class LineRequest:
 
     @property
     def where(self) -> str:
-        return f"lines[{self.index}]"
+        return f"lines[{self.position}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,17 +226,59 @@ def _discount(value: Any, where: str, problems: _Problems, line: str) -> ManualD
     return ManualDiscount(kind, number)
 
 
+def _plain_text(value: Any, max_len: int) -> str | None:
+    """``value`` stripped when it is acceptable text (or an integer), else None."""
+    if type(value) is str:
+        value = value.strip()
+        return value if len(value) <= max_len else None
+    if type(value) is int:
+        return str(value)
+    return None
+
+
+def _plain_decimal(value: Any) -> Decimal | None:
+    """``value`` as a finite Decimal when it is an int, a numeric string or a Decimal, else None."""
+    kind = type(value)
+    if kind is int:
+        return Decimal(value)
+    if kind is str:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return None
+        return number if number.is_finite() else None
+    if kind is Decimal:
+        return value if value.is_finite() else None
+    return None
+
+
 def _line(raw: Any, index: int, problems: _Problems) -> LineRequest | None:
-    where = f"lines[{index}]"
+    # Called once per line of requests of up to 20,000 lines: the common, valid case takes a
+    # short path; the messages naming the field are only built when something is wrong.
     if not isinstance(raw, Mapping):
+        where = f"lines[{index}]"
         problems.add(where, "pricing.invalid_line", f"{where}: a line is an object")
         return None
-    key = _text(raw.get("key"), f"{where}.key", problems, max_len=60) or str(index + 1)
-    for name in raw:
-        if name not in _LINE_FIELDS:
-            problems.add(f"{where}.{name}", "pricing.unknown_field", f"{where}: unknown field '{name}'", key)
+    get = raw.get
+    raw_key = get("key")
+    if raw_key is None:
+        key = str(index + 1)
+    else:
+        key = _plain_text(raw_key, 60) or ""
+        if not key:
+            key = _text(raw_key, f"lines[{index}].key", problems, max_len=60) or str(index + 1)
+    if not _LINE_FIELDS.issuperset(raw):
+        for name in raw:
+            if name not in _LINE_FIELDS:
+                problems.add(
+                    f"lines[{index}].{name}",
+                    "pricing.unknown_field",
+                    f"lines[{index}]: unknown field '{name}'",
+                    key,
+                )
     credit = None
-    if raw.get("credit") is not None:
+    if get("credit") is not None:
+        where = f"lines[{index}]"
         credit = _decimal(raw["credit"], f"{where}.credit", problems, key)
         if credit is not None and credit >= 0:
             problems.add(
@@ -247,43 +287,69 @@ def _line(raw: Any, index: int, problems: _Problems) -> LineRequest | None:
                 f"{where}.credit: a credit line is a negative amount",
                 key,
             )
-        if raw.get("sku"):
+        if get("sku"):
             problems.add(f"{where}.sku", "pricing.invalid_line", f"{where}: a credit line has no SKU", key)
-    sku = _text(raw.get("sku"), f"{where}.sku", problems, key, max_len=64)
+    raw_sku = get("sku")
+    sku = _plain_text(raw_sku, 64) if raw_sku is not None else ""
+    if sku is None:
+        sku = _text(raw_sku, f"lines[{index}].sku", problems, key, max_len=64)
     if not sku and credit is None:
-        problems.add(f"{where}.sku", "pricing.missing_sku", f"{where}: a line needs a SKU", key)
+        problems.add(f"lines[{index}].sku", "pricing.missing_sku", f"lines[{index}]: a line needs a SKU", key)
     quantity = None
-    if raw.get("quantity") is not None:
-        quantity = _decimal(raw["quantity"], f"{where}.quantity", problems, key)
+    raw_quantity = get("quantity")
+    if raw_quantity is not None:
+        quantity = _plain_decimal(raw_quantity)
+        if quantity is None:
+            quantity = _decimal(raw_quantity, f"lines[{index}].quantity", problems, key)
         if quantity is not None and quantity <= 0:
             problems.add(
-                f"{where}.quantity",
+                f"lines[{index}].quantity",
                 "pricing.quantity_not_positive",
-                f"{where}.quantity: the quantity must be above zero (got {quantity})",
+                f"lines[{index}].quantity: the quantity must be above zero (got {quantity})",
                 key,
             )
     estimated = None
-    if raw.get("estimated_quantity") is not None:
-        estimated = _decimal(raw["estimated_quantity"], f"{where}.estimated_quantity", problems, key)
+    raw_estimate = get("estimated_quantity")
+    if raw_estimate is not None:
+        estimated = _plain_decimal(raw_estimate)
+        if estimated is None:
+            estimated = _decimal(raw_estimate, f"lines[{index}].estimated_quantity", problems, key)
         if estimated is not None and estimated < 0:
             problems.add(
-                f"{where}.estimated_quantity",
+                f"lines[{index}].estimated_quantity",
                 "pricing.quantity_not_positive",
-                f"{where}.estimated_quantity: an estimate cannot be negative",
+                f"lines[{index}].estimated_quantity: an estimate cannot be negative",
                 key,
             )
-    return LineRequest(
-        key=key,
-        index=index,
-        sku=sku,
-        quantity=quantity,
-        charge=_text(raw.get("charge"), f"{where}.charge", problems, key, max_len=40),
-        parent=_text(raw.get("parent"), f"{where}.parent", problems, key, max_len=60),
-        discount=_discount(raw.get("discount"), f"{where}.discount", problems, key),
-        estimated_quantity=estimated,
-        credit=credit,
-        description=_text(raw.get("description"), f"{where}.description", problems, key, max_len=500),
+    charge = parent = description = ""
+    if (raw_charge := get("charge")) is not None:
+        plain = _plain_text(raw_charge, 40)
+        charge = (
+            plain
+            if plain is not None
+            else _text(raw_charge, f"lines[{index}].charge", problems, key, max_len=40)
+        )
+    if (raw_parent := get("parent")) is not None:
+        plain = _plain_text(raw_parent, 60)
+        parent = (
+            plain
+            if plain is not None
+            else _text(raw_parent, f"lines[{index}].parent", problems, key, max_len=60)
+        )
+    if (raw_description := get("description")) is not None:
+        plain = _plain_text(raw_description, 500)
+        description = (
+            plain
+            if plain is not None
+            else _text(raw_description, f"lines[{index}].description", problems, key, max_len=500)
+        )
+    raw_discount = get("discount")
+    discount = (
+        _discount(raw_discount, f"lines[{index}].discount", problems, key)
+        if raw_discount is not None
+        else None
     )
+    return LineRequest(key, index, sku, quantity, charge, parent, discount, estimated, credit, description)
 
 
 def parse_request(data: Mapping[str, Any], *, today: date) -> PriceRequest:

@@ -15,16 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from q2c.catalog.pricing.price_models import TierCharge
-from q2c.catalog.pricing.types import Tier
+from q2c.catalog.pricing.types import ZERO, Tier
 from q2c.core.money import Money
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step of a line's price waterfall: the line amount after it and the rule that applied."""
+class Step(NamedTuple):
+    """One step of a line's price waterfall: the line amount after it and the rule that applied.
+
+    Results are NamedTuples rather than dataclasses: immutable all the same, and a 10,000-line
+    quote creates some 50,000 of them, which a tuple does several times faster."""
 
     kind: str  # list, price_model, minimum, maximum, bundle_included, contracted, schedule, promotion, manual, net
     rule: str  # which rule applied, e.g. "promotion SPRING27" or "schedule VOL: 5 % from 100"
@@ -39,8 +41,7 @@ class Step:
         return data
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalFlag:
+class ApprovalFlag(NamedTuple):
     """Why a line needs approval: ``discount.over_role_limit`` or ``price.below_floor``."""
 
     code: str
@@ -75,8 +76,7 @@ class Violation:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class PricedLine:
+class PricedLine(NamedTuple):
     """One charge of one quote line, priced.
 
     ``net`` is per billing period for recurring charges, once for one-time charges and the
@@ -84,7 +84,7 @@ class PricedLine:
     """
 
     key: str
-    index: int
+    line_index: int  # position of the request line (lines[i])
     currency: str
     sku: str
     name: str
@@ -108,7 +108,7 @@ class PricedLine:
     estimated: bool = False
     unit: str = ""
     net_unit_price: Decimal | None = None
-    manual_discount_percent: Decimal = Decimal(0)
+    manual_discount_percent: Decimal = ZERO
     cost_tcv: Decimal | None = None
     approvals: tuple[ApprovalFlag, ...] = ()
     tax_category: str = ""
@@ -118,6 +118,8 @@ class PricedLine:
     tiers: tuple[TierCharge, ...] = ()
     rate_card: tuple[Tier, ...] = ()  # usage lines: the tiers billing will rate with
     description: str = ""
+    product_id: int | None = None
+    charge_id: int | None = None
 
     @property
     def needs_approval(self) -> bool:
@@ -135,6 +137,8 @@ class PricedLine:
         data: dict[str, Any] = {
             "key": self.key,
             "sku": self.sku,
+            "product_id": self.product_id,
+            "charge_id": self.charge_id,
             "name": self.name,
             "charge": self.charge,
             "charge_kind": self.charge_kind,
@@ -151,7 +155,13 @@ class PricedLine:
             "manual_discount_percent": str(self.manual_discount_percent),
             "needs_approval": bool(self.approvals),
             "approvals": [a.as_dict() for a in self.approvals],
-            "steps": [s.as_dict() for s in self.steps],
+            # Inlined Step.as_dict: a 10,000-line answer holds some 50,000 steps.
+            "steps": [
+                {"kind": k, "rule": r, "amount": str(a), "delta": str(d), "rule_id": i}
+                if i
+                else {"kind": k, "rule": r, "amount": str(a), "delta": str(d)}
+                for k, r, a, d, i in self.steps
+            ],
             "parent": self.parent or None,
             "billing_period": self.billing_period or None,
             "period_months": self.period_months,

@@ -46,6 +46,5 @@ def unit_price(value: Decimal, minor: Decimal) -> Decimal:
     """A derived unit price (net ÷ quantity) for display: at most six decimals (half-up), at least
     the currency's minor unit (``minor``, e.g. 0.01): 25.50, 0.002. Never used to compute an amount."""
     q = value.quantize(UNIT_PRICE_QUANTUM, rounding=ROUND_HALF_UP).normalize()
-    if q.as_tuple().exponent > minor.as_tuple().exponent:  # type: ignore[operator]
-        q = q.quantize(minor)
-    return q
+    short = q.quantize(minor)
+    return short if short == q else q

@@ -304,10 +304,11 @@ class Promotion:
             return False
         return not (self.valid_to is not None and day >= self.valid_to)
 
-    def eligible(self, product: Product, quantity: Decimal, context: SaleContext) -> bool:
+    def eligible(self, product: Product, quantity: Decimal | None, context: SaleContext) -> bool:
+        """May ``product`` sold in ``context`` take this promotion (``quantity`` None: any)?"""
         if self.sale_contexts and context not in self.sale_contexts:
             return False
-        if self.min_quantity is not None and quantity < self.min_quantity:
+        if quantity is not None and self.min_quantity is not None and quantity < self.min_quantity:
             return False
         if not self.skus and not self.families:
             return True
@@ -392,6 +393,48 @@ class ContractedPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulePlan:
+    """A discount schedule as the engine applies it: each tier with its multiplier and rule text."""
+
+    code: str
+    by_quantity: bool  # volume schedules look at the line's quantity, term schedules at the term
+    tiers: tuple[tuple[Decimal, Decimal, Decimal, str], ...]  # (threshold, percent, factor, rule)
+
+    def reached(self, value: Decimal) -> tuple[Decimal, Decimal, Decimal, str] | None:
+        hit = None
+        for tier in self.tiers:
+            if value >= tier[0]:
+                hit = tier
+            else:
+                break
+        return hit
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePlan:
+    """What the engine needs to price one charge, worked out once per snapshot: texts of the
+    rules, the headline price, the schedules that apply. Derived from the catalog only — no
+    quote's result is ever kept."""
+
+    product: Product
+    charge: Charge
+    kind: ChargeKind
+    model_kind: PriceModelKind
+    kind_text: str  # the enums' values, read once (an enum's .value is a Python-level lookup)
+    model_text: str
+    revenue_rule_text: str
+    months: int
+    list_unit: Decimal
+    list_rule: str
+    model_rule: str
+    rule_id: str
+    period_label: str
+    timing: str
+    aggregation: str
+    schedules: tuple[SchedulePlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogSnapshot:
     """Everything needed to price in one price book (``currency``) on ``as_of``."""
 
@@ -407,6 +450,7 @@ class CatalogSnapshot:
     # Derived once at construction, so a quote's lines look them up instead of scanning.
     schedules_by_sku: Mapping[str, tuple[DiscountSchedule, ...]] = field(init=False)
     automatic_promotions: tuple[Promotion, ...] = field(init=False)
+    plans: Mapping[int, ChargePlan] = field(init=False)  # charge id → plan
 
     def __post_init__(self) -> None:
         # Read-only views, so a shared (cached) snapshot cannot be changed by a caller.
@@ -421,3 +465,56 @@ class CatalogSnapshot:
         object.__setattr__(self, "schedules_by_sku", MappingProxyType(by_sku))
         auto = tuple(sorted((p for p in self.promotions.values() if p.automatic), key=lambda p: p.code))
         object.__setattr__(self, "automatic_promotions", auto)
+        object.__setattr__(self, "plans", MappingProxyType(_plans(self)))
+
+
+def _schedule_plan(schedule: DiscountSchedule) -> SchedulePlan:
+    unit = "units" if schedule.kind == ScheduleKind.VOLUME else "months"
+    tiers = tuple(
+        (
+            threshold,
+            pct,
+            (HUNDRED - pct) / HUNDRED,
+            f"schedule {schedule.code}: {pct} % from {threshold} {unit}",
+        )
+        for threshold, pct in schedule.tiers
+    )
+    return SchedulePlan(schedule.code, schedule.kind == ScheduleKind.VOLUME, tiers)
+
+
+def _plans(snapshot: CatalogSnapshot) -> dict[int, ChargePlan]:
+    # Imported here: price_models imports this module.
+    from q2c.catalog.pricing.price_models import describe, list_unit_price
+
+    schedule_plans = {s.code: _schedule_plan(s) for s in snapshot.schedules}
+    plans: dict[int, ChargePlan] = {}
+    for sku, product in snapshot.products.items():
+        schedules = tuple(schedule_plans[s.code] for s in snapshot.schedules_by_sku.get(sku, ()))
+        for charge in product.charges:
+            model = charge.model
+            if charge.billing_period is None:
+                period = ""
+            elif charge.billing_period == BillingPeriod.EVERY_N_MONTHS:
+                period = f"every_{charge.period_months}_months"
+            else:
+                period = str(charge.billing_period)
+            unit = list_unit_price(model) if charge.model_error is None else ZERO
+            plans[charge.id] = ChargePlan(
+                product=product,
+                charge=charge,
+                kind=charge.kind,
+                model_kind=model.kind,
+                kind_text=str(charge.kind.value),
+                model_text=str(model.kind.value),
+                revenue_rule_text=str(product.revenue_rule.value),
+                months=charge.period_months if charge.kind == ChargeKind.RECURRING else 0,
+                list_unit=unit,
+                list_rule=f"list price {unit} (price book {snapshot.price_book})",
+                model_rule=describe(model),
+                rule_id=f"price_entry:{charge.entry_id}" if charge.entry_id is not None else "",
+                period_label=period,
+                timing=str(charge.timing) if charge.timing else "",
+                aggregation=str(charge.usage_aggregation) if charge.usage_aggregation else "",
+                schedules=schedules,
+            )
+    return plans
