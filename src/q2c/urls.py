@@ -21,4 +21,5 @@ urlpatterns = [
     path("parties/", include("q2c.parties.urls")),
     path("catalog/", include("q2c.catalog.urls")),
     path("quotes/", include("q2c.quotes.urls")),
+    path("contracts/", include("q2c.contracts.urls")),
 ]

@@ -85,6 +85,18 @@ def wire() -> None:
         Bench("ledger-post", "bulk posting via post_many", ledger_bench.add_arguments, ledger_bench.run),
     )
     ui.add_nav("Ledger", "/ledger/", roles={"finance", "viewer", "admin"})
+    # Contracts: made by the QuoteAccepted handler inside the acceptance transaction; an amendment
+    # whose quote closes unaccepted is withdrawn; renewal quotes and term ends run daily.
+    from q2c.contracts import handlers as contract_handlers
+    from q2c.contracts.services import run_daily as contracts_daily
+    from q2c.platform.events import bus
+    from q2c.platform.registry import Job, jobs
+
+    bus.subscribe("quotes.quote.accepted", contract_handlers.on_quote_accepted)
+    for closed in ("quotes.quote.rejected", "quotes.quote.withdrawn", "quotes.quote.expired"):
+        bus.subscribe(closed, contract_handlers.on_quote_closed)
+    jobs.add("contracts.renewals", Job("contracts.renewals", contracts_daily))
+    ui.add_nav("Contracts", "/contracts/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
     # Quotes: pipeline and approval inbox pages; quotes past their validity expire daily.
     from q2c.platform.registry import Job, jobs
     from q2c.quotes.services import expire_quotes

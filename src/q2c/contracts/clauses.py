@@ -10,7 +10,8 @@ so a document never shows a blank where a term should be.
 its clauses, in a fixed layout: the same inputs give the same text (its SHA-256 is the version's
 document hash before a PDF exists), and the redline compares these texts.
 
-Must not import Django or any q2c package other than ``q2c.core``.
+Must not import Django or any q2c package other than ``q2c.core`` (and the plain error classes of
+``q2c.contracts.errors``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from q2c.core.errors import ValidationError
+from q2c.contracts.errors import ContractInvalid
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -44,7 +45,7 @@ VARIABLES: Mapping[str, str] = {
 }
 
 
-class ClauseInvalid(ValidationError):
+class ClauseInvalid(ContractInvalid):
     default_code = "contracts.clause_invalid"
 
 

@@ -162,6 +162,17 @@ def compare(contract: Contract, a: int, b: int) -> Redline:
     return Redline(first, second, redline.diff(first.document_text, second.document_text))
 
 
+STATE_LABELS = {
+    "renewed": "renewed into the next term",
+    "renewal_agreed": "renewal agreed; the next term starts at the end date",
+    "cancelled": "cancelled: does not renew",
+    "expired": "expired",
+    "renewal_quoted": "renewal quote out",
+    "auto_renews": "renews automatically at the end date",
+    "expires": "expires at the end date",
+}
+
+
 def renewal_status(contract: Contract) -> dict[str, Any]:
     """Where the renewal stands, for people: the notice deadline, the renewal quote, the next term."""
     from datetime import timedelta
@@ -187,6 +198,7 @@ def renewal_status(contract: Contract) -> dict[str, Any]:
     today = clock.today(contract.entity.time_zone or None)
     return {
         "state": state,
+        "label": STATE_LABELS[state],
         "auto_renew": contract.auto_renew,
         "uplift_percent": contract.renewal_uplift_percent,
         "notice_deadline": deadline,

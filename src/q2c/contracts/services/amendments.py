@@ -215,6 +215,7 @@ def amended_payload(
     contract: Contract, amendment: Amendment, version: ContractVersion, delta: list[Line]
 ) -> dict[str, Any]:
     anchor, day = contract.start_date, contract.billing_day
+    ids = common.line_ids(version)
     return {
         "amendment_id": amendment.pk,
         "amendment_number": amendment.number,
@@ -234,9 +235,21 @@ def amended_payload(
         "delta_value": amendment.delta_value,
         "mrr": contract.mrr,
         "value": contract.value,
+        # What changes in this term; reductions that wait for the renewal change nothing now and
+        # are listed apart (the renewal applies them).
         "delta_lines": [
-            common.line_payload(line, currency=contract.currency, anchor=anchor, anchor_day=day)
+            common.line_payload(
+                line, currency=contract.currency, anchor=anchor, anchor_day=day, line_id=ids.get(line.key)
+            )
             for line in delta
+            if not line.at_renewal
+        ],
+        "at_renewal_lines": [
+            common.line_payload(
+                line, currency=contract.currency, anchor=anchor, anchor_day=day, line_id=ids.get(line.key)
+            )
+            for line in delta
+            if line.at_renewal
         ],
     }
 

@@ -214,13 +214,21 @@ def amendment_of(key: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def line_payload(line: Line, *, currency: str, anchor: date, anchor_day: int) -> dict[str, Any]:
+def line_ids(version: ContractVersion) -> dict[str, int]:
+    """Line key → ContractLine id within ``version`` (events name the rows they describe)."""
+    return dict(ContractLine.objects.filter(version=version).values_list("key", "pk"))
+
+
+def line_payload(
+    line: Line, *, currency: str, anchor: date, anchor_day: int, line_id: int | None = None
+) -> dict[str, Any]:
     """A line as event payload: everything orders, billing and revenue need, amounts included."""
     extra = dict(line.extra)
     price = line.unit_price
     per_period = None if price is None else Money(line.quantity * price, currency).round()
     return {
         "key": line.key,
+        "line_id": line_id,
         "product_id": extra.get("product_id"),
         "sku": line.sku,
         "name": extra.get("name") or "",
@@ -507,6 +515,7 @@ def bump(contract: Contract) -> None:
 def contract_payload(contract: Contract, version: ContractVersion, lines: Sequence[Line]) -> dict[str, Any]:
     """The contract as lifecycle event payload: header, amounts and every line."""
     anchor, day = contract.start_date, contract.billing_day
+    ids = line_ids(version)
     return {
         "version": version.number,
         "entity_id": contract.entity_id,
@@ -532,6 +541,9 @@ def contract_payload(contract: Contract, version: ContractVersion, lines: Sequen
         "mrr": contract.mrr,
         "value": contract.value,
         "lines": [
-            line_payload(line, currency=contract.currency, anchor=anchor, anchor_day=day) for line in lines
+            line_payload(
+                line, currency=contract.currency, anchor=anchor, anchor_day=day, line_id=ids.get(line.key)
+            )
+            for line in lines
         ],
     }
