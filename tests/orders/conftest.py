@@ -55,7 +55,18 @@ def products(db: Any) -> dict[str, Any]:
     """SEAT (subscription), ONB (one-time service), EDGE (good), API (usage), as in the story's
     Setup table, plus a second good (RACK) for tests that need two."""
     from q2c.catalog import services
+    from q2c.catalog.models import UnitOfMeasure
 
+    # Transactional tests (threads, the browser) empty the tables the catalog's migration seeded.
+    for code, divisible in (
+        ("seat", False),
+        ("each", False),
+        ("device", False),
+        ("call", False),
+        ("hour", True),
+    ):
+        if not UnitOfMeasure.objects.filter(code=code).exists():
+            services.create_unit({"code": code, "name": code.capitalize(), "divisible": divisible})
     made = {}
     for sku, name, kind, unit in (
         ("SEAT", "Platform seat", "subscription", "seat"),

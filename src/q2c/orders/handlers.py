@@ -56,10 +56,14 @@ def _lines(
 ) -> list[NewOrderLine]:
     raw = list(raw)
     info = common.product_info(int(r["product_id"]) for r in raw if r.get("product_id") is not None)
+    # A contract line made without the catalog's id still names its SKU.
+    by_sku = common.products_by_sku(str(r.get("sku") or "") for r in raw if r.get("product_id") is None)
     out = []
     for r in raw:
         pid = int(r["product_id"]) if r.get("product_id") is not None else None
-        product = info.get(pid) if pid is not None else None
+        product = info.get(pid) if pid is not None else by_sku.get(str(r.get("sku") or ""))
+        if product is not None and pid is None:
+            pid = int(product["id"])
         kind = domain.kind_for(product["type"] if product else None, r.get("charge_kind"))
         qty = Decimal(str(r.get("quantity") or 0))
         if qty == 0 and kind is not LineKind.USAGE:

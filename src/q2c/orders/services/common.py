@@ -436,6 +436,27 @@ def product_info(product_ids: Iterable[int]) -> Mapping[int, dict[str, Any]]:
     }
 
 
+def products_by_sku(skus: Iterable[str]) -> Mapping[str, dict[str, Any]]:
+    """Like :func:`product_by_sku` for several SKUs, in one query."""
+    from q2c.catalog.models import Product
+
+    wanted = sorted({s for s in skus if s})
+    if not wanted:
+        return {}
+    rows = Product.objects.filter(sku__in=wanted).select_related("unit")
+    return {
+        p.sku: {
+            "id": p.pk,
+            "type": p.type,
+            "sku": p.sku,
+            "name": p.name,
+            "unit": p.unit.code,
+            "divisible": p.unit.divisible,
+        }
+        for p in rows
+    }
+
+
 def product_by_sku(sku: str) -> dict[str, Any] | None:
     from q2c.catalog.models import Product
 
