@@ -22,4 +22,5 @@ urlpatterns = [
     path("catalog/", include("q2c.catalog.urls")),
     path("quotes/", include("q2c.quotes.urls")),
     path("contracts/", include("q2c.contracts.urls")),
+    path("orders/", include("q2c.orders.urls")),
 ]

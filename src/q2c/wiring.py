@@ -112,3 +112,16 @@ def wire() -> None:
         "pricing",
         Bench("pricing", "price an N-line quote through the preview API's path", catalog_bench.add_arguments, catalog_bench.run),
     )
+    # Orders: an order for every contract activation, amendment, cancellation and renewal (in the
+    # contract's transaction); automatic provisioning tasks run daily; pages under /orders/.
+    from q2c.orders import handlers as order_handlers
+    from q2c.orders.services import run_due as orders_provisioning_due
+    from q2c.platform.events import bus
+    from q2c.platform.registry import Job, jobs
+
+    bus.subscribe("contracts.contract.activated", order_handlers.on_contract_activated)
+    bus.subscribe("contracts.contract.amended", order_handlers.on_contract_amended)
+    bus.subscribe("contracts.contract.cancelled", order_handlers.on_contract_cancelled)
+    bus.subscribe("contracts.contract.renewed", order_handlers.on_contract_renewed)
+    jobs.add("orders.provisioning", Job("orders.provisioning", orders_provisioning_due))
+    ui.add_nav("Orders", "/orders/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
