@@ -1,11 +1,14 @@
 """ISO 20022 camt.053 (statements) and camt.054 (debit/credit notifications), versions .001.02 to
 .001.08 (later versions, whose elements we read are unchanged, are read with a warning).
 
-Parsed with ``defusedxml.ElementTree`` and ``forbid_dtd=True``: a DOCTYPE — and with it entity
-expansion ("billion laughs") and external entities — is refused before anything is read. The file
-is streamed (``iterparse``, end events only) and each ``Ntry`` is cleared once read, so large files
-stay small in memory. Nothing is returned unless the whole file parsed: an error anywhere refuses
-the file.
+Security first: ``defusedxml.ElementTree``'s parser (``forbid_dtd=True``) reads the prolog up to
+the root element and refuses any DOCTYPE — and with it entity declarations ("billion laughs"
+expansion) and external entities. XML allows a DTD only there, before the root element, so once
+defusedxml has seen the root start without one, the document can hold no entity other than the
+five predefined ones. The body is then streamed through the standard library's C ``iterparse``
+(end events only; each ``Ntry`` cleared once read): defusedxml's own parser is pure Python and
+would be the slowest step of a 100,000-line import. Nothing is returned unless the whole file
+parsed: an error anywhere refuses the file.
 
 What is read, and how it differs between banks and versions:
 
@@ -30,9 +33,10 @@ import codecs
 import hashlib
 import io
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, iterparse
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -43,6 +47,7 @@ from q2c.payments.bank.common import (
     clean,
     decimal_text,
     end_to_end,
+    gc_paused,
     iban,
     iso_date,
     iso_datetime,
@@ -76,6 +81,45 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+class _RootReached(Exception):
+    """Raised by the prolog check at the root element: no DTD came before it."""
+
+
+class _StopAtRoot:
+    """A parser target that stops at the first start tag."""
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        raise _RootReached(tag)
+
+    def end(self, tag: str) -> None:  # pragma: no cover - never reached before start
+        return None
+
+    def data(self, data: str) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _refuse_dtd(data: bytes) -> None:
+    """Let defusedxml read the prolog (everything before the root element) with DTDs forbidden."""
+    parser = SafeET.DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True)
+    try:
+        for offset in range(0, len(data), 1 << 16):
+            parser.feed(data[offset : offset + (1 << 16)])
+        parser.close()
+    except _RootReached:
+        return
+    except defusedxml.DefusedXmlException as exc:
+        raise BankFileError(
+            "xml_forbidden",
+            f"the XML file declares a DTD or entities ({type(exc).__name__}); bank files never need them, "
+            "and they can expand without bound or read local files",
+        ) from None
+    except ParseError:
+        return  # not well-formed: the full parse below says where
+
+
 def _check_encoding(data: bytes) -> None:
     """Refuse bytes that do not decode in the declared encoding (default UTF-8), with the offset —
     expat's own message ("not well-formed (invalid token)") says nothing about encodings."""
@@ -104,11 +148,25 @@ def _check_encoding(data: bytes) -> None:
         ) from None
 
 
+_TAGS = (
+    "Amt", "CdtDbtInd", "Sts", "Cd", "RvslInd", "BookgDt", "ValDt", "Dt", "DtTm", "AcctSvcrRef", "NtryRef",
+    "BkTxCd", "AddtlNtryInf", "NtryDtls", "TxDtls", "RltdPties", "RmtInf", "Ustrd", "Strd", "CdtrRefInf",
+    "RfrdDocInf", "AddtlRmtInf", "Refs", "EndToEndId", "Dbtr", "DbtrAcct", "Cdtr", "CdtrAcct", "Nm",
+)  # fmt: skip
+
+
+def _text(el: Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    return el.text.strip() or None
+
+
 class _Reader:
     """Reads one camt message; ``ns`` is ``{namespace}`` (or empty for files without one)."""
 
     def __init__(self, ns: str, kind: str, version: str) -> None:
         self.ns = ns
+        self.q = {name: ns + name for name in _TAGS}  # qualified tag names, made once
         self.kind = kind
         self.version = version
         _, self.block, self.statement_kind = _MESSAGES[kind]
@@ -192,30 +250,32 @@ class _Reader:
 
     # --- entries ------------------------------------------------------------------------------
     def on_entry(self, el: Element) -> None:
+        q = self.q
+        find = el.find
         entry_no = len(self.entries) + 1
         where = self.where(entry_no)
-        sign = self.sign(self.text(el, "CdtDbtInd"), where=where)
-        amount = self.amount(self.find(el, "Amt"), where=where, sign=sign)
+        sign = self.sign(_text(find(q["CdtDbtInd"])), where=where)
+        amount_el = find(q["Amt"])
+        amount = self.amount(amount_el, where=where, sign=sign)
         self.currencies.add(amount.currency)
-        status = self.text(el, "Sts", "Cd") or self.text(el, "Sts") or "BOOK"
-        reversal = (self.text(el, "RvslInd") or "").lower() in ("true", "1")
-        booking_text = self.text(el, "BookgDt", "Dt") or self.text(el, "BookgDt", "DtTm")
-        value_text = self.text(el, "ValDt", "Dt") or self.text(el, "ValDt", "DtTm")
-        booking = iso_date(booking_text, where=where) if booking_text else None
-        value = iso_date(value_text, where=where) if value_text else None
-        bank_ref = self.text(el, "AcctSvcrRef")
-        entry_ref = self.text(el, "NtryRef")
-        code = self._transaction_code(self.find(el, "BkTxCd"))
-        info = clean(" ".join(t.text or "" for t in self.all(el, "AddtlNtryInf"))) or ""
+        status_el = find(q["Sts"])
+        status = (_text(status_el.find(q["Cd"])) or _text(status_el)) if status_el is not None else None
+        reversal = (_text(find(q["RvslInd"])) or "").lower() in ("true", "1")
+        booking = self._date(find(q["BookgDt"]), where)
+        value = self._date(find(q["ValDt"]), where)
+        bank_ref = _text(find(q["AcctSvcrRef"]))
+        entry_ref = _text(find(q["NtryRef"]))
+        code = self._transaction_code(find(q["BkTxCd"]))
+        info_els = el.findall(q["AddtlNtryInf"])
+        info = (clean(" ".join(t.text or "" for t in info_els)) or "") if info_els else ""
         account = self.account or ""
         content = (amount.amount, amount.currency, booking, value, status, reversal, bank_ref, entry_ref)
 
         raw = [
-            self._detail(tx, amount, sign, where)
-            for nd in self.all(el, "NtryDtls")
-            for tx in self.all(nd, "TxDtls")
+            self._detail(tx, amount, amount_el, sign, where)
+            for nd in el.findall(q["NtryDtls"])
+            for tx in nd.findall(q["TxDtls"])
         ]
-        details: list[TransactionDetail] = []
         if len(raw) == 1 and raw[0]["amount"] is None:
             raw[0]["amount"] = amount
         if raw and any(r["amount"] is None for r in raw):
@@ -240,15 +300,8 @@ class _Reader:
                 )
                 raw = [self._merge(raw, amount)]
         if not raw:
-            raw = [
-                {
-                    "amount": amount,
-                    "remittance": info,
-                    "references": (),
-                    "implicit": True,
-                    "bank_reference": bank_ref,
-                }
-            ]
+            raw = [{"amount": amount, "remittance": info, "implicit": True, "bank_reference": bank_ref}]
+        details: list[TransactionDetail] = []
         for r in raw:
             detail_amount: Money = r["amount"]
             if detail_amount.currency != amount.currency:
@@ -270,7 +323,7 @@ class _Reader:
                 r.get("bank_reference"),
             )
             details.append(TransactionDetail(fingerprint=fp, **r))
-        entry_fp = self.fingerprint("entry", account, *content, tuple(d.fingerprint for d in details))
+        entry_fp = self.fingerprint("entry", account, *content, *(d.fingerprint for d in details))
         self.entries.append(
             Entry(
                 amount=amount,
@@ -278,7 +331,7 @@ class _Reader:
                 booking_date=booking,
                 value_date=value,
                 details=tuple(details),
-                status=status,
+                status=status or "BOOK",
                 reversal=reversal,
                 bank_reference=bank_ref,
                 entry_reference=entry_ref,
@@ -286,6 +339,12 @@ class _Reader:
                 additional_info=info,
             )
         )
+
+    def _date(self, el: Element | None, where: str) -> date | None:
+        if el is None:
+            return None
+        day = _text(el.find(self.q["Dt"])) or _text(el.find(self.q["DtTm"]))
+        return iso_date(day, where=where) if day else None
 
     def _transaction_code(self, el: Element | None) -> str | None:
         if el is None:
@@ -297,44 +356,69 @@ class _Reader:
             return "/".join(p for p in (domain, family, sub) if p)
         return self.text(el, "Prtry", "Cd")
 
-    def _detail(self, tx: Element, entry_amount: Money, entry_sign: int, where: str) -> dict[str, Any]:
-        own_sign = self.text(tx, "CdtDbtInd")
+    def _detail(
+        self, tx: Element, entry_amount: Money, entry_amount_el: Element | None, entry_sign: int, where: str
+    ) -> dict[str, Any]:
+        q = self.q
+        find = tx.find
+        own_sign = _text(find(q["CdtDbtInd"]))
         sign = self.sign(own_sign, where=where) if own_sign else entry_sign
-        amount_el = self.find(tx, "Amt")
+        amount_el = find(q["Amt"])
         if amount_el is None:
             amount_el = self.find(tx, "AmtDtls", "TxAmt", "Amt")
-        amount = self.amount(amount_el, where=where, sign=sign) if amount_el is not None else None
-        parties = self.find(tx, "RltdPties")
-        rmt = self.find(tx, "RmtInf")
-        lines = [t.text or "" for t in self.all(rmt, "Ustrd")]
+        amount: Money | None = None
+        if amount_el is not None:
+            same = (
+                sign == entry_sign
+                and entry_amount_el is not None
+                and amount_el.text == entry_amount_el.text
+                and amount_el.get("Ccy") == entry_amount_el.get("Ccy")
+            )
+            # A single payment repeats its entry's amount: one Money serves both.
+            amount = entry_amount if same else self.amount(amount_el, where=where, sign=sign)
+        parties = find(q["RltdPties"])
+        rmt = find(q["RmtInf"])
+        lines: list[str] = []
         refs: list[str] = []
-        for strd in self.all(rmt, "Strd"):
-            for cri in self.all(strd, "CdtrRefInf"):
-                ref = self.text(cri, "Ref")
-                if ref:
-                    refs.append("".join(ref.split()))
-            for doc in self.all(strd, "RfrdDocInf"):
-                number = self.text(doc, "Nb")
-                if number:
-                    refs.append(number)
-            lines.extend(t.text or "" for t in self.all(strd, "AddtlRmtInf"))
-        return {
+        if rmt is not None:
+            lines = [t.text or "" for t in rmt.findall(q["Ustrd"])]
+            for strd in rmt.findall(q["Strd"]):
+                for cri in strd.findall(q["CdtrRefInf"]):
+                    ref = self.text(cri, "Ref")
+                    if ref:
+                        refs.append("".join(ref.split()))
+                for doc in strd.findall(q["RfrdDocInf"]):
+                    number = self.text(doc, "Nb")
+                    if number:
+                        refs.append(number)
+                lines.extend(t.text or "" for t in strd.findall(q["AddtlRmtInf"]))
+        refs_el = find(q["Refs"])
+        out: dict[str, Any] = {
             "amount": amount,
-            "end_to_end_id": end_to_end(self.text(tx, "Refs", "EndToEndId")),
-            "remittance": clean(" ".join(lines)) or "",
+            "remittance": (clean(" ".join(lines)) or "") if lines else "",
             "references": tuple(refs),
-            "debtor_name": self._party_name(parties, "Dbtr"),
-            "debtor_iban": self._account_id(parties, "DbtrAcct"),
-            "creditor_name": self._party_name(parties, "Cdtr"),
-            "creditor_iban": self._account_id(parties, "CdtrAcct"),
-            "bank_reference": self.text(tx, "Refs", "AcctSvcrRef"),
         }
+        if refs_el is not None:
+            out["end_to_end_id"] = end_to_end(_text(refs_el.find(q["EndToEndId"])))
+            out["bank_reference"] = _text(refs_el.find(q["AcctSvcrRef"]))
+        if parties is not None:
+            out["debtor_name"] = self._party_name(parties, "Dbtr")
+            out["debtor_iban"] = self._account_id(parties, "DbtrAcct")
+            out["creditor_name"] = self._party_name(parties, "Cdtr")
+            out["creditor_iban"] = self._account_id(parties, "CdtrAcct")
+        return out
 
-    def _party_name(self, parties: Element | None, role: str) -> str | None:
-        return clean(self.text(parties, role, "Nm") or self.text(parties, role, "Pty", "Nm"))
+    def _party_name(self, parties: Element, role: str) -> str | None:
+        party = parties.find(self.q[role])
+        if party is None:
+            return None
+        return clean(_text(party.find(self.q["Nm"])) or self.text(party, "Pty", "Nm"))
 
-    def _account_id(self, parties: Element | None, role: str) -> str | None:
-        return iban(self.text(parties, role, "Id", "IBAN") or self.text(parties, role, "Id", "Othr", "Id"))
+    def _account_id(self, parties: Element, role: str) -> str | None:
+        account = parties.find(self.q[role])
+        if account is None:
+            return None
+        return iban(self.text(account, "Id", "IBAN") or self.text(account, "Id", "Othr", "Id"))
 
     @staticmethod
     def _merge(raw: list[dict[str, Any]], amount: Money) -> dict[str, Any]:
@@ -435,31 +519,28 @@ def parse_camt(data: bytes) -> ParsedFile:
             Notice.of("unverified_version", "the file carries no ISO 20022 namespace; read as " + kind)
         )
     _check_encoding(data)
+    _refuse_dtd(data)
     reader = _Reader(ns, kind, version)
     message_tag, block_tag, _ = _MESSAGES[kind]
     entry_tag, account_tag, balance_tag = ns + "Ntry", ns + "Acct", ns + "Bal"
     block = ns + block_tag
     root: Element | None = None
     try:
-        for _, el in SafeET.iterparse(io.BytesIO(data), events=("end",), forbid_dtd=True):
-            tag = el.tag
-            if tag == entry_tag:
-                reader.on_entry(el)
-                el.clear()
-            elif tag == account_tag:
-                reader.on_account(el)
-            elif tag == balance_tag:
-                reader.on_balance(el)
-            elif tag == block:
-                reader.on_statement(el)
-                el.clear()
-            root = el
-    except defusedxml.DefusedXmlException as exc:
-        raise BankFileError(
-            "xml_forbidden",
-            f"the XML file declares a DTD or entities ({type(exc).__name__}); bank files never need them, "
-            "and they can expand without bound or read local files",
-        ) from None
+        with gc_paused():
+            # Safe: _refuse_dtd let defusedxml read the prolog — no DTD, hence no entities.
+            for _, el in iterparse(io.BytesIO(data), events=("end",)):  # noqa: S314
+                tag = el.tag
+                if tag == entry_tag:
+                    reader.on_entry(el)
+                    el.clear()
+                elif tag == account_tag:
+                    reader.on_account(el)
+                elif tag == balance_tag:
+                    reader.on_balance(el)
+                elif tag == block:
+                    reader.on_statement(el)
+                    el.clear()
+                root = el
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         at_end = line >= data.count(b"\n", 0, len(data.rstrip())) + 1

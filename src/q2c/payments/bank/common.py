@@ -12,9 +12,12 @@ Must not import Django or any q2c package other than ``q2c.core``.
 from __future__ import annotations
 
 import codecs
+import gc
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -23,6 +26,23 @@ from q2c.core.money import Money, check_currency, currency_exponent
 from q2c.payments.bank.errors import BankFileError, Notice
 
 _PLAIN_DECIMAL = re.compile(r"\d{1,18}(?:\.\d{1,18})?")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a bulk loop that makes no reference cycles.
+
+    With millions of live objects (open items, parsed lines) every full collection walks them
+    all; pausing it during parsing, indexing and matching saves a fifth of the time. Reference
+    counting still frees everything; the previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def decimal_text(text: str | None, *, where: str) -> Decimal:
@@ -150,7 +170,9 @@ class Fingerprinter:
         base = sha(kind, account, *content)
         self._seen[base] += 1
         self._journal.append(base)
-        return sha(base, self._seen[base])
+        count = self._seen[base]
+        # The first occurrence keeps the bare hash; repeats of an identical line are numbered.
+        return base if count == 1 else f"{base}#{count}"
 
     def mark(self) -> int:
         return len(self._journal)

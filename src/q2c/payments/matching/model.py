@@ -1,0 +1,135 @@
+"""Plain data in and out of the cash-matching engine.
+
+In (bulk-loaded by the caller, e.g. the payments app's queries):
+
+- :class:`OpenItem` — an open invoice: id, customer, number, RF reference, open amount in integer
+  minor units (as stored), currency, due date;
+- :class:`Customer` — name and customer number;
+- :class:`KnownPayer` — an IBAN (and the name it paid under) that earlier payments proved to be a
+  customer's;
+- :class:`BankLine` — one transaction detail of an imported statement;
+- :class:`MatchSettings` — the auto-apply threshold, fee tolerance per bank account, bounds.
+
+Out: one :class:`Outcome` per line — ``auto`` (apply now), ``proposed`` (the workbench shows the
+proposal and its alternatives), ``unidentified`` (queue, never dropped) or ``not_receivable``
+(money out, or nothing to apply). A :class:`Proposal` holds :class:`Application` rows (invoice,
+cash applied, bank fee written off), any unapplied remainder, a confidence 0–100 and its reasons.
+
+Must not import Django or any q2c package other than ``q2c.core``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from q2c.core.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    item_id: int | str
+    customer_id: int | str
+    number: str  # e.g. INV-2027-000002
+    open_minor: int  # open amount in minor units (cents), > 0
+    currency: str
+    due_date: date | None = None
+    reference: str | None = None  # RF creditor reference printed on the invoice
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    customer_id: int | str
+    name: str
+    number: str | None = None  # customer number people quote ("Kundennr. 10442")
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPayer:
+    """An account that paid for ``customer_id`` before (learned from applied payments)."""
+
+    iban: str
+    customer_id: int | str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BankLine:
+    line_id: str  # the transaction detail's fingerprint
+    amount_minor: int  # signed: money in > 0
+    currency: str
+    account: str = ""  # our bank account (IBAN) it was booked on: selects the fee tolerance
+    booking_date: date | None = None
+    remittance: str = ""
+    references: tuple[str, ...] = ()  # structured references (RF, referred document numbers)
+    payer_name: str | None = None
+    payer_iban: str | None = None
+    end_to_end_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    #: proposals at or above this confidence apply themselves
+    auto_threshold: int = 90
+    #: bank fees accepted as a short payment, per bank account (our IBAN)
+    fee_tolerance: Mapping[str, Money] = field(default_factory=dict)
+    #: tolerance for accounts not listed (None: no fee accepted)
+    default_fee_tolerance: Money | None = None
+    #: subset-sum bounds: the customer's oldest open items considered, items per payment, nodes
+    max_subset_items: int = 20
+    max_subset_size: int = 5
+    subset_budget: int = 5_000
+    #: payer names at or above this score count as the customer's
+    name_threshold: int = 88
+
+    def tolerance_minor(self, account: str, currency: str) -> int:
+        tolerance = self.fee_tolerance.get(account, self.default_fee_tolerance)
+        if tolerance is None or tolerance.currency != currency:
+            return 0
+        return tolerance.round().minor_units()
+
+
+class Status(StrEnum):
+    AUTO = "auto"
+    PROPOSED = "proposed"
+    UNIDENTIFIED = "unidentified"
+    NOT_RECEIVABLE = "not_receivable"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str  # stable: rf_reference, invoice_number, invoice_number_typo, amount_exact, bank_fee, …
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    item_id: int | str
+    number: str
+    amount: Money  # cash applied to the invoice
+    fee: Money  # bank fee written off on the invoice (short payment within tolerance)
+
+    @property
+    def settled(self) -> Money:
+        return self.amount + self.fee
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    applications: tuple[Application, ...]
+    fee: Money  # total bank fee
+    unapplied: Money  # cash left over (stays on the customer's account / in the queue)
+    confidence: int  # 0–100
+    reasons: tuple[Reason, ...]
+    customer_id: int | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    line_id: str
+    status: Status
+    proposal: Proposal | None = None
+    alternatives: tuple[Proposal, ...] = ()
+    reasons: tuple[Reason, ...] = ()  # why nothing (else) was proposed

@@ -1,0 +1,240 @@
+"""Reading remittance text and payer names the way a clerk would.
+
+- :func:`number_key` — the digits of a document or customer number (``INV-2027-000002`` →
+  ``2027000002``): what people type varies in prefix and separators, rarely in digits.
+- :func:`number_candidates` — digit strings in remittance text that may be such numbers, with
+  the usual slips repaired: letter O for zero and I/L for one inside numbers (``0000O2``), and
+  groups split by spaces, dashes, dots or slashes joined again (``INV 2027 000002``).
+- :func:`one_edit_neighbours` — every digit string one typo away (a character missing, extra,
+  wrong, or two swapped), to look up numbers a payer mistyped.
+- :func:`normalise_name` / :func:`name_score` — payer names compared without case, accents,
+  punctuation or legal forms ("Müller & Söhne KG" ≈ "MUELLER UND SOEHNE"), scored 0–100 with
+  rapidfuzz.
+
+Must not import Django or any q2c package other than ``q2c.core``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+_TOKEN = re.compile(r"[A-Z0-9]+")
+_NOT_DIGIT = re.compile(r"\D+")
+_NUMERIC_RUN = re.compile(r"[0-9OIL]+")
+_SEPARATOR = re.compile(r"[\s\-./_:#,]{1,3}")
+_LOOKALIKE = str.maketrans("OIL", "011")
+_DIGIT = re.compile(r"\d")
+
+
+_NOT_ASCII_DIGITS = bytes(c for c in range(256) if not 48 <= c <= 57)
+
+
+def number_key(number: str) -> str:
+    """The digits of a document number, in order."""
+    if number.isascii():
+        return number.encode("ascii").translate(None, _NOT_ASCII_DIGITS).decode("ascii")  # in C
+    return _NOT_DIGIT.sub("", number)
+
+
+def _run(token: str) -> tuple[str, bool, bool] | None:
+    """The numeric run of a token, whether it starts the token and whether it ends it."""
+    digit = _DIGIT.search(token)
+    if digit is None:
+        return None
+    first = start = digit.start()
+    # Look-alike letters before the first digit belong to the number only when nothing else
+    # precedes them ("O00002"); in "INV2027" the I is part of the prefix.
+    if first and all(c in "OIL" for c in token[:first]):
+        start = 0
+    found = _NUMERIC_RUN.match(token, start)
+    if found is None:  # pragma: no cover - the token has a digit at ``first``
+        return None
+    return found.group(), start == 0, found.end() == len(token)
+
+
+def number_candidates(text: str, lengths: Collection[int], repaired: set[str] | None = None) -> list[str]:
+    """Digit strings in ``text`` whose length is in ``lengths``, in order, without repeats.
+
+    Adjacent numeric groups separated only by a few separator characters are also tried joined
+    ("2027 0000O2" → "2027000002"), which is how people split long numbers. Candidates in which a
+    look-alike letter was read as a digit are added to ``repaired`` when given.
+    """
+    if not text or not lengths:
+        return []
+    upper = text.upper()
+    groups: list[list[str]] = []
+    current: list[str] = []
+    previous_end = -1
+    open_ended = False
+    for match in _TOKEN.finditer(upper):
+        run = _run(match.group())
+        if run is None:
+            if current:
+                groups.append(current)
+            current, open_ended = [], False
+            continue
+        digits, at_start, at_end = run
+        gap = upper[previous_end : match.start()]
+        joinable = open_ended and at_start and (not gap or _SEPARATOR.fullmatch(gap) is not None)
+        if not joinable and current:
+            groups.append(current)
+            current = []
+        current.append(digits)
+        open_ended = at_end
+        previous_end = match.end()
+        if not at_end:
+            groups.append(current)
+            current, open_ended = [], False
+    if current:
+        groups.append(current)
+    wanted = set(lengths)
+    longest = max(wanted)
+    out: dict[str, None] = {}
+    for group in groups:
+        for i in range(len(group)):
+            joined = ""
+            for j in range(i, len(group)):
+                joined += group[j]
+                if len(joined) > longest:
+                    break
+                if len(joined) in wanted:
+                    digits = joined.translate(_LOOKALIKE)
+                    out[digits] = None
+                    if repaired is not None and digits != joined:
+                        repaired.add(digits)
+    return list(out)
+
+
+def one_edit_neighbours(digits: str, lengths: Collection[int]) -> set[str]:
+    """All digit strings one edit away (deletion, insertion, substitution, adjacent swap)."""
+    out: set[str] = set()
+    n = len(digits)
+    if n - 1 in lengths:
+        out.update(digits[:i] + digits[i + 1 :] for i in range(n))
+    if n in lengths:
+        for i in range(n):
+            head, tail = digits[:i], digits[i + 1 :]
+            out.update(head + d + tail for d in "0123456789" if d != digits[i])
+        out.update(digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :] for i in range(n - 1))
+    if n + 1 in lengths:
+        for i in range(n + 1):
+            out.update(digits[:i] + d + digits[i:] for d in "0123456789")
+    out.discard(digits)
+    return out
+
+
+# Legal forms and filler words carry no identity ("Northwind Handels GmbH" = "NORTHWIND HANDELS").
+_NOISE_WORDS = frozenset(
+    [
+        "GMBH",
+        "MBH",
+        "GES",
+        "AG",
+        "KG",
+        "KGAA",
+        "OHG",
+        "UG",
+        "EK",
+        "CO",
+        "COMPANY",
+        "CORP",
+        "CORPORATION",
+        "INC",
+        "INCORPORATED",
+        "LLC",
+        "LLP",
+        "LP",
+        "LTD",
+        "LIMITED",
+        "PLC",
+        "SA",
+        "SAS",
+        "SARL",
+        "SASU",
+        "EURL",
+        "SNC",
+        "SPA",
+        "SRL",
+        "SRO",
+        "AS",
+        "ASA",
+        "AB",
+        "OY",
+        "OYJ",
+        "BV",
+        "NV",
+        "VOF",
+        "SL",
+        "SLU",
+        "SP",
+        "Z",
+        "OO",
+        "ZOO",
+        "PTY",
+        "THE",
+        "AND",
+        "UND",
+        "ET",
+        "DE",
+        "DER",
+        "DIE",
+        "DAS",
+        "LE",
+        "LA",
+        "LES",
+        "VAN",
+        "VON",
+        "Y",
+    ]
+)
+_UMLAUT_PAIRS = (("AE", "A"), ("OE", "O"), ("UE", "U"))
+# Every ASCII character that is not a letter or digit separates words.
+_PUNCTUATION = {c: " " for c in range(128) if not chr(c).isalnum()}
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalise_name(name: str | None) -> str:
+    """Upper case, accents and punctuation removed, umlaut spellings unified, legal forms dropped."""
+    if not name:
+        return ""
+    return _normalise(name)
+
+
+@lru_cache(maxsize=262_144)
+def _normalise(name: str) -> str:
+    # Dots go without a trace so "G.m.b.H." and "S.A.R.L." become the legal forms they spell.
+    text = name.replace(".", "")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.upper()
+    for written, plain in _UMLAUT_PAIRS:
+        if written in text:
+            text = text.replace(written, plain)
+    words = (text.translate(_PUNCTUATION) if text.isascii() else _NON_WORD.sub(" ", text)).split()
+    return " ".join(w for w in words if w not in _NOISE_WORDS)
+
+
+def name_score(payer: str, customer: str) -> int:
+    """0–100: how surely two *normalised* names denote the same party.
+
+    Token order does not matter; a payer name that contains every word of a customer name of two
+    or more words (a city or department appended) counts as the same.
+    """
+    if not payer or not customer:
+        return 0
+    if payer == customer:
+        return 100
+    customer_words = customer.split()
+    if len(customer_words) >= 2 and set(customer_words) <= set(payer.split()):
+        return 100
+    return int(fuzz.token_sort_ratio(payer, customer))
+
+
+def best_name_score(payer: str, names: Iterable[str]) -> int:
+    return max((name_score(payer, n) for n in names), default=0)
