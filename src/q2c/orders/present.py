@@ -16,6 +16,11 @@ def _line(p: dict[str, Any]) -> str:
 
 def describe(event_type: str, p: dict[str, Any]) -> str:
     """One sentence saying what an order event means."""
+    text = _describe(event_type, p)
+    return text[:1].upper() + text[1:]
+
+
+def _describe(event_type: str, p: dict[str, Any]) -> str:
     if event_type == events.ORDER_CREATED:
         where = f" from contract {p['contract_number']}" if p.get("contract_number") else ""
         return f"{str(p.get('order_type', '')).capitalize()} order created{where} with {len(p.get('lines', []))} line(s)"
