@@ -8,6 +8,11 @@ starts (``q2c.root`` app); ``wire()`` is idempotent.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from q2c.platform.events import DomainEvent
+
 _wired = False
 
 
@@ -85,6 +90,10 @@ def wire() -> None:
         Bench("ledger-post", "bulk posting via post_many", ledger_bench.add_arguments, ledger_bench.run),
     )
     ui.add_nav("Ledger", "/ledger/", roles={"finance", "viewer", "admin"})
+    # A new legal entity gets its ledger book (parties and ledger are siblings: the root joins them).
+    from q2c.platform.events import bus
+
+    bus.subscribe("parties.entity.created", open_ledger_book)
     # Contracts: made by the QuoteAccepted handler inside the acceptance transaction; an amendment
     # whose quote closes unaccepted is withdrawn; renewal quotes and term ends run daily.
     from q2c.contracts import handlers as contract_handlers
@@ -125,3 +134,14 @@ def wire() -> None:
     bus.subscribe("contracts.contract.renewed", order_handlers.on_contract_renewed)
     jobs.add("orders.provisioning", Job("orders.provisioning", orders_provisioning_due))
     ui.add_nav("Orders", "/orders/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
+
+
+def open_ledger_book(event: DomainEvent) -> None:
+    """Open the ledger book of a legal entity just created, in its base currency and rounding."""
+    from q2c.ledger import services as ledger_services
+    from q2c.parties.models import LegalEntity
+
+    entity = LegalEntity.objects.get(pk=event.aggregate_id)
+    ledger_services.open_book(
+        entity.pk, entity.base_currency, name=entity.name, rounding=entity.rounding_mode, actor=event.actor
+    )

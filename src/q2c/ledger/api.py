@@ -16,6 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field as NinjaField
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from q2c.core.errors import ValidationError
 from q2c.core.money import Money, to_decimal
@@ -84,7 +85,7 @@ def list_books(request: HttpRequest) -> list[Any]:
 
 
 @router.post("/books", response={201: BookOut}, operation_id="ledger_open_book")
-def open_book(request: HttpRequest, payload: BookIn) -> tuple[int, Any]:
+def open_book(request: HttpRequest, payload: BookIn) -> Status[Any]:
     require(request, Role.ADMIN)
     book = services.open_book(
         payload.entity_id,
@@ -93,7 +94,7 @@ def open_book(request: HttpRequest, payload: BookIn) -> tuple[int, Any]:
         rounding=payload.rounding,
         actor=_actor(request),
     )
-    return 201, book
+    return Status(201, book)
 
 
 @router.get("/{entity_id}/accounts", response=list[AccountOut], operation_id="ledger_list_accounts")
@@ -104,7 +105,7 @@ def list_accounts(request: HttpRequest, entity_id: int) -> list[dict[str, Any]]:
 
 
 @router.post("/{entity_id}/accounts", response={201: AccountOut}, operation_id="ledger_create_account")
-def create_account(request: HttpRequest, entity_id: int, payload: AccountIn) -> tuple[int, dict[str, Any]]:
+def create_account(request: HttpRequest, entity_id: int, payload: AccountIn) -> Status[dict[str, Any]]:
     require(request, *WRITE)
     account = services.create_account(
         entity_id,
@@ -114,7 +115,7 @@ def create_account(request: HttpRequest, entity_id: int, payload: AccountIn) -> 
         key=payload.key,
         actor=_actor(request),
     )
-    return 201, _account_out(account)
+    return Status(201, _account_out(account))
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -267,7 +268,7 @@ def _line(entity_currency: str, i: int, line: LineIn) -> DraftLine:
 
 
 @router.post("/{entity_id}/entries", response={201: EntryOut}, operation_id="ledger_create_entry")
-def create_entry(request: HttpRequest, entity_id: int, payload: ManualEntryIn) -> tuple[int, dict[str, Any]]:
+def create_entry(request: HttpRequest, entity_id: int, payload: ManualEntryIn) -> Status[dict[str, Any]]:
     require(request, *WRITE)
     book = queries.book(entity_id)
     lines = [_line(book.currency, i, ln) for i, ln in enumerate(payload.lines)]
@@ -279,7 +280,7 @@ def create_entry(request: HttpRequest, entity_id: int, payload: ManualEntryIn) -
         lines=lines,
         actor=_actor(request),
     )
-    return 201, entry_out(queries.entry(entity_id, entry.pk))
+    return Status(201, entry_out(queries.entry(entity_id, entry.pk)))
 
 
 @router.post(
@@ -287,13 +288,13 @@ def create_entry(request: HttpRequest, entity_id: int, payload: ManualEntryIn) -
 )
 def reverse_entry(
     request: HttpRequest, entity_id: int, entry_id: int, payload: ReverseIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     require(request, *WRITE)
     queries.entry(entity_id, entry_id)  # 404 unless the entry is this entity's
     reversal = services.reverse(
         entry_id, on=payload.on, description=payload.description, actor=_actor(request)
     )
-    return 201, entry_out(queries.entry(entity_id, reversal.pk))
+    return Status(201, entry_out(queries.entry(entity_id, reversal.pk)))
 
 
 # --- periods ------------------------------------------------------------------------------------

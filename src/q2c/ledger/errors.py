@@ -45,6 +45,12 @@ class UnknownAccount(ValidationError):
     default_code = "ledger.unknown_account"
 
 
+class AccountNotFound(NotFound):
+    """An account looked up by id (in a URL) does not exist for that entity."""
+
+    default_code = "ledger.account_not_found"
+
+
 class InactiveAccount(ValidationError):
     default_code = "ledger.inactive_account"
 

@@ -48,7 +48,7 @@ def accounts(entity_id: int) -> list[Account]:
 def account(entity_id: int, account_id: int) -> Account:
     found = Account.objects.filter(entity_id=entity_id, pk=account_id).first()
     if found is None:
-        raise errors.UnknownAccount(f"entity {entity_id} has no account {account_id}", field="account_id")
+        raise errors.AccountNotFound(f"entity {entity_id} has no account {account_id}", field="account_id")
     return found
 
 

@@ -17,6 +17,7 @@ Must not import any q2c app other than ``q2c.core``, ``q2c.platform`` and the le
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -27,7 +28,7 @@ from django.db.models import Q
 
 from q2c.core import clock
 from q2c.core.errors import InvalidTransition, ValidationError
-from q2c.core.money import Money, check_currency
+from q2c.core.money import Money, check_currency, money_sum
 from q2c.core.periods import add_months
 from q2c.core.statemachine import transition
 from q2c.ledger import chart as chart_mod
@@ -57,7 +58,6 @@ from q2c.platform.roles import Role, roles_of
 ENTRY_SEQUENCE = "ledger.entry"
 ENTRY_NUMBER = NumberFormat("JE")
 _IN_CHUNK = 900  # SQLite allows 999 bound parameters per statement as Django configures it
-_LINE_BATCH = 2000  # PostgreSQL allows 65,535 parameters per statement; a line has 13 columns
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]{0,19}$")
 
 
@@ -304,24 +304,7 @@ def _post(
             accounts = _resolve_accounts(drafts, where)
             periods = _open_periods(drafts, where)
             entries = _insert(drafts, books, periods, accounts, reverses, actor)
-            events.record_many(
-                DomainEvent(
-                    ev.ENTRY_POSTED,
-                    "ledger.entry",
-                    entry.pk,
-                    {
-                        "number": entry.number,
-                        "date": entry.date,
-                        "source": entry.source,
-                        "purpose": entry.purpose,
-                        "total": total,
-                        "reverses": entry.reverses_id,
-                    },
-                    entity_id=entry.entity_id,
-                    actor=actor,
-                )
-                for entry, total in zip(entries, totals, strict=True)
-            )
+            events.record_many(_posted_events(entries, totals, actor))
     except IntegrityError as exc:
         text = str(exc)
         if "reverses" in text:
@@ -332,6 +315,60 @@ def _post(
             ) from exc
         raise
     return entries
+
+
+#: Up to this many entries, a call records one ``ledger.entry_posted`` event per entry; a larger
+#: batch records one ``ledger.entries_posted`` event per block of consecutive numbers (entity,
+#: year), so the event log does not double a bill run's writes. Each entry is itself immutable
+#: and sealed by its digest; the block event names exactly which numbers it covers.
+PER_ENTRY_EVENTS = 20
+
+
+def _posted_events(entries: list[JournalEntry], totals: list[Money], actor: str) -> list[DomainEvent]:
+    if len(entries) <= PER_ENTRY_EVENTS:
+        return [
+            DomainEvent(
+                ev.ENTRY_POSTED,
+                "ledger.entry",
+                entry.pk,
+                {
+                    "number": entry.number,
+                    "date": entry.date,
+                    "source": entry.source,
+                    "purpose": entry.purpose,
+                    "total": total,
+                    "reverses": entry.reverses_id,
+                },
+                entity_id=entry.entity_id,
+                actor=actor,
+            )
+            for entry, total in zip(entries, totals, strict=True)
+        ]
+    blocks: dict[tuple[int, int], list[tuple[JournalEntry, Money]]] = defaultdict(list)
+    for entry, total in zip(entries, totals, strict=True):
+        blocks[(entry.entity_id, entry.year)].append((entry, total))
+    out = []
+    for (entity_id, year), items in sorted(blocks.items()):
+        seqs = [e.seq for e, _ in items]
+        first, last = min(items, key=lambda x: x[0].seq)[0], max(items, key=lambda x: x[0].seq)[0]
+        out.append(
+            DomainEvent(
+                ev.ENTRIES_POSTED,
+                "ledger.entries",
+                f"{first.number}..{last.number}",
+                {
+                    "year": year,
+                    "first_seq": min(seqs),
+                    "last_seq": max(seqs),
+                    "entries": len(items),
+                    "total": money_sum((t for _, t in items), items[0][0].currency),
+                    "dates": [min(e.date for e, _ in items), max(e.date for e, _ in items)],
+                },
+                entity_id=entity_id,
+                actor=actor,
+            )
+        )
+    return out
 
 
 def _source_key(d: EntryDraft) -> tuple[int, str, str, str, str]:
@@ -355,20 +392,24 @@ def _refuse_duplicate_sources(drafts: list[EntryDraft], where: Any) -> None:
                 field=f"{where(i)}source",
             )
         seen[key] = i
-    source_ids = sorted({k[3] for k in seen})
-    entity_ids = sorted({k[0] for k in seen})
-    for chunk in _chunks(source_ids):
-        rows = JournalEntry.objects.filter(entity_id__in=entity_ids, source_id__in=chunk).values_list(
-            "entity_id", "source_app", "source_type", "source_id", "purpose", "number"
-        )
-        for *key_parts, number in rows:
-            key = tuple(key_parts)
-            if key in seen:
-                i = seen[key]  # type: ignore[index]
-                raise errors.AlreadyPosted(
-                    f"{drafts[i].source} ({drafts[i].purpose}) is already posted as {number}",
-                    field=f"{where(i)}source",
-                )
+    # Look the sources up through the unique index (entity, app, type, id, purpose): one query per
+    # (entity, app, type) — usually one per batch — never a scan of the entity's journal.
+    groups: dict[tuple[int, str, str], set[str]] = defaultdict(set)
+    for e, app, kind, source_id, _ in seen:
+        groups[(e, app, kind)].add(source_id)
+    for (e, app, kind), ids in sorted(groups.items()):
+        for chunk in _chunks(sorted(ids)):
+            rows = JournalEntry.objects.filter(
+                entity_id=e, source_app=app, source_type=kind, source_id__in=chunk
+            ).values_list("entity_id", "source_app", "source_type", "source_id", "purpose", "number")
+            for *key_parts, number in rows:
+                key = tuple(key_parts)
+                if key in seen:
+                    i = seen[key]  # type: ignore[index]
+                    raise errors.AlreadyPosted(
+                        f"{drafts[i].source} ({drafts[i].purpose}) is already posted as {number}",
+                        field=f"{where(i)}source",
+                    )
 
 
 def _resolve_accounts(drafts: list[EntryDraft], where: Any) -> list[list[Account]]:
@@ -439,67 +480,15 @@ def _open_periods(drafts: list[EntryDraft], where: Any) -> list[Period]:
     return result
 
 
-def _insert(
-    drafts: list[EntryDraft],
-    books: dict[int, Book],
-    periods: list[Period],
-    accounts: list[list[Account]],
-    reverses: Sequence[JournalEntry | None] | None,
-    actor: str,
-) -> list[JournalEntry]:
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i, d in enumerate(drafts):
-        groups[(d.entity_id, d.date.year)].append(i)
-    seqs: dict[int, int] = {}
-    for (entity_id, year), indexes in sorted(groups.items()):
-        block = numbering.take_block(entity_id, ENTRY_SEQUENCE, len(indexes), year=year)
-        for i, seq in zip(indexes, block, strict=True):
-            seqs[i] = seq
-    now = clock.now()
-    entries = []
-    for i, d in enumerate(drafts):
-        assert d.source is not None
-        entries.append(
-            JournalEntry(
-                entity_id=d.entity_id,
-                year=d.date.year,
-                seq=seqs[i],
-                number=ENTRY_NUMBER.format(seqs[i], d.date.year),
-                date=d.date,
-                period=periods[i],
-                description=d.description.strip(),
-                source_app=str(d.source.app).strip(),
-                source_type=str(d.source.type).strip(),
-                source_id=str(d.source.id).strip(),
-                purpose=d.purpose.strip(),
-                currency=books[d.entity_id].currency,
-                reverses=reverses[i] if reverses else None,
-                posted_at=now,
-                posted_by=actor[:150],
-            )
-        )
-    lines: list[JournalLine] = []
-    for entry, d, accts in zip(entries, drafts, accounts, strict=True):
-        rows = [
-            _line_row(entry, n, ln, acct) for n, (ln, acct) in enumerate(zip(d.lines, accts, strict=True), 1)
-        ]
-        entry.digest = entry_digest(entry_head(entry), [line_values(r) for r in rows])
-        lines.extend(rows)
-    JournalEntry.objects.bulk_create(entries, batch_size=_LINE_BATCH)
-    if any(e.pk is None for e in entries):  # pragma: no cover - databases without RETURNING
-        ids = {
-            (e, y, s): pk
-            for e, y, s, pk in JournalEntry.objects.filter(entity_id__in=books).values_list(
-                "entity_id", "year", "seq", "pk"
-            )
-        }
-        for entry in entries:
-            entry.pk = ids[(entry.entity_id, entry.year, entry.seq)]
-    # The lines' entry ids are filled from their (now saved) entries by bulk_create.
-    JournalLine.objects.bulk_create(lines, batch_size=_LINE_BATCH)
-    return entries
-
-
+#: Columns written for an entry and a line (``executemany`` over plain tuples, see ``_insert``).
+ENTRY_COLUMNS = (
+    "entity_id", "year", "seq", "number", "date", "period_id", "description", "source_app", "source_type",
+    "source_id", "purpose", "currency", "reverses_id", "posted_at", "posted_by", "digest",
+)  # fmt: skip
+LINE_COLUMNS = (
+    "entry_id", "entity_id", "line_no", "account_id", "currency", "debit_minor", "credit_minor",
+    "original_currency", "original_minor", "rate", "memo",
+)  # fmt: skip
 #: The columns of an entry's digest, as stored (see ``domain.entry_digest``).
 HEAD_FIELDS = (
     "entity_id", "number", "date", "description", "source_app", "source_type", "source_id", "purpose",
@@ -515,27 +504,156 @@ def entry_head(entry: JournalEntry) -> tuple[Any, ...]:
     return tuple(getattr(entry, f) for f in HEAD_FIELDS)
 
 
-def line_values(line: JournalLine) -> tuple[Any, ...]:
-    return tuple(getattr(line, f) for f in LINE_FIELDS)
+def _line_values(entry: JournalEntry, n: int, line: DraftLine, account: Account) -> tuple[Any, ...]:
+    """A line as ``LINE_FIELDS`` (validated amounts are rounded, so minor units are exact)."""
+    debit = line.debit.minor_units() if line.debit is not None else 0
+    credit = line.credit.minor_units() if line.credit is not None else 0
+    original = line.original
+    return (
+        n,
+        account.pk,
+        entry.currency,
+        debit,
+        credit,
+        original.minor_units() if original is not None else None,
+        original.currency if original is not None else "",
+        None if line.rate is None else str(line.rate),
+        line.memo,
+    )
 
 
-def _line_row(entry: JournalEntry, n: int, line: DraftLine, account: Account) -> JournalLine:
-    zero = Money.zero(entry.currency)
-    # MoneyField attributes take Money through a descriptor the type stubs do not know.
-    values: dict[str, Any] = {
-        "entry": entry,
-        "entity_id": entry.entity_id,
-        "line_no": n,
-        "account": account,
-        "currency": entry.currency,
-        "debit": line.debit if line.debit is not None else zero,
-        "credit": line.credit if line.credit is not None else zero,
-        "rate": line.rate,
-        "memo": line.memo,
-    }
-    if line.original is not None:
-        values["original"] = line.original
-    return JournalLine(**values)
+def _write_rows(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` into ``table``: one COPY on PostgreSQL, one ``executemany`` on SQLite.
+
+    COPY streams every row in one round trip; SQLite runs in-process, where ``executemany`` is a
+    C loop. Table and column names are this module's constants, quoted; values are parameters.
+    """
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in columns)
+    start = time.perf_counter()
+    if connection.vendor == "postgresql":
+        sql = f"COPY {qn(table)} ({names}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        if connection.queries_logged:  # let debug tooling (and tests counting statements) see it
+            connection.queries_log.append(
+                {"sql": f"{len(rows)} rows: {sql}", "time": f"{time.perf_counter() - start:.3f}"}
+            )
+        return
+    sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _insert(
+    drafts: list[EntryDraft],
+    books: dict[int, Book],
+    periods: list[Period],
+    accounts: list[list[Account]],
+    reverses: Sequence[JournalEntry | None] | None,
+    actor: str,
+) -> list[JournalEntry]:
+    """Number the entries and write them and their lines: one bulk write each (``_write_rows``).
+
+    This is the hot path of every run (bill runs, recognition, bank imports), so rows go to the
+    database as plain tuples — no model instance per line, no per-row SQL compilation. Entry ids
+    are read back per (entity, year) block of numbers, which are consecutive.
+    """
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, d in enumerate(drafts):
+        groups[(d.entity_id, d.date.year)].append(i)
+    seqs: dict[int, int] = {}
+    blocks: dict[tuple[int, int], range] = {}
+    for (entity_id, year), indexes in sorted(groups.items()):
+        block = numbering.take_block(entity_id, ENTRY_SEQUENCE, len(indexes), year=year)
+        blocks[(entity_id, year)] = block
+        for i, seq in zip(indexes, block, strict=True):
+            seqs[i] = seq
+    now = clock.now()
+    ops = connection.ops
+    posted_at = ops.adapt_datetimefield_value(now)
+    entries: list[JournalEntry] = []
+    entry_rows: list[tuple[Any, ...]] = []
+    line_values: list[list[tuple[Any, ...]]] = []
+    for i, d in enumerate(drafts):
+        assert d.source is not None
+        entry = JournalEntry(
+            entity_id=d.entity_id,
+            year=d.date.year,
+            seq=seqs[i],
+            number=ENTRY_NUMBER.format(seqs[i], d.date.year),
+            date=d.date,
+            period=periods[i],
+            description=d.description.strip(),
+            source_app=str(d.source.app).strip(),
+            source_type=str(d.source.type).strip(),
+            source_id=str(d.source.id).strip(),
+            purpose=d.purpose.strip(),
+            currency=books[d.entity_id].currency,
+            reverses=reverses[i] if reverses else None,
+            posted_at=now,
+            posted_by=actor[:150],
+        )
+        values = [
+            _line_values(entry, n, ln, acct)
+            for n, (ln, acct) in enumerate(zip(d.lines, accounts[i], strict=True), 1)
+        ]
+        entry.digest = entry_digest(entry_head(entry), values)
+        entries.append(entry)
+        line_values.append(values)
+        entry_rows.append(
+            (
+                entry.entity_id,
+                entry.year,
+                entry.seq,
+                entry.number,
+                ops.adapt_datefield_value(entry.date),
+                entry.period_id,
+                entry.description,
+                entry.source_app,
+                entry.source_type,
+                entry.source_id,
+                entry.purpose,
+                entry.currency,
+                entry.reverses_id,
+                posted_at,
+                entry.posted_by,
+                entry.digest,
+            )
+        )
+    _write_rows(JournalEntry._meta.db_table, ENTRY_COLUMNS, entry_rows)
+    ids: dict[tuple[int, int, int], int] = {}
+    for (entity_id, year), block in blocks.items():
+        for seq, pk in JournalEntry.objects.filter(
+            entity_id=entity_id, year=year, seq__gte=block.start, seq__lt=block.stop
+        ).values_list("seq", "pk"):
+            ids[(entity_id, year, seq)] = pk
+    line_rows: list[tuple[Any, ...]] = []
+    for entry, values in zip(entries, line_values, strict=True):
+        entry.pk = ids[(entry.entity_id, entry.year, entry.seq)]
+        entry._state.adding = False  # it is stored: save() now refuses, as for any posted entry
+        entry._state.db = connection.alias
+        for n, account_id, currency, debit, credit, orig_minor, orig_cur, rate, memo in values:
+            line_rows.append(
+                (
+                    entry.pk,
+                    entry.entity_id,
+                    n,
+                    account_id,
+                    currency,
+                    debit,
+                    credit,
+                    orig_cur,
+                    orig_minor,
+                    rate,
+                    memo,
+                )
+            )
+    _write_rows(JournalLine._meta.db_table, LINE_COLUMNS, line_rows)
+    return entries
 
 
 def post_manual(
