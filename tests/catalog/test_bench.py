@@ -46,3 +46,22 @@ def test_the_recomputation_catches_a_wrong_total():
         with pytest.raises(AssertionError, match="recomputation"):
             bench._check(answer, bench.recompute(quote, cat))
         transaction.set_rollback(True)
+
+
+def test_pricing_pauses_the_cycle_collector_and_restores_it_even_on_error():
+    import gc
+
+    from q2c.catalog.services.preview import gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
