@@ -44,6 +44,7 @@ from datetime import date, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
+from q2c.core.errors import ValidationError
 from q2c.core.money import Money
 from q2c.payments.matching.adapters import bank_lines
 from q2c.payments.matching.engine import CashMatcher
@@ -346,7 +347,11 @@ def _foreign(name: str, rng: random.Random) -> str:
 def generate(n_lines: int, n_items: int, *, seed: int = 2027) -> BenchData:
     """Open items and bank lines with known truth (deterministic for a seed)."""
     if n_lines < 20 or n_items < 2 * n_lines:
-        raise ValueError("the benchmark needs at least 20 lines and twice as many open items as lines")
+        raise ValidationError(
+            "the cash benchmark needs at least 20 lines and twice as many open items as lines",
+            code="payments.bench_size",
+            field="open_items",
+        )
     rng = random.Random(seed)
     n_customers = max(1, n_items // 10)
     width = max(6, len(str(n_items)))
@@ -746,3 +751,17 @@ def run_cash_bench(lines: int, open_items: int, *, seed: int = 2027, via_file: b
         "applications_written": False,
         "note": "pure pipeline (import + matching); applications are not yet written to the database",
     }
+
+
+def add_arguments(parser: Any) -> None:
+    """Options of ``q2c bench cash`` (the composition root registers the benchmark)."""
+    parser.add_argument("--lines", type=int, default=100_000, help="bank lines (N)")
+    parser.add_argument(
+        "--open-items", dest="open_items", type=int, default=1_000_000, help="open invoices (M)"
+    )
+    parser.add_argument("--seed", type=int, default=2027)
+
+
+def run(**options: Any) -> dict[str, Any]:
+    """``q2c bench cash``: the pure pipeline, labelled as such until the payments app writes."""
+    return run_cash_bench(options["lines"], options["open_items"], seed=options.get("seed") or 2027)
