@@ -118,8 +118,7 @@ def target(route: str) -> str:
     if (
         "negotiate" in route
         or "send" in route
-        or (route.endswith("/versions")
-        and not route.startswith("/contracts/"))
+        or (route.endswith("/versions") and not route.startswith("/contracts/"))
     ):
         return "draft"
     if "decide" in route or "decision" in route:

@@ -370,3 +370,82 @@ def test_two_amendments_at_once_one_wins_and_the_other_gets_409(world, on_day):
     assert sorted(outcomes) == ["409 contracts.stale", "ok"]
     contract.refresh_from_db()
     assert (contract.current_version, Amendment.objects.filter(contract=contract).count()) == (2, 1)
+
+
+def _approve_send_accept(quote_id, world, on_day, day):
+    from q2c.quotes import services as quotes
+    from q2c.quotes.models import ApprovalStep
+
+    quote = quotes.submit_quote(quote_id, actor=world["rita"])
+    for step in ApprovalStep.objects.filter(request__quote_id=quote.pk, status="pending"):
+        quotes.decide(step.pk, actor=world["max"], decision="approve")
+    sent = quotes.send_quote(quote_id, actor=world["rita"])
+    on_day(day)
+    quotes.accept_quote(
+        sent.token,
+        signer_name="Nora North",
+        signer_title="CFO",
+        agree=True,
+        ip="203.0.113.7",
+        user_agent="test",
+    )
+
+
+def test_a_price_change_applies_when_its_quote_is_approved_and_accepted(world, contract, on_day):
+    on_day(date(2027, 7, 20))
+    amendment = services.amend(
+        contract.pk,
+        actor=world["rita"],
+        lock_version=contract.lock_version,
+        kind="change_price",
+        effective_date="2027-08-01",
+        line_key="1",
+        unit_price="24.00",
+    )
+    _approve_send_accept(amendment.quote_id, world, on_day, date(2027, 7, 25))
+    amendment.refresh_from_db()
+    contract.refresh_from_db()
+    assert (amendment.status, contract.current_version) == ("applied", 2)
+    off = ContractLine.objects.get(version__contract=contract, version__number=2, key="A1.1")
+    on = ContractLine.objects.get(version__contract=contract, version__number=2, key="A1.2")
+    assert (off.quantity, off.net_unit_price, off.adjusts) == (D(-50), D("25.50"), "1")
+    assert (on.quantity, on.net_unit_price, on.service_start, on.quote_id) == (
+        D(50),
+        D("24.00"),
+        date(2027, 8, 1),
+        amendment.quote_id,
+    )
+    # Aug–Jan: 6 × 50 × (24.00 − 25.50) = −450.00.
+    assert str(amendment.delta_value.amount) == "-450.00"
+    assert str(contract.mrr.amount) == "1200.00"  # 50 × 24.00 running from the effective date 2027-08-01
+    event = Event.objects.get(type="contracts.contract.amended")
+    assert (event.payload["kind"], event.payload["quote_id"]) == ("change_price", amendment.quote_id)
+
+
+def test_a_new_product_through_its_quote_is_co_termed_with_its_catalog_facts(world, contract, on_day):
+    on_day(date(2027, 3, 1))
+    amendment = services.amend(
+        contract.pk,
+        actor=world["rita"],
+        lock_version=contract.lock_version,
+        kind="add_product",
+        effective_date="2027-03-15",
+        sku="EDGE",
+        quantity="1",
+        unit_price="1900.00",
+    )
+    _approve_send_accept(amendment.quote_id, world, on_day, date(2027, 3, 10))
+    line = ContractLine.objects.get(version__contract=contract, version__number=2, key="A1.1")
+    assert (line.sku, line.charge_kind, line.quantity, line.net_unit_price, line.sale_context) == (
+        "EDGE",
+        "one_time",
+        D(1),
+        D("1900.00"),
+        "add_on",
+    )
+    assert (line.service_start, line.service_end, line.tax_category) == (
+        date(2027, 3, 15),
+        date(2028, 2, 1),
+        "goods",
+    )
+    assert line.product_id is not None and line.document_sha256

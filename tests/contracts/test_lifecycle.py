@@ -260,3 +260,38 @@ def test_a_reduction_at_renewal_is_applied_to_the_next_term(world, on_day):
     services.run_daily(date(2028, 2, 1))
     new = Contract.objects.get(previous=contract)
     assert ContractLine.objects.get(version__contract=new, sku="SEAT").quantity == D(30)
+
+
+def test_an_accepted_renewal_quote_makes_the_next_term_contract_and_the_end_date_hands_over(world, on_day):
+    from q2c.quotes import services as quotes
+    from q2c.quotes.models import ApprovalStep
+
+    on_day(date(2027, 1, 20))
+    contract = builders.active_contract(
+        world["entity"], world["account"], renewal_uplift_percent=D(5), owner_id=world["rita"].pk
+    )
+    on_day(date(2027, 12, 3))
+    services.run_daily(date(2027, 12, 3))
+    contract.refresh_from_db()
+    quote = quotes.submit_quote(contract.renewal_quote_id, actor=world["rita"])
+    for step in ApprovalStep.objects.filter(request__quote_id=quote.pk, status="pending"):
+        quotes.decide(step.pk, actor=world["max"], decision="approve")
+    sent = quotes.send_quote(quote.pk, actor=world["rita"])
+    on_day(date(2027, 12, 20))
+    quotes.accept_quote(sent.token, signer_name="Nora North", signer_title="CFO", agree=True)
+    new = Contract.objects.get(previous=contract)
+    assert (new.sale_context, new.start_date, new.end_date, new.status) == (
+        "renewal",
+        date(2028, 2, 1),
+        date(2029, 2, 1),
+        "active",
+    )
+    assert new.renewal_uplift_percent == D(5)
+    assert ContractLine.objects.get(version__contract=new, sku="SEAT").net_unit_price == D("26.78")
+    contract.refresh_from_db()
+    assert contract.status == "active"  # it still runs to its end
+    on_day(date(2028, 2, 1))
+    assert services.run_daily(date(2028, 2, 1))["renewed"] == ["CON-2027-000001"]
+    contract.refresh_from_db()
+    assert contract.status == "renewed"
+    assert Event.objects.get(type="contracts.contract.renewed").payload["how"] == "accepted_renewal"
