@@ -121,6 +121,20 @@ def wire() -> None:
         "pricing",
         Bench("pricing", "price an N-line quote through the preview API's path", catalog_bench.add_arguments, catalog_bench.run),
     )
+    # Payments (pure part of issue 14): the cash-application benchmark — import and matching only,
+    # labelled as such; the payments app will add the writes through its service.
+    from q2c.payments.matching import benchmark as cash_bench
+
+    benches.add(
+        "cash",
+        Bench(
+            "cash",
+            "cash application: camt.053 import + matching of N lines against M open items "
+            "(pure pipeline; applications are not yet written)",
+            cash_bench.add_arguments,
+            cash_bench.run,
+        ),
+    )
     # Orders: an order for every contract activation, amendment, cancellation and renewal (in the
     # contract's transaction); automatic provisioning tasks run daily; pages under /orders/.
     from q2c.orders import handlers as order_handlers
