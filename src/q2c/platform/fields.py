@@ -12,11 +12,14 @@ decimal type, so a numeric column would be summed in floating point.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.db.models.expressions import Combinable
 
 from q2c.core.money import Money, to_decimal
 
@@ -82,6 +85,11 @@ class MoneyField(models.BigIntegerField):
 
 class DecimalTextField(models.CharField):
     """An exact decimal kept as text (``"25.50"``, ``"0.002"``); reads back as ``Decimal``."""
+
+    if TYPE_CHECKING:
+        # django-stubs reads these to type the attribute: it takes and gives Decimals.
+        _pyi_private_set_type: Decimal | str | int | Combinable
+        _pyi_private_get_type: Decimal
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 40)
