@@ -295,3 +295,23 @@ def test_an_accepted_renewal_quote_makes_the_next_term_contract_and_the_end_date
     contract.refresh_from_db()
     assert contract.status == "renewed"
     assert Event.objects.get(type="contracts.contract.renewed").payload["how"] == "accepted_renewal"
+
+
+def test_the_command_runs_the_daily_job_for_a_date(world, contract, on_day):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("contracts_renewals", "--as-of", "2028-02-01", stdout=out)
+    assert out.getvalue().strip() == "2028-02-01: 0 renewal quote(s), 0 renewed, 1 expired"
+    contract.refresh_from_db()
+    assert contract.status == "expired"
+
+
+def test_the_command_refuses_a_bad_date(world):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as err:
+        call_command("contracts_renewals", "--as-of", "2028-02-30")
+    assert err.value.returncode == 2
