@@ -88,8 +88,8 @@ class DecimalTextField(models.CharField):
 
     if TYPE_CHECKING:
         # django-stubs reads these to type the attribute: it takes and gives Decimals.
-        _pyi_private_set_type: Decimal | str | int | Combinable
-        _pyi_private_get_type: Decimal
+        _pyi_private_set_type: Decimal | str | int | Combinable  # type: ignore[assignment]
+        _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 40)
