@@ -148,6 +148,36 @@ def wire() -> None:
     bus.subscribe("contracts.contract.renewed", order_handlers.on_contract_renewed)
     jobs.add("orders.provisioning", Job("orders.provisioning", orders_provisioning_due))
     ui.add_nav("Orders", "/orders/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
+    # Invoicing: issued invoices, credit notes, voids and write-offs post to the ledger in their
+    # own transaction (money-moving events); the AR control check. Billing: schedules from
+    # contract and order events, the daily bill run, its benchmark, the Billing pages.
+    from q2c.billing import bench as billing_bench
+    from q2c.billing import handlers as billing_handlers
+    from q2c.billing.run import daily as billing_daily
+    from q2c.invoicing import checks as invoicing_checks
+    from q2c.invoicing import events as invoicing_events
+    from q2c.invoicing import posting as invoicing_posting
+    from q2c.platform.events import bus
+    from q2c.platform.registry import Bench, Job, benches, checks, jobs
+
+    for event_type in invoicing_events.MONEY:
+        bus.declare(event_type, moves_money=True)
+        bus.subscribe(event_type, invoicing_posting.HANDLERS[event_type])
+    for check in invoicing_checks.CHECKS:
+        checks.add(check.name, check)
+    bus.subscribe("contracts.contract.activated", billing_handlers.on_contract_activated)
+    bus.subscribe("contracts.contract.amended", billing_handlers.on_contract_amended)
+    bus.subscribe("contracts.contract.cancelled", billing_handlers.on_contract_cancelled)
+    bus.subscribe("orders.line.delivered", billing_handlers.on_line_delivered)
+    bus.subscribe("orders.line.activated", billing_handlers.on_line_activated)
+    bus.subscribe("orders.line.completed", billing_handlers.on_line_completed)
+    jobs.add("billing.bill_run", Job("billing.bill_run", billing_daily))
+    benches.add(
+        "billing",
+        Bench("billing", "a bill run over N subscriptions through the CLI's path, writes and postings included",
+              billing_bench.add_arguments, billing_bench.run),
+    )
+    ui.add_nav("Billing", "/billing/", roles={"finance", "viewer"})
 
 
 def open_ledger_book(event: DomainEvent) -> None:

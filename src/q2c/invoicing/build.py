@@ -1,0 +1,217 @@
+"""From stored invoices and credit notes to the document model the renderers take, and the content
+hash an issued document carries.
+
+``invoice_document`` / ``credit_note_document`` build an ``InvoiceDocument`` from the rows as
+issued (amounts, tax breakdown and the frozen seller and buyer snapshots), computing nothing: the
+same rows always give the same document, hence the same bytes (docs/e-invoicing.md).
+
+``content_sha256`` is the SHA-256 of the canonical JSON of an issued invoice's legal content
+(header, lines, VAT breakdown, seller and buyer snapshots): stored in the issuing transaction,
+for invoices issued one by one and by bill runs alike, it is the evidence of what was issued;
+rendered files carry their own SHA-256 (``DocumentFile``).
+
+Must not import any q2c app above ``invoicing``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from q2c.core.money import Money
+from q2c.core.periods import Period
+from q2c.invoicing import partydata
+from q2c.invoicing.documents import model as doc
+from q2c.tax.categories import VatCategoryCode
+
+HEAD_HASH_FIELDS = (
+    "entity_id", "account_id", "number", "issue_date", "due_date", "currency", "net_minor", "tax_minor",
+    "total_minor", "base_currency", "rate", "net_base_minor", "tax_base_minor", "total_base_minor", "payment_terms",
+)  # fmt: skip
+LINE_HASH_FIELDS = (
+    "position", "description", "item_id", "quantity", "unit_price", "share_num", "share_den", "gross_minor",
+    "discount_minor", "net_minor", "tax_minor", "vat_category", "tax_percent", "service_start", "service_end",
+    "source_type", "source_id",
+)  # fmt: skip
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, Decimal | date):
+        return str(value)
+    return str(value)
+
+
+def content_sha256(
+    head: Mapping[str, Any],
+    lines: Sequence[Mapping[str, Any]],
+    tax_summary: Sequence[Mapping[str, Any]],
+    seller_sha: str,
+    buyer_sha: str,
+) -> str:
+    record = {
+        "head": {f: _text(head.get(f)) for f in HEAD_HASH_FIELDS},
+        "lines": [{f: _text(ln.get(f)) for f in LINE_HASH_FIELDS} for ln in lines],
+        "tax": list(tax_summary),
+        "seller": seller_sha,
+        "buyer": buyer_sha,
+    }
+    return hashlib.sha256(partydata.canonical(record)).hexdigest()
+
+
+def summary_json(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The VAT breakdown as stored on the invoice (``calc.TaxRow`` → JSON)."""
+    return [
+        {
+            "jurisdiction": r.jurisdiction,
+            "category": r.category,
+            "percent": str(r.percent),
+            "taxable": r.taxable_minor,
+            "tax": r.tax_minor,
+            "mention": r.mention,
+            "reason_code": r.reason_code,
+            "tax_code": r.tax_code,
+            "deliver_to": r.deliver_to_country,
+            "delivery_date": r.delivery_date.isoformat() if r.delivery_date else None,
+        }
+        for r in rows
+    ]
+
+
+def _m(minor: int, currency: str) -> Money:
+    return Money.from_minor(int(minor), currency)
+
+
+def _lines(rows: Sequence[Any], currency: str) -> tuple[doc.InvoiceLine, ...]:
+    out = []
+    for row in rows:
+        discount = int(row.discount_minor)
+        period = Period(row.service_start, row.service_end) if row.service_start and row.service_end else None
+        out.append(
+            doc.InvoiceLine(
+                id=str(row.position),
+                description=row.description,
+                quantity=Decimal(row.quantity),
+                unit_code=row.unit_code or "C62",
+                unit_price=Money(
+                    Decimal(row.print_unit_price if row.print_unit_price is not None else row.unit_price),
+                    currency,
+                ),
+                net_amount=_m(row.net_minor, currency),
+                vat=doc.VatRate(VatCategoryCode(row.vat_category), Decimal(row.tax_percent or 0)),
+                price_base_quantity=Decimal(row.base_quantity or 1),
+                service_period=period if period and period.days > 0 else None,
+                item_id=row.item_id,
+                note=f"Contract {row.contract_number}" if row.contract_number else "",
+                detail=row.detail,
+                allowances_charges=(
+                    doc.AllowanceCharge(_m(discount, currency), "Discount", reason_code="95"),
+                )
+                if discount
+                else (),
+            )
+        )
+    return tuple(out)
+
+
+def _summary(rows: Sequence[Mapping[str, Any]], currency: str, sign: int = 1) -> tuple[doc.TaxSubtotal, ...]:
+    return tuple(
+        doc.TaxSubtotal(
+            vat=doc.VatRate(VatCategoryCode(r["category"]), Decimal(r["percent"])),
+            taxable_amount=_m(sign * r["taxable"], currency),
+            tax_amount=_m(sign * r["tax"], currency),
+            exemption_reason=r.get("mention", "") if r["category"] != "S" else "",
+            exemption_reason_code=r.get("reason_code", "") if r["category"] != "S" else "",
+        )
+        for r in rows
+    )
+
+
+def _deliver_to(rows: Sequence[Mapping[str, Any]]) -> tuple[str, date | None]:
+    for r in rows:
+        if r.get("deliver_to"):
+            when = r.get("delivery_date")
+            return r["deliver_to"], date.fromisoformat(when) if when else None
+    return "", None
+
+
+def invoice_document(
+    invoice: Any, lines: Sequence[Any], seller: Mapping[str, Any], buyer: Mapping[str, Any]
+) -> doc.InvoiceDocument:
+    """The document of an invoice (issued, or a draft being issued with its number set)."""
+    cur = invoice.currency
+    deliver_to, delivered = _deliver_to(invoice.tax_summary)
+    net = _m(invoice.net_minor, cur)
+    total = _m(invoice.total_minor, cur)
+    starts = [ln.service_start for ln in lines if ln.service_start]
+    ends = [ln.service_end for ln in lines if ln.service_end]
+    period = Period(min(starts), max(ends)) if starts and ends and max(ends) > min(starts) else None
+    notes = tuple(n for n in (seller.get("note", ""), invoice.notes) if n)
+    means = (
+        doc.PaymentMeans(
+            doc.PaymentMeansKind.CREDIT_TRANSFER, reference=doc.creditor_reference(invoice.number)
+        )
+        if seller.get("iban")
+        else None
+    )
+    return doc.InvoiceDocument(
+        kind=doc.DocumentKind.INVOICE,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        currency=cur,
+        seller=partydata.document_seller(seller),
+        buyer=partydata.document_buyer(buyer, deliver_to=deliver_to),
+        lines=_lines(lines, cur),
+        tax_summary=_summary(invoice.tax_summary, cur),
+        totals=doc.Totals(line_net=net, net=net, tax=_m(invoice.tax_minor, cur), total=total, payable=total),
+        due_date=invoice.due_date,
+        payment_terms=invoice.payment_terms,
+        payment_means=means,
+        delivery_date=invoice.delivery_date or delivered,
+        invoice_period=period,
+        contract_reference=invoice.contract_reference,
+        buyer_reference=invoice.buyer_reference,
+        order_reference=invoice.order_reference,
+        notes=notes,
+    )
+
+
+def credit_note_document(
+    note: Any, lines: Sequence[Any], invoice: Any, seller: Mapping[str, Any], buyer: Mapping[str, Any]
+) -> doc.InvoiceDocument:
+    cur = note.currency
+    deliver_to, delivered = _deliver_to(note.tax_summary)
+    net = _m(note.net_minor, cur)
+    total = _m(note.total_minor, cur)
+    doc_lines = tuple(
+        doc.InvoiceLine(
+            id=str(ln.position),
+            description=ln.description,
+            quantity=Decimal(ln.quantity),
+            unit_code="C62",
+            unit_price=Money(Decimal(ln.unit_price), cur),
+            net_amount=_m(ln.net_minor, cur),
+            vat=doc.VatRate(VatCategoryCode(ln.vat_category), Decimal(ln.tax_percent or 0)),
+        )
+        for ln in lines
+    )
+    return doc.InvoiceDocument(
+        kind=doc.DocumentKind.CREDIT_NOTE,
+        number=note.number,
+        issue_date=note.issue_date,
+        currency=cur,
+        seller=partydata.document_seller(seller),
+        buyer=partydata.document_buyer(buyer, deliver_to=deliver_to),
+        lines=doc_lines,
+        tax_summary=_summary(note.tax_summary, cur),
+        totals=doc.Totals(line_net=net, net=net, tax=_m(note.tax_minor, cur), total=total, payable=total),
+        preceding_invoice=doc.PrecedingInvoice(invoice.number, invoice.issue_date),
+        delivery_date=delivered,
+        contract_reference=invoice.contract_reference,
+        buyer_reference=invoice.buyer_reference,
+        notes=tuple(n for n in (f"Reason: {note.reason_code}", note.reason) if n),
+    )
