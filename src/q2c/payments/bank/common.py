@@ -155,7 +155,7 @@ def is_iban(text: str) -> bool:
 
 
 def sha(*parts: object) -> str:
-    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    joined = "\x1f".join(map(str, parts))  # None → "None": stable, and in C
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:32]
 
 

@@ -131,7 +131,10 @@ class CashMatcher:
             self.remaining: list[int] = [item.open_minor for item in items]
             self._keys: list[str] = [number_key(item.number) for item in items]
             self._by_key = PositionIndex(self._keys)
-            self._by_ref = PositionIndex([item.reference for item in items])
+            # References are compared compact ("RF44INV2027000001"); spaces, if any, go.
+            self._by_ref = PositionIndex(
+                [r.replace(" ", "") if r and " " in r else r for r in (item.reference for item in items)]
+            )
             self._by_amount = PositionIndex(self.remaining)
             self._by_customer = PositionIndex([item.customer_id for item in items])
         lengths = set(map(len, self._keys))
@@ -159,9 +162,14 @@ class CashMatcher:
 
     # --- reading a line ---------------------------------------------------------------------------
     def _read(self, line: BankLine) -> _Line:
-        references = [compact_reference(r) for r in line.references]
-        rf = [r for r in references if is_creditor_reference(r)]
-        others = [r for r in line.references if compact_reference(r) not in rf]
+        rf: list[str] = []
+        others: list[str] = []
+        for reference in line.references:
+            compact = compact_reference(reference)
+            if is_creditor_reference(compact):
+                rf.append(compact)
+            else:
+                others.append(reference)  # e.g. a referred invoice number: read like text
         text = " ".join([line.remittance, *others]) if others else line.remittance
         rf.extend(r for r in references_in_text(text) if r not in rf)
         has_digit = _HAS_DIGIT.search(text) is not None

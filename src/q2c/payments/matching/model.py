@@ -36,7 +36,7 @@ class OpenItem:
     open_minor: int  # open amount in minor units (cents), > 0
     currency: str
     due_date: date | None = None
-    reference: str | None = None  # RF creditor reference printed on the invoice
+    reference: str | None = None  # RF creditor reference printed on the invoice (upper case)
 
 
 @dataclass(frozen=True, slots=True)
