@@ -298,3 +298,33 @@ def test_no_proposal_ever_applies_more_than_the_line_or_more_than_an_invoice_is_
     for item_id, settled in applied.items():
         assert 0 < settled <= open_before[item_id]
         assert matcher.open_amounts()[item_id] == open_before[item_id] - settled
+
+
+def test_a_typo_is_still_found_when_hundreds_of_invoices_share_the_amount():
+    # 300 invoices of 30.00 (a seat price): the engine looks the typo's neighbours up instead of
+    # scanning the amount's invoices.
+    items = [invoice(n, 3000, customer=f"C{n}") for n in range(1, 301)]
+    outcome = CashMatcher(items).match(line(3000, "Rechnung INV-2027-00O2l7"))  # 000217 with O and l
+    assert outcome.status is Status.AUTO
+    assert applications(outcome) == [(217, eur("30.00"), eur("0.00"))]
+    # A swap (217 → 271) that lands on another open invoice of the same amount cannot be told
+    # apart from a correct number: the invoice the text names wins.
+    swapped = CashMatcher(items).match(line(3000, "Rechnung INV-2027-000271", line_id="b"))
+    assert applications(swapped) == [(271, eur("30.00"), eur("0.00"))]
+
+
+def test_a_name_alone_does_not_pick_among_too_many_invoices_of_one_amount():
+    items = [invoice(n, 3000, customer=f"C{n}") for n in range(1, 601)]
+    customers = [Customer(f"C{n}", f"Customer {n} GmbH") for n in range(1, 601)]
+    outcome = CashMatcher(items, customers=customers).match(line(3000, "seats", name="Customer 17 GmbH"))
+    assert outcome.status is Status.UNIDENTIFIED
+
+
+def test_a_name_and_an_amount_shared_by_two_of_its_invoices_wait_for_a_person():
+    items = [invoice(1, 5000, "C1"), invoice(2, 5000, "C1")]
+    outcome = CashMatcher(items, customers=[Customer("C1", "Coho Winery")]).match(
+        line(5000, name="COHO WINERY")
+    )
+    assert outcome.status is Status.PROPOSED
+    assert "ambiguous" in codes(outcome)
+    assert len(outcome.alternatives) == 1
