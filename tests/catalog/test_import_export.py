@@ -216,3 +216,21 @@ def test_the_import_api_reports_rows_and_the_export_api_downloads(api_as):
     assert admin.get("/api/v1/catalog/export/widgets").status_code == 422
     rep = api_as("sales_rep", "rep")
     assert rep.get("/api/v1/catalog/export/products").status_code == 403
+
+
+def test_text_that_looks_like_a_formula_is_exported_defused_and_reads_back_unchanged():
+    services.import_file(
+        "products",
+        "p.csv",
+        b'sku,name,description,type,unit\nEVIL,"=HYPERLINK(""http://x"")",-sharp,good,each\n',
+    )
+    content, _, _ = services.export_file("products", "xlsx")
+    sheet = load_workbook(io.BytesIO(content)).active
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "EVIL")
+    assert row[1] == '\'=HYPERLINK("http://x")'  # text, not a live formula
+    assert row[2] == "'-sharp"
+    csv_content, _, _ = services.export_file("products", "csv")
+    assert services.import_file("products", "p.csv", csv_content, dry_run=True)["created"] == 0
+    services.import_file("products", "p.xlsx", content)
+    evil = Product.objects.get(sku="EVIL")
+    assert (evil.name, evil.description) == ('=HYPERLINK("http://x")', "-sharp")

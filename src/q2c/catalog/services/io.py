@@ -164,7 +164,11 @@ def read_table(name: str, data: bytes) -> tuple[list[str], list[dict[str, str]]]
         if not any(v.strip() for v in values):
             continue
         rows.append(
-            {header[i]: values[i] if i < len(values) else "" for i in range(len(header)) if header[i]}
+            {
+                header[i]: _undefuse(values[i]) if i < len(values) else ""
+                for i in range(len(header))
+                if header[i]
+            }
         )
         if len(rows) > MAX_ROWS:
             raise _file_error(f"at most {MAX_ROWS} rows can be imported at once")
@@ -584,6 +588,27 @@ _IMPORTERS: dict[str, Callable[[list[dict[str, str]], Lookups, Any, bool], dict[
 # --- exporting -----------------------------------------------------------------------------
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(text: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula (CSV/formula injection): text that
+    starts like a formula gets a leading apostrophe, which the importer strips again. Numbers
+    ("-100.00") are left alone."""
+    if text.startswith(_FORMULA_START):
+        try:
+            Decimal(text)
+        except ArithmeticError:
+            return "'" + text
+    return text
+
+
+def _undefuse(text: str) -> str:
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -592,8 +617,8 @@ def _text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if hasattr(value, "code") and not isinstance(value, str):
-        return str(value.code)
-    return str(value)
+        return _defuse(str(value.code))
+    return _defuse(str(value))
 
 
 def export_rows(kind: str, *, price_book: str = "") -> list[list[str]]:
