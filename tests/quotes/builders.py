@@ -49,7 +49,7 @@ def user(username: str, *roles: str, email: str | None = None, password: str | N
         if role == "admin":
             person.is_staff = person.is_superuser = True
             person.save()
-        person.groups.add(Group.objects.get(name=role))
+        person.groups.add(Group.objects.get_or_create(name=role)[0])
     return person
 
 
@@ -165,3 +165,23 @@ NORTHWIND_LINES = [
     {"key": "L3", "sku": "EDGE", "quantity": "2"},
     {"key": "L4", "sku": "API"},
 ]
+
+
+def reseed() -> None:
+    """What the migrations seed, again: transactional tests empty every table after them."""
+    from q2c.catalog.models import UnitOfMeasure
+    from q2c.quotes import services as quotes
+    from q2c.quotes.models import ApprovalRule
+
+    for code, name in (("seat", "Seat"), ("each", "Each"), ("call", "API call")):
+        if not UnitOfMeasure.objects.filter(code=code).exists():
+            catalog.create_unit({"code": code, "name": name})
+    catalog.set_discount_limit("sales_rep", "10")
+    catalog.set_discount_limit("sales_manager", "25")
+    if not ApprovalRule.objects.exists():
+        quotes.save_rule(
+            actor="test",
+            name="Discount above the owner's role limit",
+            kind="line_discount_over_role_limit",
+            steps=[{"sequence": 1, "role": "sales_manager", "mode": "any"}],
+        )

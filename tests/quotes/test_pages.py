@@ -168,7 +168,7 @@ def test_the_public_page_shows_the_document_and_takes_the_acceptance(world, nort
     assert page.status_code == 200
     html = page.content.decode()
     assert "Northwind Handels GmbH" in html and "€24,300.00" in html and sent.document.sha256 in html
-    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "same-origin"
     token = page.cookies["csrftoken"].value
     missing_box = customer.post(
         f"/quotes/accept/{sent.token}/accept/",

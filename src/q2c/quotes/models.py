@@ -12,6 +12,8 @@ Must not import any q2c app above ``catalog``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -20,6 +22,14 @@ from q2c.platform.fields import DecimalTextField, MoneyField
 from q2c.platform.roles import Role
 from q2c.quotes.approval_rules import RuleKind
 from q2c.quotes.domain import Decision, QuoteStatus, RequestStatus, Stage, StepMode, StepStatus
+
+
+class AdminDecimalField(DecimalTextField):
+    """A ``DecimalTextField`` that admin forms can validate: CharField's max-length check runs on
+    the text, not on the ``Decimal`` that ``to_python`` returns (``len(Decimal)`` fails)."""
+
+    def run_validators(self, value: Any) -> None:
+        super().run_validators(None if value is None else str(value))
 
 
 def _choices(enum: type) -> list[tuple[str, str]]:
@@ -43,7 +53,7 @@ class StageSetting(models.Model):
     """The win probability of a stage (configurable in the admin; seeded with the defaults)."""
 
     stage = models.CharField(max_length=20, unique=True, choices=_choices(Stage))
-    probability = DecimalTextField(help_text="percent, 0–100")
+    probability = AdminDecimalField(help_text="percent, 0–100")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -223,7 +233,7 @@ class ApprovalRule(models.Model):
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=40, choices=_choices(RuleKind))
-    threshold = DecimalTextField(null=True, blank=True, help_text="percent, amount or days, by kind")
+    threshold = AdminDecimalField(null=True, blank=True, help_text="percent, amount or days, by kind")
     currency = models.CharField(max_length=3, blank=True, default="", help_text="for deal-size rules")
     is_active = models.BooleanField(default=True)
     description = models.TextField(blank=True, default="")

@@ -590,8 +590,10 @@ def _public_context(opened: Any, **extra: Any) -> dict[str, Any]:
 
 def _public_headers(response: HttpResponse) -> HttpResponse:
     # The page is a capability: keep it out of caches and out of other sites' Referer headers.
+    # ("same-origin", not "no-referrer": with no referrer at all browsers post the forms with
+    # ``Origin: null``, which Django's CSRF check rightly refuses.)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -181,24 +181,25 @@ def create_opportunity(
     probability = probabilities()[start]
     moment = now()
     with transaction.atomic():
-        opp = Opportunity.objects.create(
+        opp = Opportunity(
             entity=account.entity,
             account=account,
             name=clean_name,
             owner=owner,
             stage=start,
-            probability=probability,
             currency=cur,
             expected_close_date=close,
             next_step=step,
             created_at=moment,
             updated_at=moment,
         )
+        opp.probability = probability  # exact decimal text in the column, a Decimal in memory
+        opp.save()
         StageChange.objects.create(
             opportunity=opp,
             from_stage="",
             to_stage=start,
-            probability=probability,
+            probability=str(probability),
             changed_at=moment,
             actor=actor_name(actor),
         )
@@ -280,7 +281,7 @@ def _apply_stage(
         opportunity=opp,
         from_stage=current,
         to_stage=target,
-        probability=probability,
+        probability=str(probability),
         changed_at=moment,
         actor=actor_name(actor),
         note=note[:500],
