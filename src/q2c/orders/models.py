@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.db.models.expressions import Combinable
 
 from q2c.orders.domain import (
+    QUANTITY_SCALE,
     LineKind,
     LineStatus,
     MoveKind,
@@ -61,7 +62,11 @@ class QuantityField(models.BigIntegerField):
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression"):
             return value
-        if isinstance(value, Decimal | int | str) and not isinstance(value, bool):
+        if isinstance(value, Decimal):
+            return to_units(value)  # refuses more than three places
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value * QUANTITY_SCALE
+        if isinstance(value, str):
             return to_units(quantity(value, field=self.name, positive=False, allow_zero=True))
         return super().get_prep_value(value)
 
