@@ -148,6 +148,13 @@ def wire() -> None:
     bus.subscribe("contracts.contract.renewed", order_handlers.on_contract_renewed)
     jobs.add("orders.provisioning", Job("orders.provisioning", orders_provisioning_due))
     ui.add_nav("Orders", "/orders/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
+    from q2c.orders import bench as orders_bench
+    from q2c.platform.registry import Bench, benches
+
+    benches.add(
+        "orders-receipt",
+        Bench("orders-receipt", "one stock receipt releasing N back-orders, writes included (rolled back)", orders_bench.add_arguments, orders_bench.run),
+    )
     # Invoicing: issued invoices, credit notes, voids and write-offs post to the ledger in their
     # own transaction (money-moving events); the AR control check. Billing: schedules from
     # contract and order events, the daily bill run, its benchmark, the Billing pages.
