@@ -133,59 +133,74 @@ class PricedLine(NamedTuple):
     def tcv_money(self) -> Money:
         return Money(self.tcv, self.currency)
 
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "key": self.key,
+    def static_dict(self) -> dict[str, Any]:
+        """The JSON fields that depend only on the product and charge (shared by every line of the
+        same charge in one answer: :meth:`PricingResult.as_dict` builds them once per charge)."""
+        return {
             "sku": self.sku,
             "product_id": self.product_id,
             "charge_id": self.charge_id,
             "name": self.name,
             "charge": self.charge,
             "charge_kind": self.charge_kind,
-            "quantity": str(self.quantity),
             "unit": self.unit,
             "model": self.model,
-            "list_amount": str(self.list_amount),
-            "net": str(self.net),
-            "net_unit_price": None if self.net_unit_price is None else str(self.net_unit_price),
-            "tcv": str(self.tcv),
-            "list_tcv": str(self.list_tcv),
-            "mrr": str(self.mrr),
-            "arr": str(self.arr),
-            "manual_discount_percent": str(self.manual_discount_percent),
-            "needs_approval": bool(self.approvals),
-            "approvals": [a.as_dict() for a in self.approvals],
-            # Inlined Step.as_dict: a 10,000-line answer holds some 50,000 steps.
-            "steps": [
-                {"kind": k, "rule": r, "amount": str(a), "delta": str(d), "rule_id": i}
-                if i
-                else {"kind": k, "rule": r, "amount": str(a), "delta": str(d)}
-                for k, r, a, d, i in self.steps
-            ],
-            "parent": self.parent or None,
             "billing_period": self.billing_period or None,
             "period_months": self.period_months,
             "timing": self.timing or None,
             "tax_category": self.tax_category,
             "revenue_category": self.revenue_category,
             "revenue_rule": self.revenue_rule,
-            "ssp_unit": None if self.ssp_unit is None else str(self.ssp_unit),
-            "cost_tcv": None if self.cost_tcv is None else str(self.cost_tcv),
+            **(self._usage_dict() if self.charge_kind == "usage" else {}),
         }
+
+    def _usage_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "usage_metric": self.usage_metric,
+            "usage_aggregation": self.usage_aggregation,
+        }
+        if self.rate_card:
+            data["rate_card"] = [
+                {
+                    "lower": str(t.lower),
+                    "upper": None if t.upper is None else str(t.upper),
+                    "unit_price": str(t.unit_price),
+                    "flat_fee": str(t.flat_fee),
+                }
+                for t in self.rate_card
+            ]
+        return data
+
+    def as_dict(self, static: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = dict(static) if static is not None else self.static_dict()
+        data.update(
+            {
+                "key": self.key,
+                "quantity": str(self.quantity),
+                "list_amount": str(self.list_amount),
+                "net": str(self.net),
+                "net_unit_price": None if self.net_unit_price is None else str(self.net_unit_price),
+                "tcv": str(self.tcv),
+                "list_tcv": str(self.list_tcv),
+                "mrr": str(self.mrr),
+                "arr": str(self.arr),
+                "manual_discount_percent": str(self.manual_discount_percent),
+                "needs_approval": bool(self.approvals),
+                "approvals": [a.as_dict() for a in self.approvals],
+                # Inlined Step.as_dict: a 10,000-line answer holds some 50,000 steps.
+                "steps": [
+                    {"kind": k, "rule": r, "amount": str(a), "delta": str(d), "rule_id": i}
+                    if i
+                    else {"kind": k, "rule": r, "amount": str(a), "delta": str(d)}
+                    for k, r, a, d, i in self.steps
+                ],
+                "parent": self.parent or None,
+                "ssp_unit": None if self.ssp_unit is None else str(self.ssp_unit),
+                "cost_tcv": None if self.cost_tcv is None else str(self.cost_tcv),
+            }
+        )
         if self.charge_kind == "usage":
-            data["usage_metric"] = self.usage_metric
-            data["usage_aggregation"] = self.usage_aggregation
             data["estimated"] = self.estimated
-            if self.rate_card:
-                data["rate_card"] = [
-                    {
-                        "lower": str(t.lower),
-                        "upper": None if t.upper is None else str(t.upper),
-                        "unit_price": str(t.unit_price),
-                        "flat_fee": str(t.flat_fee),
-                    }
-                    for t in self.rate_card
-                ]
         if self.tiers:
             data["tiers"] = [
                 {
@@ -262,6 +277,16 @@ class PricingResult:
         """True when the configuration breaks no rule (approval is a separate question)."""
         return not self.violations
 
+    def _lines_as_dicts(self) -> list[dict[str, Any]]:
+        statics: dict[tuple[str, str], dict[str, Any]] = {}
+        out = []
+        for line in self.lines:
+            static = statics.get((line.sku, line.charge))
+            if static is None:
+                static = statics[(line.sku, line.charge)] = line.static_dict()
+            out.append(line.as_dict(static))
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
@@ -271,7 +296,7 @@ class PricingResult:
             "sale_context": self.sale_context,
             "valid": not self.violations,
             "needs_approval": self.needs_approval,
-            "lines": [line.as_dict() for line in self.lines],
+            "lines": self._lines_as_dicts(),
             "totals": self.totals.as_dict(),
             "violations": [v.as_dict() for v in self.violations],
             "promotions": list(self.promotions),
