@@ -535,7 +535,9 @@ def _write_rows(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]])
     start = time.perf_counter()
     if connection.vendor == "postgresql":
         sql = f"COPY {qn(table)} ({names}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        # The driver's own cursor does the COPY; Django's wrapper turns its errors into
+        # django.db errors (a duplicate source is then an IntegrityError like any other).
+        with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
         if connection.queries_logged:  # let debug tooling (and tests counting statements) see it
