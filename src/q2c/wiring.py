@@ -113,6 +113,13 @@ def wire() -> None:
     ui.add_nav("Sales", "/quotes/opportunities/", roles={"sales_rep", "sales_manager", "finance", "viewer"})
     ui.add_nav("Approvals", "/quotes/approvals/", roles={"sales_manager", "finance"})
     jobs.add("quotes.expire", Job("quotes.expire", expire_quotes))
+    from q2c.platform.registry import Bench, benches
+    from q2c.quotes import bench as quotes_bench
+
+    benches.add(
+        "quote-preview",
+        Bench("quote-preview", "the quote builder's live repricing and save of an N-line quote", quotes_bench.add_arguments, quotes_bench.run),
+    )
     # Catalog: the pricing benchmark (the preview API's code path over a 600-product catalog).
     from q2c.catalog import bench as catalog_bench
     from q2c.platform.registry import Bench, benches
