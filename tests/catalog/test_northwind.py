@@ -110,3 +110,13 @@ def test_an_add_on_seat_has_its_add_on_ssp(northwind_catalog, api_as):
     # northwind.md step 6: +10 SEAT at 25.50, their SSP for add-on seats is 25.50
     assert body["lines"][0]["net"] == "255.00"
     assert body["lines"][0]["ssp_unit"] == "25.50"
+
+
+@pytest.mark.django_db
+def test_a_manager_can_price_a_reps_quote_at_the_reps_limit(northwind_catalog, make_user):
+    from q2c.catalog.services import price_quote
+
+    manager = make_user("sales_manager", "max")
+    body = json.loads(json.dumps(QUOTE))
+    assert not price_quote(body, manager).needs_approval  # 15 % is within the manager's own 25 %
+    assert price_quote(body, manager, limit=D(10)).needs_approval  # but not within Rita's 10 %
