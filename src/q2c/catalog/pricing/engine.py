@@ -379,7 +379,7 @@ class _Pricer:
                 if hit is None or hit[1] <= 0:
                     continue
                 new = (amount * hit[2]).quantize(quantum, mode)
-                steps.append(Step("schedule", hit[3], new, new - amount, f"schedule:{schedule.code}"))
+                steps.append(Step("schedule", hit[3], new, new - amount, schedule.rule_id))
                 amount = new
 
         # 7. promotions, in code order

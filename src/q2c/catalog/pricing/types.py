@@ -397,6 +397,7 @@ class SchedulePlan:
     """A discount schedule as the engine applies it: each tier with its multiplier and rule text."""
 
     code: str
+    rule_id: str  # "schedule:CODE"
     by_quantity: bool  # volume schedules look at the line's quantity, term schedules at the term
     tiers: tuple[tuple[Decimal, Decimal, Decimal, str], ...]  # (threshold, percent, factor, rule)
 
@@ -479,7 +480,9 @@ def _schedule_plan(schedule: DiscountSchedule) -> SchedulePlan:
         )
         for threshold, pct in schedule.tiers
     )
-    return SchedulePlan(schedule.code, schedule.kind == ScheduleKind.VOLUME, tiers)
+    return SchedulePlan(
+        schedule.code, f"schedule:{schedule.code}", schedule.kind == ScheduleKind.VOLUME, tiers
+    )
 
 
 def _plans(snapshot: CatalogSnapshot) -> dict[int, ChargePlan]:
