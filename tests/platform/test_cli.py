@@ -66,7 +66,7 @@ def test_createuser_gives_the_role_and_refuses_duplicates(capsys):
 def test_worker_once_runs_due_schedules_and_seals_the_audit_chain():
     # The worker closes stale connections between passes, so this needs a real (not wrapped) transaction.
     from q2c.platform import events, schedules
-    from q2c.platform.models import Event, ScheduleRun
+    from q2c.platform.models import Event, Schedule, ScheduleRun
     from q2c.platform.registry import Job, jobs
 
     jobs.add("test.noop", Job("test.noop", lambda day: None))
@@ -74,5 +74,7 @@ def test_worker_once_runs_due_schedules_and_seals_the_audit_chain():
     events.record(events.DomainEvent("Thing", "thing", 1))
     with clock.use(clock.SimulationClock(date(2020, 1, 2))):
         call_command("worker", "--once")
-    assert ScheduleRun.objects.filter(status="done").count() == 2
-    assert Event.objects.get().hash is not None
+    assert ScheduleRun.objects.filter(schedule__name="noop", status="done").count() == 2
+    # Every registered job got a daily schedule from today, without a set-up step.
+    assert set(Schedule.objects.values_list("job", flat=True)) >= set(jobs.names())
+    assert Event.objects.get(aggregate_type="thing").hash is not None

@@ -125,6 +125,30 @@ def _execute(schedule: Schedule, run: ScheduleRun) -> str:
     return ScheduleRun.Status.DONE
 
 
+def ensure_registered(*, hour: int = 2, minute: int = 0, time_zone: str = "UTC") -> list[str]:
+    """Give every registered job without a schedule a daily one (from today, at ``hour:minute``).
+
+    Run by the worker at start, so that a job an app registers in wiring.py runs without a
+    separate set-up step; schedules already there (and their times) are left alone.
+    """
+    have = set(Schedule.objects.values_list("job", flat=True))
+    created = []
+    for name in jobs.names():
+        if name not in have:
+            Schedule.objects.get_or_create(
+                name=name,
+                defaults={
+                    "job": name,
+                    "hour": hour,
+                    "minute": minute,
+                    "time_zone": time_zone,
+                    "start_date": clock.today(time_zone),
+                },
+            )
+            created.append(name)
+    return created
+
+
 def ensure(
     name: str, job: str, *, start_date: date, hour: int = 2, minute: int = 0, time_zone: str = "UTC"
 ) -> Schedule:

@@ -24,6 +24,8 @@ class Command(Q2CCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         from django_tasks_db.management.commands.db_worker import Worker
 
+        for name in schedules.ensure_registered():
+            self.stdout.write(f"scheduled daily job {name} at 02:00 UTC")
         while True:
             close_old_connections()
             for name, day, status in schedules.poll():
