@@ -16,28 +16,28 @@ from q2c.orders import domain, queries, services
 from q2c.orders.domain import NewOrder, NewOrderLine
 from q2c.orders.models import Location, Order, OrderLine, Shipment, StockMove
 from q2c.orders.schemas import (
-    ActivateIn,
-    AdjustmentIn,
-    BoardOut,
-    CompleteIn,
-    DeliverIn,
-    EventOut,
-    LineOut,
-    LocationIn,
-    LocationOut,
-    MoveFilter,
-    MoveOut,
+    FulfilmentBoardOut,
+    LineActivateIn,
+    LineCompleteIn,
+    NewOrderIn,
+    OrderEventOut,
     OrderFilter,
-    OrderIn,
+    OrderLineOut,
     OrderOut,
+    OrderReasonIn,
     OrderSummary,
-    PickIn,
-    ReasonIn,
-    ReceiptIn,
-    ShipIn,
+    ShipmentDeliverIn,
     ShipmentOut,
-    StockFilter,
-    StockOut,
+    ShipmentPickIn,
+    ShipmentShipIn,
+    StockAdjustmentIn,
+    StockLevelFilter,
+    StockLevelOut,
+    StockLocationIn,
+    StockLocationOut,
+    StockMoveFilter,
+    StockMoveOut,
+    StockReceiptIn,
 )
 from q2c.platform.auth import api_auth, require
 from q2c.platform.pagination import CursorPage, CursorParams, Page, PageParams, paginate, paginate_cursor
@@ -204,7 +204,7 @@ def list_orders(
 @router.post(
     "/orders", response={201: OrderOut}, operation_id="orders_create_order", summary="Create an order by hand"
 )
-def create_order(request: HttpRequest, payload: OrderIn, response: HttpResponse) -> Status[dict[str, Any]]:
+def create_order(request: HttpRequest, payload: NewOrderIn, response: HttpResponse) -> Status[dict[str, Any]]:
     # Orders come from contracts; a hand-made order (a replacement, a trial) is an admin's call.
     require(request, Role.ADMIN)
     new = NewOrder(
@@ -241,7 +241,7 @@ def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
 
 @router.get(
     "/orders/{order_id}/timeline",
-    response=list[EventOut],
+    response=list[OrderEventOut],
     operation_id="orders_get_timeline",
     summary="An order's events",
 )
@@ -257,7 +257,7 @@ def get_timeline(request: HttpRequest, order_id: int) -> list[Any]:
     operation_id="orders_cancel_order",
     summary="Cancel an open order",
 )
-def cancel_order(request: HttpRequest, order_id: int, payload: ReasonIn) -> dict[str, Any]:
+def cancel_order(request: HttpRequest, order_id: int, payload: OrderReasonIn) -> dict[str, Any]:
     require(request, *CANCELLERS)
     return order_out(services.cancel_order(order_id, actor=_actor(request), reason=payload.reason))
 
@@ -280,7 +280,7 @@ def close_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
     summary="Pick goods into a shipment",
 )
 def pick(
-    request: HttpRequest, order_id: int, payload: PickIn, response: HttpResponse
+    request: HttpRequest, order_id: int, payload: ShipmentPickIn, response: HttpResponse
 ) -> Status[dict[str, Any]]:
     require(request, *FULFILMENT)
     shipment = services.pick(
@@ -307,7 +307,7 @@ def get_shipment(request: HttpRequest, shipment_id: int) -> dict[str, Any]:
     operation_id="orders_ship_shipment",
     summary="Ship a picked shipment",
 )
-def ship(request: HttpRequest, shipment_id: int, payload: ShipIn) -> dict[str, Any]:
+def ship(request: HttpRequest, shipment_id: int, payload: ShipmentShipIn) -> dict[str, Any]:
     require(request, *FULFILMENT)
     services.ship(
         shipment_id,
@@ -325,7 +325,7 @@ def ship(request: HttpRequest, shipment_id: int, payload: ShipIn) -> dict[str, A
     operation_id="orders_deliver_shipment",
     summary="Record a delivery",
 )
-def deliver(request: HttpRequest, shipment_id: int, payload: DeliverIn) -> dict[str, Any]:
+def deliver(request: HttpRequest, shipment_id: int, payload: ShipmentDeliverIn) -> dict[str, Any]:
     require(request, *FULFILMENT)
     services.deliver(shipment_id, delivered_on=payload.delivered_on, actor=_actor(request))
     return shipment_out(queries.shipment(shipment_id))
@@ -346,7 +346,9 @@ def cancel_shipment(request: HttpRequest, shipment_id: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- lines
 
 
-@router.get("/lines/{line_id}", response=LineOut, operation_id="orders_get_line", summary="An order line")
+@router.get(
+    "/lines/{line_id}", response=OrderLineOut, operation_id="orders_get_line", summary="An order line"
+)
 def get_line(request: HttpRequest, line_id: int) -> dict[str, Any]:
     require(request, *READERS)
     return line_out(queries.line(line_id))
@@ -354,11 +356,11 @@ def get_line(request: HttpRequest, line_id: int) -> dict[str, Any]:
 
 @router.post(
     "/lines/{line_id}/activate",
-    response=LineOut,
+    response=OrderLineOut,
     operation_id="orders_activate_line",
     summary="Activate a service line",
 )
-def activate(request: HttpRequest, line_id: int, payload: ActivateIn) -> dict[str, Any]:
+def activate(request: HttpRequest, line_id: int, payload: LineActivateIn) -> dict[str, Any]:
     require(request, *FULFILMENT)
     services.activate(line_id, activated_on=payload.activated_on, actor=_actor(request), note=payload.note)
     return line_out(queries.line(line_id))
@@ -366,11 +368,11 @@ def activate(request: HttpRequest, line_id: int, payload: ActivateIn) -> dict[st
 
 @router.post(
     "/lines/{line_id}/complete",
-    response=LineOut,
+    response=OrderLineOut,
     operation_id="orders_complete_line",
     summary="Complete a one-time service",
 )
-def complete(request: HttpRequest, line_id: int, payload: CompleteIn) -> dict[str, Any]:
+def complete(request: HttpRequest, line_id: int, payload: LineCompleteIn) -> dict[str, Any]:
     require(request, *FULFILMENT)
     services.complete(line_id, completed_on=payload.completed_on, actor=_actor(request), note=payload.note)
     return line_out(queries.line(line_id))
@@ -378,11 +380,11 @@ def complete(request: HttpRequest, line_id: int, payload: CompleteIn) -> dict[st
 
 @router.post(
     "/lines/{line_id}/cancel",
-    response=LineOut,
+    response=OrderLineOut,
     operation_id="orders_cancel_line",
     summary="Cancel what is left of a line",
 )
-def cancel_line(request: HttpRequest, line_id: int, payload: ReasonIn) -> dict[str, Any]:
+def cancel_line(request: HttpRequest, line_id: int, payload: OrderReasonIn) -> dict[str, Any]:
     require(request, *CANCELLERS)
     services.cancel_line(line_id, actor=_actor(request), reason=payload.reason)
     return line_out(queries.line(line_id))
@@ -391,7 +393,9 @@ def cancel_line(request: HttpRequest, line_id: int, payload: ReasonIn) -> dict[s
 # --------------------------------------------------------------------------- board and stock
 
 
-@router.get("/board", response=BoardOut, operation_id="orders_get_board", summary="The fulfilment board")
+@router.get(
+    "/board", response=FulfilmentBoardOut, operation_id="orders_get_board", summary="The fulfilment board"
+)
 def get_board(request: HttpRequest) -> dict[str, Any]:
     require(request, *READERS)
     b = queries.board()
@@ -406,11 +410,11 @@ def get_board(request: HttpRequest) -> dict[str, Any]:
 
 @router.get(
     "/stock",
-    response=list[StockOut],
+    response=list[StockLevelOut],
     operation_id="orders_list_stock",
     summary="Stock per product and location",
 )
-def list_stock(request: HttpRequest, filters: Query[StockFilter]) -> list[dict[str, Any]]:
+def list_stock(request: HttpRequest, filters: Query[StockLevelFilter]) -> list[dict[str, Any]]:
     require(request, *READERS)
     return [
         {
@@ -429,12 +433,12 @@ def list_stock(request: HttpRequest, filters: Query[StockFilter]) -> list[dict[s
 
 @router.get(
     "/stock/moves",
-    response=CursorPage[MoveOut],
+    response=CursorPage[StockMoveOut],
     operation_id="orders_list_stock_moves",
     summary="The stock ledger",
 )
 def list_moves(
-    request: HttpRequest, filters: Query[MoveFilter], paging: Query[CursorParams]
+    request: HttpRequest, filters: Query[StockMoveFilter], paging: Query[CursorParams]
 ) -> dict[str, Any]:
     require(request, *READERS)
     page = paginate_cursor(queries.moves(filters.dict()), paging, order_by=("-id",))
@@ -443,9 +447,12 @@ def list_moves(
 
 
 @router.post(
-    "/stock/receipts", response={201: MoveOut}, operation_id="orders_receive_stock", summary="Receive stock"
+    "/stock/receipts",
+    response={201: StockMoveOut},
+    operation_id="orders_receive_stock",
+    summary="Receive stock",
 )
-def receive(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
+def receive(request: HttpRequest, payload: StockReceiptIn) -> Status[dict[str, Any]]:
     require(request, *FULFILMENT)
     move = services.receive_stock(
         payload.sku,
@@ -461,11 +468,11 @@ def receive(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
 
 @router.post(
     "/stock/adjustments",
-    response={201: MoveOut},
+    response={201: StockMoveOut},
     operation_id="orders_adjust_stock",
     summary="Correct stock after a count",
 )
-def adjust(request: HttpRequest, payload: AdjustmentIn) -> Status[dict[str, Any]]:
+def adjust(request: HttpRequest, payload: StockAdjustmentIn) -> Status[dict[str, Any]]:
     require(request, *FULFILMENT)
     move = services.adjust_stock(
         payload.sku,
@@ -479,7 +486,10 @@ def adjust(request: HttpRequest, payload: AdjustmentIn) -> Status[dict[str, Any]
 
 
 @router.get(
-    "/locations", response=list[LocationOut], operation_id="orders_list_locations", summary="Stock locations"
+    "/locations",
+    response=list[StockLocationOut],
+    operation_id="orders_list_locations",
+    summary="Stock locations",
 )
 def list_locations(request: HttpRequest) -> list[Location]:
     require(request, *READERS)
@@ -488,11 +498,11 @@ def list_locations(request: HttpRequest) -> list[Location]:
 
 @router.post(
     "/locations",
-    response={201: LocationOut},
+    response={201: StockLocationOut},
     operation_id="orders_create_location",
     summary="Add a stock location",
 )
-def create_location(request: HttpRequest, payload: LocationIn) -> Status[Location]:
+def create_location(request: HttpRequest, payload: StockLocationIn) -> Status[Location]:
     require(request, Role.ADMIN)
     return Status(
         201,

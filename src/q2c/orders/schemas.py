@@ -26,7 +26,7 @@ class OrderFilter(Schema):
     q: str | None = Field(None, max_length=200, description="order or contract number, customer name")
 
 
-class OrderLineIn(Schema):
+class NewOrderLineIn(Schema):
     sku: str = Field(..., max_length=64, examples=["EDGE"])
     kind: str = Field(..., description="good, service, subscription or usage", examples=["good"])
     quantity: Qty = Field(..., examples=["2"])
@@ -36,11 +36,11 @@ class OrderLineIn(Schema):
     automatic: bool = False
 
 
-class OrderIn(Schema):
+class NewOrderIn(Schema):
     entity_id: int = Field(..., examples=[1])
     account_id: int = Field(..., examples=[1])
     type: str = Field("new", examples=["new"])
-    lines: list[OrderLineIn] = Field(..., min_length=1, max_length=500)
+    lines: list[NewOrderLineIn] = Field(..., min_length=1, max_length=500)
     contract_id: int | None = None
     contract_number: str = Field("", max_length=40)
     location: str = Field(
@@ -49,7 +49,7 @@ class OrderIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class TaskOut(Schema):
+class OrderTaskOut(Schema):
     id: int
     kind: str
     status: str
@@ -60,7 +60,7 @@ class TaskOut(Schema):
     automatic: bool
 
 
-class LineOut(Schema):
+class OrderLineOut(Schema):
     id: int
     order_id: int
     position: int
@@ -83,10 +83,10 @@ class LineOut(Schema):
     delivered: str
     cancelled: str
     backordered_since: date | None
-    task: TaskOut | None
+    task: OrderTaskOut | None
 
 
-class ShipmentLineOut(Schema):
+class ShipmentItemOut(Schema):
     line_id: int
     position: int
     sku: str
@@ -105,7 +105,7 @@ class ShipmentOut(Schema):
     shipped_on: date | None
     delivered_on: date | None
     cancelled_on: date | None
-    lines: list[ShipmentLineOut]
+    lines: list[ShipmentItemOut]
 
 
 class OrderSummary(Schema):
@@ -130,11 +130,11 @@ class OrderOut(OrderSummary):
     cancel_reason: str
     created_at: datetime
     created_by: str
-    lines: list[LineOut]
+    lines: list[OrderLineOut]
     shipments: list[ShipmentOut]
 
 
-class EventOut(Schema):
+class OrderEventOut(Schema):
     seq: int
     type: str
     actor: str
@@ -142,53 +142,53 @@ class EventOut(Schema):
     payload: dict[str, Any]
 
 
-class ReasonIn(Schema):
+class OrderReasonIn(Schema):
     reason: str = Field("", max_length=500)
 
 
-class PickLineIn(Schema):
+class PickedLineIn(Schema):
     line_id: int = Field(..., examples=[1])
     quantity: Qty = Field(..., examples=["1"])
 
 
-class PickIn(Schema):
-    lines: list[PickLineIn] = Field(..., min_length=1, max_length=500)
+class ShipmentPickIn(Schema):
+    lines: list[PickedLineIn] = Field(..., min_length=1, max_length=500)
 
 
-class ShipIn(Schema):
+class ShipmentShipIn(Schema):
     carrier: str = Field(..., max_length=100, examples=["DHL"])
     tracking_number: str = Field("", max_length=100, examples=["00340434161094042557"])
     shipped_on: date | None = Field(None, description="default: today")
 
 
-class DeliverIn(Schema):
+class ShipmentDeliverIn(Schema):
     delivered_on: date | None = Field(None, description="default: today")
 
 
-class ActivateIn(Schema):
+class LineActivateIn(Schema):
     activated_on: date | None = Field(None, description="default: today")
     note: str = Field("", max_length=500)
 
 
-class CompleteIn(Schema):
+class LineCompleteIn(Schema):
     completed_on: date | None = Field(None, description="default: today")
     note: str = Field("", max_length=500)
 
 
-class BoardOut(Schema):
-    to_pick: list[LineOut]
+class FulfilmentBoardOut(Schema):
+    to_pick: list[OrderLineOut]
     to_ship: list[ShipmentOut]
     in_transit: list[ShipmentOut]
-    to_provision: list[LineOut]
-    backordered: list[LineOut]
+    to_provision: list[OrderLineOut]
+    backordered: list[OrderLineOut]
 
 
-class StockFilter(Schema):
+class StockLevelFilter(Schema):
     sku: str | None = Field(None, max_length=64)
     location: str | None = Field(None, max_length=20)
 
 
-class StockOut(Schema):
+class StockLevelOut(Schema):
     level_id: int
     location: str
     product_id: int
@@ -199,14 +199,14 @@ class StockOut(Schema):
     backordered: str
 
 
-class MoveFilter(Schema):
+class StockMoveFilter(Schema):
     sku: str | None = Field(None, max_length=64)
     location: str | None = Field(None, max_length=20)
     kind: str | None = Field(None, description="receipt, adjustment, reservation, release, shipment")
     order_id: int | None = None
 
 
-class MoveOut(Schema):
+class StockMoveOut(Schema):
     id: int
     kind: str
     location: str
@@ -225,7 +225,7 @@ class MoveOut(Schema):
     actor: str
 
 
-class ReceiptIn(Schema):
+class StockReceiptIn(Schema):
     sku: str = Field(..., max_length=64, examples=["EDGE"])
     quantity: Qty = Field(..., examples=["10"])
     location: str = Field("", max_length=20, description="default: the default location")
@@ -234,7 +234,7 @@ class ReceiptIn(Schema):
     note: str = Field("", max_length=500)
 
 
-class AdjustmentIn(Schema):
+class StockAdjustmentIn(Schema):
     sku: str = Field(..., max_length=64, examples=["EDGE"])
     delta: Qty = Field(..., examples=["-1"])
     location: str = Field("", max_length=20)
@@ -242,13 +242,13 @@ class AdjustmentIn(Schema):
     note: str = Field(..., max_length=500, examples=["stock count 2027-02-28"])
 
 
-class LocationIn(Schema):
+class StockLocationIn(Schema):
     code: str = Field(..., max_length=20, examples=["HAM"])
     name: str = Field(..., max_length=200, examples=["Hamburg warehouse"])
     is_default: bool = False
 
 
-class LocationOut(Schema):
+class StockLocationOut(Schema):
     id: int
     code: str
     name: str
