@@ -144,24 +144,29 @@ def dso_countback(data: Receivables, start: date, end: date, rates: RateTable) -
     return days
 
 
-def cei(data: Receivables, start: date, end: date, rates: RateTable) -> Decimal | None:
+def cei(
+    data: Receivables, start: date, end: date, rates: RateTable, *, average_months: bool = False
+) -> Decimal | None:
     """Collection effectiveness index, as a fraction (×100 for the usual percentage):
 
-        (opening AR + credit sales ÷ N − closing AR) ÷ (opening AR + credit sales ÷ N − closing current AR)
+        (opening AR + S − closing AR) ÷ (opening AR + S − closing current AR)
 
-    N is the number of calendar months the range touches (Credit Research Foundation convention,
-    as creditguru.com states it); current AR is what is not yet past due at the closing day.
+    S is the range's net credit sales (the whole-period form; the numerator is then what was
+    collected, credited or written off, so 0 ≤ CEI ≤ 1 whenever nothing is overpaid). With
+    ``average_months`` S is the sales divided by N, the number of calendar months the range touches
+    (the Credit Research Foundation's monthly-average form, as creditguru.com states it; it can
+    leave [0, 1] over long ranges). Current AR is what is not yet past due at the closing day.
     None for an empty range or a denominator ≤ 0.
     """
     check_range(start, end)
     if start == end:
         return None
-    n = len(list(months(start, end)))
     last = _last_day(start, end)
     opening = ar_total(data, start - timedelta(days=1), rates).amount
-    sales = credit_sales(data, start, end, rates).amount / n
+    sales = credit_sales(data, start, end, rates).amount
+    if average_months:
+        sales = sales / len(list(months(start, end)))
     closing = ar_total(data, last, rates).amount
-    # "Current" at the closing day: due on or after it.
     current = _current_ar(data, last, rates).amount
     denominator = opening + sales - current
     if denominator <= 0:
