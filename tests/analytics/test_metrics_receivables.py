@@ -31,6 +31,7 @@ from q2c.analytics.metrics import (
     dso,
     dso_countback,
 )
+from q2c.core.errors import ValidationError
 from tests.analytics.conftest import d, eur, usd
 
 RATES = RateTable.fixed("EUR", {"USD": "0.9"})
@@ -210,6 +211,23 @@ def test_a_reversed_range_is_refused_with_a_stable_code(call):
     with pytest.raises(RangeReversed) as err:
         call()
     assert err.value.code == "analytics.range_reversed"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Invoice(1, 1, d("2027-01-10"), d("2027-01-09"), eur(1)),  # due before issue
+        lambda: Invoice(1, 1, d("2027-01-10"), d("2027-01-10"), eur(0)),
+        lambda: Payment(1, d("2027-01-10"), eur(-5)),
+        lambda: CreditNote(1, 1, d("2027-01-10"), eur(0)),
+        lambda: WriteOff(1, d("2027-01-10"), eur(-1)),
+        lambda: Dispute(1, 1, d("2027-01-10"), eur(0)),
+    ],
+)
+def test_impossible_receivable_records_are_refused(build):
+    with pytest.raises(ValidationError) as err:
+        build()
+    assert err.value.code == "analytics.invalid"
 
 
 # --- properties -------------------------------------------------------------------------------

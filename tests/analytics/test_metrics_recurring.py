@@ -138,6 +138,16 @@ def test_mrr_movements_always_reconcile_opening_to_closing(grid, first, length):
     for part in (m.new, m.expansion, m.contraction, m.churn, m.reactivation):
         assert part.amount >= 0
 
+    # Independent recomputation of opening and closing straight from the grid (months beyond it: 0).
+    def month_total(index: int) -> Decimal:
+        return sum((series[index] for series in grid), Decimal(0)) if 0 <= index < 8 else Decimal(0)
+
+    if length:
+        assert m.opening.amount == month_total(first - 1)
+        assert m.closing.amount == month_total(first + length - 1)
+    else:
+        assert m.opening.amount == m.closing.amount == 0
+
 
 @settings(max_examples=150, deadline=None)
 @given(grids, st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=7))

@@ -173,3 +173,24 @@ def test_an_open_opportunity_with_a_close_date_is_refused():
     with pytest.raises(ValidationError) as err:
         Opportunity(1, 1, eur(1), Decimal("0.5"), Stage.OPEN, d("2027-01-01"), d("2027-01-02"))
     assert err.value.field == "closed_on"
+
+
+def test_a_quote_day_is_its_utc_date():
+    # Sent at 00:30 on 1 April in UTC+02:00 is 22:30 on 31 March UTC: inside Q1.
+    sent = datetime.fromisoformat("2027-04-01T00:30:00+02:00")
+    q = Quote(7, datetime(2027, 3, 30, tzinfo=UTC), eur(100), eur(90), sent_at=sent)
+    assert average_discount([q], Q1_START, Q1_END, RATES) == Decimal("0.1")
+
+
+@pytest.mark.parametrize(
+    ("created", "sent", "accepted"),
+    [
+        (datetime(2027, 1, 2), None, None),  # naive timestamp
+        (datetime(2027, 1, 2, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC), None),  # sent before created
+        (datetime(2027, 1, 2, tzinfo=UTC), None, datetime(2027, 1, 3, tzinfo=UTC)),  # accepted unsent
+    ],
+)
+def test_quotes_with_impossible_timestamps_are_refused(created, sent, accepted):
+    with pytest.raises(ValidationError) as err:
+        Quote(1, created, eur(1), eur(1), sent_at=sent, accepted_at=accepted)
+    assert err.value.code == "analytics.invalid"

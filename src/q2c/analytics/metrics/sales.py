@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from statistics import median
 
@@ -76,9 +76,9 @@ def average_discount(quotes: Iterable[Quote], start: date, end: date, rates: Rat
     list_sum = rates.zero()
     discount_sum = rates.zero()
     for q in quotes:
-        if q.sent_at is None or not start <= q.sent_at.date() < end:
+        if q.sent_at is None or not start <= _utc_day(q.sent_at) < end:
             continue
-        day = q.sent_at.date()
+        day = _utc_day(q.sent_at)
         list_sum += rates.convert(q.list_total, day)
         discount_sum += rates.convert(q.list_total - q.net_total, day)
     if not list_sum:
@@ -99,6 +99,10 @@ class Durations:
         if not days:
             return cls(0, None, None)
         return cls(len(days), sum(days, Decimal(0)) / len(days), Decimal(median(days)))
+
+
+def _utc_day(stamp: datetime) -> date:
+    return stamp.astimezone(UTC).date()
 
 
 def _days_between(a: datetime, b: datetime) -> Decimal:
@@ -123,9 +127,9 @@ def quote_turnaround(quotes: Iterable[Quote], start: date, end: date) -> Turnaro
     to_sent: list[Decimal] = []
     to_accepted: list[Decimal] = []
     for q in quotes:
-        if q.sent_at is not None and start <= q.sent_at.date() < end:
+        if q.sent_at is not None and start <= _utc_day(q.sent_at) < end:
             to_sent.append(_days_between(q.created_at, q.sent_at))
-        if q.accepted_at is not None and q.sent_at is not None and start <= q.accepted_at.date() < end:
+        if q.accepted_at is not None and q.sent_at is not None and start <= _utc_day(q.accepted_at) < end:
             to_accepted.append(_days_between(q.sent_at, q.accepted_at))
     return Turnaround(Durations.of(to_sent), Durations.of(to_accepted))
 

@@ -88,6 +88,11 @@ class RateTable:
         return Money.zero(self.currency)
 
 
+def _positive(money: Money, field: str) -> None:
+    if money.amount <= 0:
+        raise MetricsError(f"{field} must be positive", field=field)
+
+
 class Stage(StrEnum):
     OPEN = "open"
     WON = "won"
@@ -121,6 +126,15 @@ class Quote:
     sent_at: datetime | None = None
     accepted_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        stamps = [t for t in (self.created_at, self.sent_at, self.accepted_at) if t is not None]
+        if any(t.tzinfo is None for t in stamps):
+            raise MetricsError("quote timestamps must be timezone-aware (UTC)", field="created_at")
+        if self.accepted_at is not None and self.sent_at is None:
+            raise MetricsError("a quote is accepted only after it was sent", field="sent_at")
+        if stamps != sorted(stamps):
+            raise MetricsError("a quote is created, then sent, then accepted", field="sent_at")
+
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
@@ -130,12 +144,20 @@ class Invoice:
     due_date: date
     total: Money
 
+    def __post_init__(self) -> None:
+        if self.due_date < self.issue_date:
+            raise MetricsError("an invoice is due on or after its issue date", field="due_date")
+        _positive(self.total, "total")
+
 
 @dataclass(frozen=True, slots=True)
 class Payment:
     invoice_id: int
     paid_on: date
     amount: Money
+
+    def __post_init__(self) -> None:
+        _positive(self.amount, "amount")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +167,18 @@ class CreditNote:
     issue_date: date
     amount: Money  # positive: what it takes off the invoice
 
+    def __post_init__(self) -> None:
+        _positive(self.amount, "amount")
+
 
 @dataclass(frozen=True, slots=True)
 class WriteOff:
     invoice_id: int
     written_off_on: date
     amount: Money
+
+    def __post_init__(self) -> None:
+        _positive(self.amount, "amount")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +188,9 @@ class Dispute:
     opened_on: date
     amount: Money
     resolved_on: date | None = None
+
+    def __post_init__(self) -> None:
+        _positive(self.amount, "amount")
 
 
 @dataclass(frozen=True, slots=True)
