@@ -294,7 +294,7 @@ def test_stock_reserved_for_orders_cannot_be_counted_away(order):
         ("EDGE", "0", ValidationError, "orders.invalid_quantity"),
         ("EDGE", "1.5", ValidationError, "orders.indivisible"),
         ("EDGE", "ten", ValidationError, "orders.invalid_quantity"),
-        ("FIBRE", "0.0001", ValidationError, "orders.too_many_decimals"),
+        ("FIBRE", "0.0000001", ValidationError, "orders.too_many_decimals"),
         ("SEAT", "1", ValidationError, "orders.wrong_kind"),
         ("NOPE", "1", NotFound, "orders.product_not_found"),
         ("", "1", ValidationError, "orders.required"),

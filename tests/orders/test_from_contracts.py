@@ -198,3 +198,34 @@ def test_a_contract_line_whose_product_left_the_catalog_still_becomes_an_order_l
     )
     order = handlers.on_contract_activated(event)
     assert rows(order) == [("1", "GONE", "subscription", D(3), date(2027, 2, 1), date(2028, 2, 1), "open")]
+
+
+def test_a_contract_selling_part_of_an_indivisible_unit_is_still_ordered_as_written(
+    acme, northwind, products
+):
+    """SEAT's unit is indivisible, yet the contract sold 2.5: the order follows the contract."""
+    at(date(2027, 1, 20))
+    event = DomainEvent(
+        type=handlers.ACTIVATED,
+        aggregate_type="contracts.contract",
+        aggregate_id=98,
+        payload={
+            "contract_id": 98,
+            "number": "CON-2027-000098",
+            "entity_id": acme.pk,
+            "account_id": northwind.pk,
+            "version": 1,
+            "lines": [
+                {
+                    "key": "1",
+                    "sku": "SEAT",
+                    "product_id": products["SEAT"].pk,
+                    "charge_kind": "recurring",
+                    "quantity": "2.5",
+                }
+            ],
+        },
+    )
+    order = handlers.on_contract_activated(event)
+    (seat,) = OrderLine.objects.filter(order=order)
+    assert (seat.quantity, seat.divisible) == (D("2.5"), True)

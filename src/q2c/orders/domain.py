@@ -33,11 +33,11 @@ from q2c.core.statemachine import transition
 
 ZERO = Decimal(0)
 
-#: Quantities are exact decimals with at most this many places (stored as integer thousandths,
+#: Quantities are exact decimals with at most this many places (stored as integer millionths,
 #: so the database can add and compare them exactly — SQLite has no decimal type).
-QUANTITY_DECIMALS = 3
+QUANTITY_DECIMALS = 6
 QUANTITY_SCALE = 10**QUANTITY_DECIMALS
-#: The largest quantity a line or a stock level may hold (fits a BIGINT of thousandths with room).
+#: The largest quantity a line or a stock level may hold (10¹² × 10⁶ fits a BIGINT).
 MAX_QUANTITY = Decimal(10) ** 12
 
 
@@ -235,7 +235,7 @@ def normal(number: Decimal) -> Decimal:
 
 
 def to_units(number: Decimal) -> int:
-    """A quantity as integer thousandths (how the database stores it)."""
+    """A quantity as integer millionths (how the database stores it)."""
     scaled = number.scaleb(QUANTITY_DECIMALS)
     if scaled != scaled.to_integral_value():
         raise ValidationError(

@@ -76,7 +76,10 @@ def _lines(
                 product_id=pid if product else None,
                 name=str(r.get("name") or (product or {}).get("name") or ""),
                 unit=str(r.get("unit") or (product or {}).get("unit") or ""),
-                divisible=bool(product["divisible"]) if product else kind is LineKind.USAGE,
+                # The contract decides what was sold: a fraction of a unit the catalog calls
+                # indivisible is still delivered as written rather than failing the contract.
+                divisible=(bool(product["divisible"]) if product else kind is LineKind.USAGE)
+                or qty != qty.to_integral_value(),
                 contract_line_key=str(r.get("key") or ""),
                 contract_line_id=int(r["line_id"]) if r.get("line_id") is not None else None,
                 planned_date=_date(r.get("service_start")),

@@ -4,7 +4,7 @@ orders and their lines, shipments, provisioning tasks.
 ``Order`` holds foreign keys to ``parties.LegalEntity`` and ``parties.Account`` (public aggregate
 roots of a lower layer, PROTECT). Contracts and catalog products are named by plain ids (and
 number/SKU for people): contracts is the layer below but its rows are referred to by id, never by
-foreign key, so orders can be read without it. Quantities are exact: stored as integer thousandths
+foreign key, so orders can be read without it. Quantities are exact: stored as integer millionths
 (:class:`QuantityField`), so the database adds and compares them exactly — the conditional update
 that reserves the last unit depends on it. Rows are written only by ``q2c.orders.services``.
 
@@ -41,7 +41,7 @@ def _choices(enum: type) -> list[tuple[str, str]]:
 
 
 class QuantityField(models.BigIntegerField):
-    """An exact quantity kept as integer thousandths (``2.5`` is stored as ``2500``); the attribute
+    """An exact quantity kept as integer millionths (``2.5`` is stored as ``2500000``); the attribute
     reads and writes ``Decimal``. Filters with a Decimal value are scaled the same way; in
     ``F()`` arithmetic pass scaled integers (``domain.to_units``)."""
 
@@ -63,7 +63,7 @@ class QuantityField(models.BigIntegerField):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         if isinstance(value, Decimal):
-            return to_units(value)  # refuses more than three places
+            return to_units(value)  # refuses more than six places
         if isinstance(value, int) and not isinstance(value, bool):
             return value * QUANTITY_SCALE
         if isinstance(value, str):

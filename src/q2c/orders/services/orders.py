@@ -79,7 +79,9 @@ def _complete_lines(new: NewOrder) -> NewOrder:
                 product_id=info.get("id", ln.product_id),
                 name=ln.name or info["name"],
                 unit=ln.unit or info["unit"],
-                divisible=info["divisible"],
+                # A line the caller already marked divisible (a contract line sold in fractions)
+                # stays so; otherwise the catalog's unit decides.
+                divisible=info["divisible"] or ln.divisible,
             )
         )
     if problems:
