@@ -250,24 +250,28 @@ class CashMatcher:
         return self.items[position].number
 
     def _named(self, ctx: _Line) -> _Draft:
-        positions = [p for p, _ in ctx.named]
-        all_rf = all(via == "rf" for _, via in ctx.named)
-        vias = {via for _, via in ctx.named}
-        how = (
-            "RF reference"
-            if all_rf
-            else ("invoice number" if vias == {"number"} else "RF reference and number")
-        )
-        code = "rf_reference" if all_rf else "invoice_number"
         amount, tol = ctx.amount, ctx.tolerance
-        open_ = [self.remaining[p] for p in positions]
+        if len(ctx.named) == 1:  # the common case, kept cheap
+            ((p, via),) = ctx.named
+            positions, open_ = [p], [self.remaining[p]]
+            all_rf = via == "rf"
+            how = "RF reference" if all_rf else "invoice number"
+            names = self.items[p].number
+            customer: Any = self.items[p].customer_id
+            customers = {customer}
+        else:
+            positions = [p for p, _ in ctx.named]
+            all_rf = all(via == "rf" for _, via in ctx.named)
+            any_rf = any(via == "rf" for _, via in ctx.named)
+            how = "RF reference" if all_rf else ("RF reference and number" if any_rf else "invoice number")
+            open_ = [self.remaining[p] for p in positions]
+            names = ", ".join(self._label(p) for p in positions)
+            customers = {self.items[p].customer_id for p in positions}
+            customer = next(iter(customers)) if len(customers) == 1 else None
         total = sum(open_)
-        names = ", ".join(self._label(p) for p in positions)
-        reasons = [Reason(code, f"{how} names {names}")]
-        if any(self._keys[p] in ctx.repaired for p, via in ctx.named if via == "number"):
+        reasons = [Reason("rf_reference" if all_rf else "invoice_number", f"{how} names {names}")]
+        if ctx.repaired and any(self._keys[p] in ctx.repaired for p, via in ctx.named if via == "number"):
             reasons.append(Reason("lookalike_repaired", "letters O/I/L in the number read as 0/1/1"))
-        customers = {self.items[p].customer_id for p in positions}
-        customer = next(iter(customers)) if len(customers) == 1 else None
         if len(positions) == 1:
             p, r = positions[0], open_[0]
             if amount == r:
@@ -689,7 +693,6 @@ class CashMatcher:
         ctx = self._read(line)
         threshold = self.settings.auto_threshold
         drafts: list[_Draft] = []
-        named = {p for p, _ in ctx.named}
         if ctx.named:
             drafts.append(self._named(ctx))
         settled = (
@@ -699,6 +702,7 @@ class CashMatcher:
             and all(fee == 0 for _, _, fee in drafts[0].rows)
         )
         if not settled and ctx.candidates:
+            named = {p for p, _ in ctx.named}
             drafts.extend(self._typo_exact(ctx, named))
             if not any(d.confidence >= threshold for d in drafts):
                 drafts.extend(self._typo_fee(ctx, named))
