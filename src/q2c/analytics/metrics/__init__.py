@@ -33,6 +33,7 @@ from q2c.analytics.metrics.recurring import (
     mrr_movements,
     retention,
 )
+from q2c.analytics.metrics.report import KpiInputs, KpiReport, kpi_report
 from q2c.analytics.metrics.revenue import deferred_revenue, recognised_revenue
 from q2c.analytics.metrics.sales import (
     Durations,
@@ -73,6 +74,8 @@ __all__ = [
     "DisputeStats",
     "Durations",
     "Invoice",
+    "KpiInputs",
+    "KpiReport",
     "MetricsError",
     "Movements",
     "MrrRow",
@@ -106,6 +109,7 @@ __all__ = [
     "disputes",
     "dso",
     "dso_countback",
+    "kpi_report",
     "months_in",
     "mrr",
     "mrr_movements",
