@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from typing import NamedTuple
 
 from q2c.catalog.pricing.result import Violation
 from q2c.catalog.pricing.types import (
@@ -32,8 +33,7 @@ from q2c.catalog.pricing.types import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ConfiguredLine:
+class ConfiguredLine(NamedTuple):
     """What configuration needs to know of a quote line."""
 
     key: str
