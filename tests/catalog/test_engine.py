@@ -723,3 +723,20 @@ def test_the_same_request_always_prices_the_same(items, term):
     first = price(CATALOG, _request(items, term, ["P"])).as_dict()
     second = price(CATALOG, _request(items, term, ["P"])).as_dict()
     assert first == second
+
+
+def test_every_priced_line_and_step_has_all_its_fields():
+    # The engine builds results with tuple.__new__ for speed: this guards their shape.
+    from q2c.catalog.pricing import PricedLine, Step
+
+    _, snap = widget_catalog()
+    result = price(
+        snap,
+        request(
+            {"lines": [{"sku": "WIDGET", "quantity": 20, "discount": {"percent": "5"}}, {"credit": "-1.00"}]}
+        ),
+    )
+    for line in result.lines:
+        assert len(line) == len(PricedLine._fields)
+        assert all(len(step) == len(Step._fields) for step in line.steps)
+    assert result.lines[0].charge_id == snap.products["WIDGET"].charges[0].id

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import partial
 from math import lcm
 from typing import Any, NamedTuple
 
@@ -53,6 +54,8 @@ from q2c.catalog.pricing.types import (
 from q2c.core.money import Money
 
 TWELVE = Decimal(12)
+_step = partial(tuple.__new__, Step)
+_line = partial(tuple.__new__, PricedLine)
 
 
 class _Line(NamedTuple):
@@ -313,7 +316,7 @@ class _Pricer:
             list_unit = plan.list_unit
             list_amount = (list_unit if flat else list_unit * quantity).quantize(quantum, mode)
             rule = plan.list_rule
-        steps = [Step("list", rule, list_amount, list_amount, rule_id)]
+        steps = [_step(("list", rule, list_amount, list_amount, rule_id))]
 
         # 2. price model, 3. minimum / maximum
         breakdown: tuple[TierCharge, ...] = ()
@@ -329,12 +332,12 @@ class _Pricer:
             rating = rate(model, quantity, base=None)
             amount = rnd(rating.amount)
             breakdown = rating.breakdown
-        steps.append(Step("price_model", plan.model_rule, amount, amount - list_amount, rule_id))
+        steps.append(_step(("price_model", plan.model_rule, amount, amount - list_amount, rule_id)))
         if model.minimum is not None or model.maximum is not None:
             bounded, which = clamp(model, amount)
             if which is not None:
                 new = rnd(bounded)
-                steps.append(Step(which, f"{which} per line {bounded}", new, new - amount, rule_id))
+                steps.append(_step((which, f"{which} per line {bounded}", new, new - amount, rule_id)))
                 amount = new
 
         # 4. included in the bundle's price
@@ -343,12 +346,14 @@ class _Pricer:
         if included and amount:
             assert option is not None
             steps.append(
-                Step(
-                    "bundle_included",
-                    f"included in bundle line {line.parent}",
-                    self.zero,
-                    -amount,
-                    f"option:{option.id}",
+                _step(
+                    (
+                        "bundle_included",
+                        f"included in bundle line {line.parent}",
+                        self.zero,
+                        -amount,
+                        f"option:{option.id}",
+                    )
                 )
             )
             amount = self.zero
@@ -363,7 +368,7 @@ class _Pricer:
                 pct = contracted.discount_percent or ZERO
                 new = rnd(amount * (HUNDRED - pct) / HUNDRED)
                 rule = f"contracted discount {pct} % for account {req.account_id}"
-            steps.append(Step("contracted", rule, new, new - amount, f"contracted:{contracted.id}"))
+            steps.append(_step(("contracted", rule, new, new - amount, f"contracted:{contracted.id}")))
             amount = new
 
         # 6. automatic discount schedules, in code order
@@ -379,7 +384,7 @@ class _Pricer:
                 if hit is None or hit[1] <= 0:
                     continue
                 new = (amount * hit[2]).quantize(quantum, mode)
-                steps.append(Step("schedule", hit[3], new, new - amount, schedule.rule_id))
+                steps.append(_step(("schedule", hit[3], new, new - amount, schedule.rule_id)))
                 amount = new
 
         # 7. promotions, in code order
@@ -400,7 +405,7 @@ class _Pricer:
                     new = amount - off if off < amount else self.zero
                 if new == amount:
                     continue
-                steps.append(Step("promotion", promo_rule, new, new - amount, f"promotion:{promo.code}"))
+                steps.append(_step(("promotion", promo_rule, new, new - amount, f"promotion:{promo.code}")))
                 self.applied_promotions.add(promo.code)
                 amount = new
                 if amount <= 0:
@@ -434,11 +439,11 @@ class _Pricer:
                 rule = f"target net price {value} per unit"
             if kind is not ManualDiscountKind.PERCENT and before > 0:
                 manual_pct = percent((before - new) / before * HUNDRED)
-            steps.append(Step("manual", rule, new, new - amount))
+            steps.append(_step(("manual", rule, new, new - amount, "")))
             amount = new
 
         net = amount
-        steps.append(Step("net", "net price", net, net - list_amount))
+        steps.append(_step(("net", "net price", net, net - list_amount, "")))
 
         # totals of the line
         months = plan.months
@@ -511,44 +516,48 @@ class _Pricer:
                     if rule_ssp.high is not None and ssp > rule_ssp.high:
                         ssp = rule_ssp.high
 
-        return PricedLine(
-            line.key,
-            line.position,
-            self.currency,
-            product.sku,
-            product.name,
-            charge.code,
-            plan.kind_text,
-            quantity,
-            plan.model_text,
-            tuple(steps),
-            list_amount,
-            net,
-            tcv,
-            list_tcv,
-            mrr,
-            arr,
-            line.parent,
-            plan.period_label,
-            months if months else charge.period_months,
-            plan.timing,
-            charge.usage_metric,
-            plan.aggregation,
-            usage and line.estimated_quantity is not None,
-            product.uom,
-            net_unit,
-            manual_pct,
-            cost_tcv,
-            approvals,
-            product.tax_category,
-            product.revenue_category,
-            plan.revenue_rule_text,
-            ssp,
-            breakdown,
-            model.tiers if usage else (),
-            line.description,
-            product.id,
-            charge.id,
+        # tuple.__new__ straight away: a NamedTuple's own __new__ is a Python function, and this
+        # runs once per line. The values are in PricedLine's field order (a test checks it).
+        return _line(
+            (
+                line.key,
+                line.position,
+                self.currency,
+                product.sku,
+                product.name,
+                charge.code,
+                plan.kind_text,
+                quantity,
+                plan.model_text,
+                tuple(steps),
+                list_amount,
+                net,
+                tcv,
+                list_tcv,
+                mrr,
+                arr,
+                line.parent,
+                plan.period_label,
+                months if months else charge.period_months,
+                plan.timing,
+                charge.usage_metric,
+                plan.aggregation,
+                usage and line.estimated_quantity is not None,
+                product.uom,
+                net_unit,
+                manual_pct,
+                cost_tcv,
+                approvals,
+                product.tax_category,
+                product.revenue_category,
+                plan.revenue_rule_text,
+                ssp,
+                breakdown,
+                model.tiers if usage else (),
+                line.description,
+                product.id,
+                charge.id,
+            )
         )
 
     def price_credit(self, line: LineRequest) -> PricedLine:
