@@ -167,9 +167,9 @@ _resource(
     path="/units",
     noun="unit",
     plural="units",
-    schema_in=schemas.UnitIn,
-    schema_out=schemas.UnitOut,
-    filters=schemas.UnitFilters,
+    schema_in=schemas.CatalogUnitIn,
+    schema_out=schemas.CatalogUnitOut,
+    filters=schemas.CatalogUnitFilters,
     listing=queries.units,
     shape=lambda r, q: queries.unit_out(r),
     create=services.create_unit,
@@ -181,9 +181,9 @@ _resource(
     path="/products",
     noun="product",
     plural="products",
-    schema_in=schemas.ProductIn,
-    schema_out=schemas.ProductOut,
-    filters=schemas.ProductFilters,
+    schema_in=schemas.CatalogProductIn,
+    schema_out=schemas.CatalogProductOut,
+    filters=schemas.CatalogProductFilters,
     listing=queries.products,
     shape=lambda r, q: queries.product_out(r, show_cost=_sees_cost(q)),
     create=services.create_product,
@@ -195,9 +195,9 @@ _resource(
     path="/charges",
     noun="charge",
     plural="charges",
-    schema_in=schemas.ChargeIn,
-    schema_out=schemas.ChargeOut,
-    filters=schemas.ChargeFilters,
+    schema_in=schemas.CatalogChargeIn,
+    schema_out=schemas.CatalogChargeOut,
+    filters=schemas.CatalogChargeFilters,
     listing=queries.charges,
     shape=lambda r, q: queries.charge_out(r),
     create=services.create_charge,
@@ -209,9 +209,9 @@ _resource(
     path="/price-books",
     noun="price_book",
     plural="price_books",
-    schema_in=schemas.PriceBookIn,
-    schema_out=schemas.PriceBookOut,
-    filters=schemas.PriceBookFilters,
+    schema_in=schemas.CatalogPriceBookIn,
+    schema_out=schemas.CatalogPriceBookOut,
+    filters=schemas.CatalogPriceBookFilters,
     listing=queries.price_books,
     shape=lambda r, q: queries.price_book_out(r),
     create=services.create_price_book,
@@ -223,9 +223,9 @@ _resource(
     path="/price-entries",
     noun="price_entry",
     plural="price_entries",
-    schema_in=schemas.PriceEntryIn,
-    schema_out=schemas.PriceEntryOut,
-    filters=schemas.PriceEntryFilters,
+    schema_in=schemas.CatalogPriceEntryIn,
+    schema_out=schemas.CatalogPriceEntryOut,
+    filters=schemas.CatalogPriceEntryFilters,
     listing=queries.price_entries,
     shape=lambda r, q: queries.price_entry_out(r),
     create=services.create_price_entry,
@@ -237,9 +237,9 @@ _resource(
     path="/contracted-prices",
     noun="contracted_price",
     plural="contracted_prices",
-    schema_in=schemas.ContractedPriceIn,
-    schema_out=schemas.ContractedPriceOut,
-    filters=schemas.ContractedPriceFilters,
+    schema_in=schemas.CatalogContractedPriceIn,
+    schema_out=schemas.CatalogContractedPriceOut,
+    filters=schemas.CatalogContractedPriceFilters,
     listing=queries.contracted_prices,
     shape=lambda r, q: queries.contracted_price_out(r),
     create=services.create_contracted_price,
@@ -251,9 +251,9 @@ _resource(
     path="/discount-schedules",
     noun="discount_schedule",
     plural="discount_schedules",
-    schema_in=schemas.ScheduleIn,
-    schema_out=schemas.ScheduleOut,
-    filters=schemas.ScheduleFilters,
+    schema_in=schemas.CatalogScheduleIn,
+    schema_out=schemas.CatalogScheduleOut,
+    filters=schemas.CatalogScheduleFilters,
     listing=queries.schedules,
     shape=lambda r, q: queries.schedule_out(r),
     create=services.create_schedule,
@@ -265,9 +265,9 @@ _resource(
     path="/promotions",
     noun="promotion",
     plural="promotions",
-    schema_in=schemas.PromotionIn,
-    schema_out=schemas.PromotionOut,
-    filters=schemas.PromotionFilters,
+    schema_in=schemas.CatalogPromotionIn,
+    schema_out=schemas.CatalogPromotionOut,
+    filters=schemas.CatalogPromotionFilters,
     listing=queries.promotions,
     shape=lambda r, q: queries.promotion_out(r),
     create=services.create_promotion,
@@ -279,9 +279,9 @@ _resource(
     path="/option-groups",
     noun="option_group",
     plural="option_groups",
-    schema_in=schemas.OptionGroupIn,
-    schema_out=schemas.OptionGroupOut,
-    filters=schemas.OptionGroupFilters,
+    schema_in=schemas.CatalogOptionGroupIn,
+    schema_out=schemas.CatalogOptionGroupOut,
+    filters=schemas.CatalogOptionGroupFilters,
     listing=queries.option_groups,
     shape=lambda r, q: queries.option_group_out(r),
     create=services.create_option_group,
@@ -293,9 +293,9 @@ _resource(
     path="/bundle-options",
     noun="bundle_option",
     plural="bundle_options",
-    schema_in=schemas.OptionIn,
-    schema_out=schemas.OptionOut,
-    filters=schemas.OptionFilters,
+    schema_in=schemas.CatalogOptionIn,
+    schema_out=schemas.CatalogOptionOut,
+    filters=schemas.CatalogOptionFilters,
     listing=queries.options,
     shape=lambda r, q: queries.option_out(r),
     create=services.create_option,
@@ -307,9 +307,9 @@ _resource(
     path="/rules",
     noun="rule",
     plural="rules",
-    schema_in=schemas.RuleIn,
-    schema_out=schemas.RuleOut,
-    filters=schemas.RuleFilters,
+    schema_in=schemas.CatalogRuleIn,
+    schema_out=schemas.CatalogRuleOut,
+    filters=schemas.CatalogRuleFilters,
     listing=queries.rules,
     shape=lambda r, q: queries.rule_out(r),
     create=services.create_rule,
@@ -322,15 +322,19 @@ _resource(
 # --- manual discount limits --------------------------------------------------------------
 
 
-@router.get("/discount-limits", response=list[schemas.LimitOut], operation_id="catalog_list_discount_limits")
+@router.get(
+    "/discount-limits", response=list[schemas.CatalogLimitOut], operation_id="catalog_list_discount_limits"
+)
 def list_discount_limits(request: HttpRequest):
     """The largest manual discount each role may give without approval."""
     require(request, *READ)
     return queries.discount_limits()
 
 
-@router.put("/discount-limits/{role}", response=schemas.LimitOut, operation_id="catalog_set_discount_limit")
-def set_discount_limit(request: HttpRequest, role: str, payload: schemas.LimitIn):
+@router.put(
+    "/discount-limits/{role}", response=schemas.CatalogLimitOut, operation_id="catalog_set_discount_limit"
+)
+def set_discount_limit(request: HttpRequest, role: str, payload: schemas.CatalogLimitIn):
     require(request, Role.ADMIN)
     row = services.set_discount_limit(role, payload.max_percent, actor=request.auth)  # type: ignore[attr-defined]
     return queries.limit_out(row)
@@ -366,7 +370,7 @@ IMPORT_BODY = {
 
 @router.post(
     "/import",
-    response=schemas.ImportOut,
+    response=schemas.CatalogImportOut,
     operation_id="catalog_import",
     openapi_extra={"requestBody": IMPORT_BODY},
 )

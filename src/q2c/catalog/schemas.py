@@ -31,31 +31,31 @@ def patch_of(schema: type[Schema], name: str) -> type[Schema]:
     return create_model(name, __base__=Schema, **fields)  # type: ignore[call-overload, no-any-return]
 
 
-class Paging(PageParams):
+class CatalogPaging(PageParams):
     """Page number and size (``q2c.platform.pagination``) plus each list's own filters."""
 
 
 # --- units ---------------------------------------------------------------------------------
 
 
-class UnitIn(Schema):
+class CatalogUnitIn(Schema):
     code: str
     name: str
     divisible: bool = False
 
 
-class UnitOut(UnitIn):
+class CatalogUnitOut(CatalogUnitIn):
     id: int
 
 
-class UnitFilters(Paging):
+class CatalogUnitFilters(CatalogPaging):
     pass
 
 
 # --- products ------------------------------------------------------------------------------
 
 
-class SspIn(Schema):
+class CatalogSspIn(Schema):
     context: str = "new"
     method: str
     currency: str | None = None
@@ -65,7 +65,7 @@ class SspIn(Schema):
     high: Dec | None = None
 
 
-class ProductIn(Schema):
+class CatalogProductIn(Schema):
     sku: str
     name: str
     description: str = ""
@@ -83,10 +83,10 @@ class ProductIn(Schema):
     floor_enforcement: str = "approval"
     active_from: date | None = None
     active_to: date | None = None
-    ssp: list[SspIn] = []
+    ssp: list[CatalogSspIn] = []
 
 
-class SspOut(Schema):
+class CatalogSspOut(Schema):
     context: str
     method: str
     currency: str
@@ -96,13 +96,13 @@ class SspOut(Schema):
     high: str | None
 
 
-class ChargeRef(Schema):
+class CatalogChargeRef(Schema):
     id: int
     code: str
     kind: str
 
 
-class ProductOut(Schema):
+class CatalogProductOut(Schema):
     id: int
     sku: str
     name: str
@@ -122,11 +122,11 @@ class ProductOut(Schema):
     floor_enforcement: str
     active_from: date | None
     active_to: date | None
-    ssp: list[SspOut]
-    charges: list[ChargeRef]
+    ssp: list[CatalogSspOut]
+    charges: list[CatalogChargeRef]
 
 
-class ProductFilters(Paging):
+class CatalogProductFilters(CatalogPaging):
     q: str | None = None
     family: str | None = None
     type: str | None = None
@@ -137,7 +137,7 @@ class ProductFilters(Paging):
 # --- charges -------------------------------------------------------------------------------
 
 
-class ChargeIn(Schema):
+class CatalogChargeIn(Schema):
     sku: str
     code: str
     name: str = ""
@@ -150,7 +150,7 @@ class ChargeIn(Schema):
     sequence: int = 0
 
 
-class ChargeOut(Schema):
+class CatalogChargeOut(Schema):
     id: int
     product_id: int
     sku: str
@@ -165,7 +165,7 @@ class ChargeOut(Schema):
     sequence: int
 
 
-class ChargeFilters(Paging):
+class CatalogChargeFilters(CatalogPaging):
     sku: str | None = None
     kind: str | None = None
 
@@ -173,7 +173,7 @@ class ChargeFilters(Paging):
 # --- price books ---------------------------------------------------------------------------
 
 
-class PriceBookIn(Schema):
+class CatalogPriceBookIn(Schema):
     code: str
     name: str
     currency: str
@@ -185,7 +185,7 @@ class PriceBookIn(Schema):
     is_active: bool = True
 
 
-class PriceBookOut(Schema):
+class CatalogPriceBookOut(Schema):
     id: int
     code: str
     name: str
@@ -198,28 +198,28 @@ class PriceBookOut(Schema):
     is_active: bool
 
 
-class PriceBookFilters(Paging):
+class CatalogPriceBookFilters(CatalogPaging):
     currency: str | None = None
 
 
 # --- price entries -------------------------------------------------------------------------
 
 
-class TierIn(Schema):
+class CatalogTierIn(Schema):
     lower: Dec
     upper: Dec | None = None
     unit_price: Dec
     flat_fee: Dec | None = None
 
 
-class TierOut(Schema):
+class CatalogTierOut(Schema):
     lower: str
     upper: str | None
     unit_price: str
     flat_fee: str
 
 
-class PriceEntryIn(Schema):
+class CatalogPriceEntryIn(Schema):
     price_book: str
     sku: str
     charge: str
@@ -235,10 +235,10 @@ class PriceEntryIn(Schema):
     floor_price: Dec | None = None
     valid_from: date | None = None
     valid_to: date | None = None
-    tiers: list[TierIn] = []
+    tiers: list[CatalogTierIn] = []
 
 
-class PriceEntryOut(Schema):
+class CatalogPriceEntryOut(Schema):
     id: int
     price_book: str
     currency: str
@@ -256,10 +256,10 @@ class PriceEntryOut(Schema):
     floor_price: str | None
     valid_from: date | None
     valid_to: date | None
-    tiers: list[TierOut]
+    tiers: list[CatalogTierOut]
 
 
-class PriceEntryFilters(Paging):
+class CatalogPriceEntryFilters(CatalogPaging):
     price_book: str | None = None
     sku: str | None = None
 
@@ -267,7 +267,7 @@ class PriceEntryFilters(Paging):
 # --- contracted prices ---------------------------------------------------------------------
 
 
-class ContractedPriceIn(Schema):
+class CatalogContractedPriceIn(Schema):
     account_id: int
     sku: str
     charge: str
@@ -278,7 +278,7 @@ class ContractedPriceIn(Schema):
     valid_to: date | None = None
 
 
-class ContractedPriceOut(Schema):
+class CatalogContractedPriceOut(Schema):
     id: int
     account_id: int
     sku: str
@@ -290,7 +290,7 @@ class ContractedPriceOut(Schema):
     valid_to: date | None
 
 
-class ContractedPriceFilters(Paging):
+class CatalogContractedPriceFilters(CatalogPaging):
     account_id: int | None = None
     sku: str | None = None
 
@@ -298,27 +298,27 @@ class ContractedPriceFilters(Paging):
 # --- discount schedules --------------------------------------------------------------------
 
 
-class ScheduleTierIn(Schema):
+class CatalogScheduleTierIn(Schema):
     threshold: Dec
     percent: Dec
 
 
-class ScheduleTierOut(Schema):
+class CatalogScheduleTierOut(Schema):
     threshold: str
     percent: str
 
 
-class ScheduleIn(Schema):
+class CatalogScheduleIn(Schema):
     code: str
     name: str
     kind: str
     products: list[str] = []
     families: list[str] = []
     is_active: bool = True
-    tiers: list[ScheduleTierIn]
+    tiers: list[CatalogScheduleTierIn]
 
 
-class ScheduleOut(Schema):
+class CatalogScheduleOut(Schema):
     id: int
     code: str
     name: str
@@ -326,17 +326,17 @@ class ScheduleOut(Schema):
     products: list[str]
     families: list[str]
     is_active: bool
-    tiers: list[ScheduleTierOut]
+    tiers: list[CatalogScheduleTierOut]
 
 
-class ScheduleFilters(Paging):
+class CatalogScheduleFilters(CatalogPaging):
     pass
 
 
 # --- promotions ----------------------------------------------------------------------------
 
 
-class PromotionIn(Schema):
+class CatalogPromotionIn(Schema):
     code: str
     name: str
     percent: Dec | None = None
@@ -352,7 +352,7 @@ class PromotionIn(Schema):
     is_active: bool = True
 
 
-class PromotionOut(Schema):
+class CatalogPromotionOut(Schema):
     id: int
     code: str
     name: str
@@ -369,14 +369,14 @@ class PromotionOut(Schema):
     is_active: bool
 
 
-class PromotionFilters(Paging):
+class CatalogPromotionFilters(CatalogPaging):
     code: str | None = None
 
 
 # --- bundles -------------------------------------------------------------------------------
 
 
-class OptionIn(Schema):
+class CatalogOptionIn(Schema):
     group_id: int
     sku: str
     selection: str = "optional"
@@ -388,7 +388,7 @@ class OptionIn(Schema):
     sequence: int = 0
 
 
-class OptionOut(Schema):
+class CatalogOptionOut(Schema):
     id: int
     group_id: int
     sku: str
@@ -401,11 +401,11 @@ class OptionOut(Schema):
     sequence: int
 
 
-class OptionFilters(Paging):
+class CatalogOptionFilters(CatalogPaging):
     group_id: int | None = None
 
 
-class OptionGroupIn(Schema):
+class CatalogOptionGroupIn(Schema):
     bundle: str
     code: str
     name: str
@@ -414,7 +414,7 @@ class OptionGroupIn(Schema):
     sequence: int = 0
 
 
-class OptionGroupOut(Schema):
+class CatalogOptionGroupOut(Schema):
     id: int
     bundle: str
     code: str
@@ -422,14 +422,14 @@ class OptionGroupOut(Schema):
     min_options: int
     max_options: int | None
     sequence: int
-    options: list[OptionOut]
+    options: list[CatalogOptionOut]
 
 
-class OptionGroupFilters(Paging):
+class CatalogOptionGroupFilters(CatalogPaging):
     bundle: str | None = None
 
 
-class RuleIn(Schema):
+class CatalogRuleIn(Schema):
     code: str
     name: str
     kind: str
@@ -446,7 +446,7 @@ class RuleIn(Schema):
     is_active: bool = True
 
 
-class RuleOut(Schema):
+class CatalogRuleOut(Schema):
     id: int
     code: str
     name: str
@@ -464,23 +464,23 @@ class RuleOut(Schema):
     is_active: bool
 
 
-class RuleFilters(Paging):
+class CatalogRuleFilters(CatalogPaging):
     bundle: str | None = None
 
 
 # --- discount limits, import -----------------------------------------------------------------
 
 
-class LimitIn(Schema):
+class CatalogLimitIn(Schema):
     max_percent: Dec
 
 
-class LimitOut(Schema):
+class CatalogLimitOut(Schema):
     role: str
     max_percent: str
 
 
-class ImportOut(Schema):
+class CatalogImportOut(Schema):
     kind: str
     rows: int
     created: int
