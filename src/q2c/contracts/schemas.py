@@ -14,16 +14,9 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from q2c.platform.schemas import MoneyOut, money_out
 
-class MoneyOut(Schema):
-    amount: str
-    currency: str
-
-
-def money(value: Any) -> dict[str, str] | None:
-    if value is None:
-        return None
-    return {"amount": str(value.amount), "currency": value.currency}
+money = money_out
 
 
 class LineOut(Schema):

@@ -11,16 +11,9 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from q2c.core.money import Money
+from q2c.platform.schemas import MoneyOut, money_out
 
-
-class MoneyOut(Schema):
-    amount: str
-    currency: str
-
-
-def money(m: Money | None) -> dict[str, str] | None:
-    return None if m is None else {"amount": f"{m.amount:f}", "currency": m.currency}
+money = money_out
 
 
 class BookIn(Schema):
