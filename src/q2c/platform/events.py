@@ -29,7 +29,7 @@ from q2c.platform import numbering
 from q2c.platform.models import Event
 
 EVENT_SEQUENCE = "event"
-Handler = Callable[["DomainEvent"], None]
+Handler = Callable[["DomainEvent"], object]  # a return value is ignored
 
 
 @dataclass(frozen=True)
