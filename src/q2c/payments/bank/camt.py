@@ -161,12 +161,20 @@ def _text(el: Element | None) -> str | None:
     return el.text.strip() or None
 
 
+def _first_text(el: Element | None) -> str | None:
+    """The text of an element's first child (``BookgDt/Dt`` or ``BookgDt/DtTm``)."""
+    if el is None or not len(el):
+        return None
+    return _text(el[0])
+
+
 class _Reader:
     """Reads one camt message; ``ns`` is ``{namespace}`` (or empty for files without one)."""
 
     def __init__(self, ns: str, kind: str, version: str) -> None:
         self.ns = ns
         self.q = {name: ns + name for name in _TAGS}  # qualified tag names, made once
+        self._names: dict[str, str] = {}
         self.kind = kind
         self.version = version
         _, self.block, self.statement_kind = _MESSAGES[kind]
@@ -249,33 +257,64 @@ class _Reader:
         self.balances.append(Balance(amount, day, code))
 
     # --- entries ------------------------------------------------------------------------------
+    def _name(self, tag: str) -> str:
+        """The local name of a tag (cached: a file uses a few dozen tags, millions of times)."""
+        name = self._names.get(tag)
+        if name is None:
+            name = self._names[tag] = tag[tag.find("}") + 1 :] if tag.startswith("{") else tag
+        return name
+
     def on_entry(self, el: Element) -> None:
-        q = self.q
-        find = el.find
+        # One pass over the entry's children: a file holds hundreds of thousands of entries.
+        names = self._names
+        amount_el = booking_el = value_el = code_el = None
+        indicator = status = bank_ref = entry_ref = None
+        reversal = False
+        info: list[str] = []
+        tx_els: list[Element] = []
+        tx_tag = self.q["TxDtls"]
+        for child in el:
+            name = names.get(child.tag) or self._name(child.tag)
+            if name == "Amt":
+                amount_el = child
+            elif name == "CdtDbtInd":
+                indicator = _text(child)
+            elif name == "Sts":
+                status = _text(child.find(self.q["Cd"])) or _text(child)
+            elif name == "BookgDt":
+                booking_el = child
+            elif name == "ValDt":
+                value_el = child
+            elif name == "AcctSvcrRef":
+                bank_ref = _text(child)
+            elif name == "NtryRef":
+                entry_ref = _text(child)
+            elif name == "NtryDtls":
+                tx_els.extend(child.findall(tx_tag))
+            elif name == "RvslInd":
+                reversal = (_text(child) or "").lower() in ("true", "1")
+            elif name == "BkTxCd":
+                code_el = child
+            elif name == "AddtlNtryInf":
+                info.append(child.text or "")
         entry_no = len(self.entries) + 1
         where = self.where(entry_no)
-        sign = self.sign(_text(find(q["CdtDbtInd"])), where=where)
-        amount_el = find(q["Amt"])
+        sign = self.sign(indicator, where=where)
         amount = self.amount(amount_el, where=where, sign=sign)
         self.currencies.add(amount.currency)
-        status_el = find(q["Sts"])
-        status = (_text(status_el.find(q["Cd"])) or _text(status_el)) if status_el is not None else None
-        reversal = (_text(find(q["RvslInd"])) or "").lower() in ("true", "1")
-        booking = self._date(find(q["BookgDt"]), where)
-        value = self._date(find(q["ValDt"]), where)
-        bank_ref = _text(find(q["AcctSvcrRef"]))
-        entry_ref = _text(find(q["NtryRef"]))
-        code = self._transaction_code(find(q["BkTxCd"]))
-        info_els = el.findall(q["AddtlNtryInf"])
-        info = (clean(" ".join(t.text or "" for t in info_els)) or "") if info_els else ""
+        booking = self._date(booking_el, where)
+        value = self._date(value_el, where)
+        code = self._transaction_code(code_el)
+        info_text = (clean(" ".join(info)) or "") if info else ""
         account = self.account or ""
-        content = (amount.amount, amount.currency, booking, value, status, reversal, bank_ref, entry_ref)
+        # What identifies the booking, as the bank wrote it (texts hash faster than objects).
+        content = (
+            account, amount_el.text if amount_el is not None else "", amount.currency, indicator,
+            _first_text(booking_el), _first_text(value_el),
+            status, reversal, bank_ref, entry_ref,
+        )  # fmt: skip
 
-        raw = [
-            self._detail(tx, amount, amount_el, sign, where)
-            for nd in el.findall(q["NtryDtls"])
-            for tx in nd.findall(q["TxDtls"])
-        ]
+        raw = [self._detail(tx, amount, amount_el, sign, where) for tx in tx_els]
         if len(raw) == 1 and raw[0]["amount"] is None:
             raw[0]["amount"] = amount
         if raw and any(r["amount"] is None for r in raw):
@@ -300,7 +339,7 @@ class _Reader:
                 )
                 raw = [self._merge(raw, amount)]
         if not raw:
-            raw = [{"amount": amount, "remittance": info, "implicit": True, "bank_reference": bank_ref}]
+            raw = [{"amount": amount, "remittance": info_text, "implicit": True, "bank_reference": bank_ref}]
         details: list[TransactionDetail] = []
         for r in raw:
             detail_amount: Money = r["amount"]
@@ -312,7 +351,6 @@ class _Reader:
                 )
             fp = self.fingerprint(
                 "detail",
-                account,
                 *content,
                 detail_amount.amount,
                 r.get("end_to_end_id"),
@@ -323,7 +361,8 @@ class _Reader:
                 r.get("bank_reference"),
             )
             details.append(TransactionDetail(fingerprint=fp, **r))
-        entry_fp = self.fingerprint("entry", account, *content, *(d.fingerprint for d in details))
+        # The details' fingerprints already number repeats: the entry's derives from them.
+        entry_fp = sha("entry", *(d.fingerprint for d in details))
         self.entries.append(
             Entry(
                 amount=amount,
@@ -336,14 +375,12 @@ class _Reader:
                 bank_reference=bank_ref,
                 entry_reference=entry_ref,
                 bank_transaction_code=code,
-                additional_info=info,
+                additional_info=info_text,
             )
         )
 
     def _date(self, el: Element | None, where: str) -> date | None:
-        if el is None:
-            return None
-        day = _text(el.find(self.q["Dt"])) or _text(el.find(self.q["DtTm"]))
+        day = _first_text(el)  # Dt or DtTm, whichever the bank uses
         return iso_date(day, where=where) if day else None
 
     def _transaction_code(self, el: Element | None) -> str | None:
@@ -359,13 +396,25 @@ class _Reader:
     def _detail(
         self, tx: Element, entry_amount: Money, entry_amount_el: Element | None, entry_sign: int, where: str
     ) -> dict[str, Any]:
-        q = self.q
-        find = tx.find
-        own_sign = _text(find(q["CdtDbtInd"]))
+        names = self._names
+        amount_el = own_sign = refs_el = parties = rmt = amt_dtls = None
+        for child in tx:
+            name = names.get(child.tag) or self._name(child.tag)
+            if name == "Refs":
+                refs_el = child
+            elif name == "Amt":
+                amount_el = child
+            elif name == "CdtDbtInd":
+                own_sign = _text(child)
+            elif name == "RltdPties":
+                parties = child
+            elif name == "RmtInf":
+                rmt = child
+            elif name == "AmtDtls":
+                amt_dtls = child
         sign = self.sign(own_sign, where=where) if own_sign else entry_sign
-        amount_el = find(q["Amt"])
-        if amount_el is None:
-            amount_el = self.find(tx, "AmtDtls", "TxAmt", "Amt")
+        if amount_el is None and amt_dtls is not None:
+            amount_el = self.find(amt_dtls, "TxAmt", "Amt")
         amount: Money | None = None
         if amount_el is not None:
             same = (
@@ -376,48 +425,54 @@ class _Reader:
             )
             # A single payment repeats its entry's amount: one Money serves both.
             amount = entry_amount if same else self.amount(amount_el, where=where, sign=sign)
-        parties = find(q["RltdPties"])
-        rmt = find(q["RmtInf"])
         lines: list[str] = []
         refs: list[str] = []
         if rmt is not None:
-            lines = [t.text or "" for t in rmt.findall(q["Ustrd"])]
-            for strd in rmt.findall(q["Strd"]):
-                for cri in strd.findall(q["CdtrRefInf"]):
-                    ref = self.text(cri, "Ref")
-                    if ref:
-                        refs.append("".join(ref.split()))
-                for doc in strd.findall(q["RfrdDocInf"]):
-                    number = self.text(doc, "Nb")
-                    if number:
-                        refs.append(number)
-                lines.extend(t.text or "" for t in strd.findall(q["AddtlRmtInf"]))
-        refs_el = find(q["Refs"])
+            for part in rmt:
+                name = names.get(part.tag) or self._name(part.tag)
+                if name == "Ustrd":
+                    lines.append(part.text or "")
+                elif name == "Strd":
+                    self._structured(part, refs, lines)
         out: dict[str, Any] = {
             "amount": amount,
             "remittance": (clean(" ".join(lines)) or "") if lines else "",
             "references": tuple(refs),
         }
         if refs_el is not None:
-            out["end_to_end_id"] = end_to_end(_text(refs_el.find(q["EndToEndId"])))
-            out["bank_reference"] = _text(refs_el.find(q["AcctSvcrRef"]))
+            out["end_to_end_id"] = end_to_end(_text(refs_el.find(self.q["EndToEndId"])))
+            out["bank_reference"] = _text(refs_el.find(self.q["AcctSvcrRef"]))
         if parties is not None:
-            out["debtor_name"] = self._party_name(parties, "Dbtr")
-            out["debtor_iban"] = self._account_id(parties, "DbtrAcct")
-            out["creditor_name"] = self._party_name(parties, "Cdtr")
-            out["creditor_iban"] = self._account_id(parties, "CdtrAcct")
+            for party in parties:
+                name = names.get(party.tag) or self._name(party.tag)
+                if name == "Dbtr":
+                    out["debtor_name"] = self._party_name(party)
+                elif name == "DbtrAcct":
+                    out["debtor_iban"] = self._account_id(party)
+                elif name == "Cdtr":
+                    out["creditor_name"] = self._party_name(party)
+                elif name == "CdtrAcct":
+                    out["creditor_iban"] = self._account_id(party)
         return out
 
-    def _party_name(self, parties: Element, role: str) -> str | None:
-        party = parties.find(self.q[role])
-        if party is None:
-            return None
+    def _structured(self, strd: Element, refs: list[str], lines: list[str]) -> None:
+        for part in strd:
+            name = self._names.get(part.tag) or self._name(part.tag)
+            if name == "CdtrRefInf":
+                ref = self.text(part, "Ref")
+                if ref:
+                    refs.append("".join(ref.split()))
+            elif name == "RfrdDocInf":
+                number = self.text(part, "Nb")
+                if number:
+                    refs.append(number)
+            elif name == "AddtlRmtInf":
+                lines.append(part.text or "")
+
+    def _party_name(self, party: Element) -> str | None:
         return clean(_text(party.find(self.q["Nm"])) or self.text(party, "Pty", "Nm"))
 
-    def _account_id(self, parties: Element, role: str) -> str | None:
-        account = parties.find(self.q[role])
-        if account is None:
-            return None
+    def _account_id(self, account: Element) -> str | None:
         return iban(self.text(account, "Id", "IBAN") or self.text(account, "Id", "Othr", "Id"))
 
     @staticmethod

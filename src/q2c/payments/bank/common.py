@@ -53,24 +53,29 @@ def decimal_text(text: str | None, *, where: str) -> Decimal:
     return Decimal(value)
 
 
+_QUANTA: dict[str, Decimal] = {}
+
+
 def money(value: Decimal, currency: str | None, *, where: str) -> Money:
     """Exact Money: unknown currencies and more decimals than the currency allows are refused."""
     code = (currency or "").strip()
-    try:
-        check_currency(code)
-    except ValidationError:
-        raise BankFileError("bad_amount", f"'{code}' is not an ISO 4217 currency", where=where) from None
-    quantum = Decimal(1).scaleb(-currency_exponent(code))
+    quantum = _QUANTA.get(code)
+    if quantum is None:
+        try:
+            check_currency(code)
+        except ValidationError:
+            raise BankFileError("bad_amount", f"'{code}' is not an ISO 4217 currency", where=where) from None
+        quantum = _QUANTA[code] = Decimal(1).scaleb(-currency_exponent(code))
     # 12.300 EUR is 12.30 (trailing zeros are harmless); 12.305 EUR is refused, never rounded.
-    if value != value.quantize(quantum):
+    exact = value.quantize(quantum)
+    if value != exact:
         raise BankFileError(
             "too_many_decimals",
             f"{value} has more decimals than {code} allows ({currency_exponent(code)})",
             where=where,
         )
-    value = value.quantize(quantum)
     try:
-        return Money(value, code)
+        return Money(exact, code)
     except ValidationError as exc:
         raise BankFileError("bad_amount", exc.message, where=where) from None
 

@@ -50,6 +50,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from q2c.core.money import Money
@@ -462,28 +463,27 @@ class CashMatcher:
         candidates = [c for c in ctx.candidates if len(c) in self._typo_lengths]
         if not candidates:
             return []
-        if self._by_amount.size(ctx.amount) <= _BUCKET_SCAN:
-            positions: Iterable[int] = self._by_amount.get(ctx.amount)
-            pairs = ((p, c) for p in positions for c in candidates)
+        amount, currency, remaining, items = ctx.amount, ctx.currency, self.remaining, self.items
+        if self._by_amount.size(amount) <= _BUCKET_SCAN:
+            positions = [
+                p
+                for p in self._by_amount.get(amount)
+                if remaining[p] == amount and p not in exclude and items[p].currency == currency
+            ]
+            if not positions:
+                return []
+            keys = [self._keys[p] for p in positions]
+            for candidate in candidates:
+                # One C loop over the amount's invoices per candidate.
+                for _, _, i in process.extract(candidate, keys, scorer=OSA.distance, score_cutoff=1, limit=None):
+                    hits.setdefault(positions[i], candidate)
         else:
             # Thousands of invoices share a round amount: look the typo's neighbours up instead.
-            pairs = (
-                (p, c)
-                for c in candidates
-                for n in one_edit_neighbours(c, self._key_lengths)
-                for p in self._by_key.get(n)
-            )
-        for p, candidate in pairs:
-            if (
-                p in hits
-                or p in exclude
-                or self.remaining[p] != ctx.amount
-                or self.items[p].currency != ctx.currency
-            ):
-                continue
-            key = self._keys[p]
-            if abs(len(candidate) - len(key)) <= 1 and OSA.distance(candidate, key, score_cutoff=1) <= 1:
-                hits[p] = candidate
+            for candidate in candidates:
+                for neighbour in one_edit_neighbours(candidate, self._key_lengths):
+                    for p in self._by_key.get(neighbour):
+                        if remaining[p] == amount and p not in exclude and items[p].currency == currency:
+                            hits.setdefault(p, candidate)
         drafts = []
         for p, written in hits.items():
             customer = self.items[p].customer_id
