@@ -68,7 +68,8 @@ from q2c.invoicing import services as invoicing
 from q2c.invoicing import tasks as invoicing_tasks
 from q2c.invoicing.domain import PaymentTerms, TermsBasis
 from q2c.invoicing.models import AccountInvoicing, InvoicingSettings
-from q2c.invoicing.services.common import adapt, write_rows
+from q2c.invoicing.services.common import adapt, db_date, write_rows
+from q2c.invoicing.services.common import formats_of as common_formats
 from q2c.invoicing.services.issue import refuse_missing
 from q2c.ledger.models import Book
 from q2c.ledger.models import Period as LedgerPeriod
@@ -218,6 +219,8 @@ class ShardResult:
     invoices: int = 0
     accounts: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Seconds per phase (load, reference, plan, price, write), for the benchmark and the logs.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _shard(qs: QuerySet[Any], column: str, shard: int, shards: int) -> QuerySet[Any]:
@@ -264,10 +267,20 @@ def run_shard(
     from q2c.tax.services import load_ruleset
 
     started = clock.now()
+    if connection.vendor == "sqlite":
+        # A bill run writes into large indexes (invoices, lines, billed items); SQLite's default
+        # 2 MB page cache would send most of those inserts to the file system. 256 MB for this
+        # connection only.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")
+            # Checkpoint the write-ahead log every 64 MB instead of every 4 MB: index pages written
+            # again and again by consecutive batches are copied into the database file once.
+            cursor.execute("PRAGMA wal_autocheckpoint = 16384")
     shard_row, _ = BillRunShard.objects.update_or_create(
         run=run, shard=shard, shards=shards,
         defaults={"status": "running", "started_at": started, "accounts_done": 0, "invoices": 0, "errors": []},
     )  # fmt: skip
+    tick = time.perf_counter()
     schedules, adjustments = _load(as_of, shard, shards)
     account_ids = sorted({s.account_id for s in schedules} | {a.account_id for a in adjustments})
     result = ShardResult(accounts=len(account_ids))
@@ -278,6 +291,8 @@ def run_shard(
         BillRunShard.objects.filter(pk=shard_row.pk).update(status="done", finished_at=clock.now())
         return result
 
+    result_timings = {"load": time.perf_counter() - tick}
+    tick = time.perf_counter()
     # Reference data, in bulk.
     entity_ids = sorted({s.entity_id for s in schedules} | {a.entity_id for a in adjustments})
     entities = {e.pk: e for e in LegalEntity.objects.filter(pk__in=entity_ids)}
@@ -337,6 +352,8 @@ def run_shard(
             )
         )
 
+    result_timings["reference"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     # Items due, per account; an account with a bad schedule bills nothing.
     per_account: dict[int, list[tuple[Any, plan.Item]]] = defaultdict(list)
     bad: dict[int, DomainError] = {}
@@ -363,6 +380,8 @@ def run_shard(
         per_account.pop(account_id, None)
     groups = plan.group(per_account, consolidate={e: bill_settings[e].consolidate for e in entity_ids})
 
+    result_timings["plan"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     # Price every invoice (pure), then check what the law requires; failures are per account.
     rules = load_ruleset(as_of)
     memo = calc.TaxMemo()
@@ -372,7 +391,10 @@ def run_shard(
         pairs = {(g.currency, entities[e].base_currency) for g in groups if g.entity_id == e}
         rates.update(fx.rates_for(pairs, as_of, max_age_days=inv_settings[e].fx_max_age_days))
     buyers: dict[int, dict[str, Any]] = {}
-    contexts: dict[int, calc.TaxContext] = {}
+    # Customers alike for the tax engine (country, region, kind, VAT id valid or not, ship-to)
+    # share one context; payment terms are shared per (days, basis).
+    contexts: dict[tuple[Any, ...], calc.TaxContext] = {}
+    terms_of: dict[tuple[int, str], PaymentTerms] = {}
     ready: list[tuple[plan.Group, invoicing.BulkInvoice]] = []
     for g in groups:
         if g.account_id in bad:
@@ -383,8 +405,18 @@ def run_shard(
             buyer = buyers.get(g.account_id)
             if buyer is None:
                 buyer = buyers[g.account_id] = partydata.buyer_data(account, emails.get(g.account_id, ""))
-                contexts[g.account_id] = invoicing.tax_context(entity, sellers[g.entity_id], buyer, as_of)
-            ctx = contexts[g.account_id]
+            profile = partydata.tax_buyer(buyer)
+            key = (
+                g.entity_id,
+                profile.country,
+                profile.region,
+                profile.kind,
+                profile.vat_id_valid,
+                buyer["ship_country"],
+            )
+            ctx = contexts.get(key)  # type: ignore[assignment]
+            if ctx is None:
+                ctx = contexts[key] = invoicing.tax_context(entity, sellers[g.entity_id], buyer, as_of)
             priced = calc.price(
                 [i.line for i in g.items], g.currency, ctx, rules, rounding=ctx.rounding, memo=memo
             )
@@ -393,9 +425,10 @@ def run_shard(
             basis = (override.terms_basis if override and override.terms_basis else "") or inv_settings[
                 g.entity_id
             ].terms_basis
-            terms = PaymentTerms(
-                int(days if days is not None else entity.payment_terms_days), TermsBasis(basis or "net")
-            )
+            term_key = (int(days if days is not None else entity.payment_terms_days), basis or "net")
+            terms = terms_of.get(term_key)  # type: ignore[assignment]
+            if terms is None:
+                terms = terms_of[term_key] = PaymentTerms(term_key[0], TermsBasis(term_key[1]))
             rate, rate_day = rates[(g.currency, entity.base_currency)]
             contracts = sorted({i.line.contract_number for i in g.items if i.line.contract_number})
             bulk = invoicing.BulkInvoice(
@@ -403,7 +436,7 @@ def run_shard(
                 entity.base_currency, rate, rate_day, entity.invoice_prefix or "INV", ctx.method.value, ctx.rounding,
                 ", ".join(contracts)[:100], override.buyer_reference if override else "",
             )  # fmt: skip
-            problems = invoicing.legal_problems(bulk, legal_memo, parties_key=(g.entity_id, g.account_id))
+            problems = invoicing.legal_problems(bulk, legal_memo)
             if problems:
                 refuse_missing(problems)
             ready.append((g, bulk))
@@ -414,19 +447,20 @@ def run_shard(
         name = accounts.get(account_id, {}).get("name", str(account_id))
         result.errors.append(_error(account_id, name, problem))
 
+    result_timings["price"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     crash_point("before_first_invoice")
     size = max(1, min(bill_settings[e].batch_size for e in entity_ids))
     done_accounts: set[int] = set(bad)
     batches = list(_chunks(ready, size))
     for k, batch in enumerate(batches):
+        # Everything but the numbers is built before the transaction, so it holds the counter briefly.
+        prep = invoicing.prepare_bulk(
+            [it for _, it in batch], actor=actor or "billing", bill_run_id=run.pk, checked=True
+        )
         with transaction.atomic():
-            issued = invoicing.issue_bulk(
-                [it for _, it in batch],
-                actor=actor or "billing",
-                bill_run_id=run.pk,
-                batch=f"r{run.pk}a{run.attempts}s{shard}b{k}",
-                hook=crash_point,
-                checked=True,
+            issued = invoicing.write_prepared(
+                prep, batch=f"r{run.pk}a{run.attempts}s{shard}b{k}", hook=crash_point
             )
             _record_billed(run.pk, batch, issued)
             for g, _ in batch:
@@ -435,20 +469,23 @@ def run_shard(
             BillRunShard.objects.filter(pk=shard_row.pk).update(
                 accounts_done=len(done_accounts), invoices=result.invoices
             )
-            if any(inv_settings[e].render_in_bill_run for e in {g.entity_id for g, _ in batch}):
-                for ref in issued:
-                    if inv_settings[ref.entity_id].render_in_bill_run:
-                        from q2c.invoicing.models import Invoice
+            rendering = [r for r in issued if inv_settings[r.entity_id].render_in_bill_run]
+            if rendering:
+                from q2c.invoicing.models import Invoice
 
-                        invoicing_tasks.render_invoice(
-                            Invoice.objects.get(pk=ref.invoice_id),
-                            inv_settings[ref.entity_id].formats.split(","),
-                        )
-            invoicing_tasks.queue_rendering([r.invoice_id for r in issued])
+                for ref in rendering:
+                    formats = common_formats(inv_settings[ref.entity_id].formats)
+                    invoicing_tasks.render_invoice(Invoice.objects.get(pk=ref.invoice_id), formats)
+            invoicing_tasks.queue_rendering(
+                [r.invoice_id for r in issued if not inv_settings[r.entity_id].render_in_bill_run]
+            )
         crash_point("batch")
         if progress:
             progress(len(done_accounts), len(account_ids))
     _end_untouched(schedules)
+    result_timings["write"] = time.perf_counter() - tick
+    result.timings = {k: round(v, 3) for k, v in result_timings.items()}
+    log.info("bill run %s shard %s/%s: %s", as_of, shard, shards, result.timings)
     BillRunShard.objects.filter(pk=shard_row.pk).update(
         status="done", accounts_done=len(account_ids), errors=result.errors, finished_at=clock.now()
     )
@@ -467,8 +504,9 @@ def _record_billed(
     adjusted: list[int] = []
     for (g, _), ref in zip(batch, issued, strict=True):
         for item in g.items:
-            rows.append((item.schedule_id, item.period_start, item.part, item.period_end, item.bill_date,
-                         g.account_id, item.amount_minor, g.currency, ref.invoice_id, run_id))  # fmt: skip
+            rows.append((item.schedule_id, db_date(item.period_start), item.part, db_date(item.period_end),
+                         db_date(item.bill_date), g.account_id, item.amount_minor, g.currency, ref.invoice_id,
+                         run_id))  # fmt: skip
             if item.adjustment_id is not None:
                 adjusted.append(item.adjustment_id)
             elif item.part == 0 and item.line.service_start is not None:
@@ -490,6 +528,7 @@ def _record_billed(
             "bill_run_id",
         ),
         rows,
+        ready=True,
     )
     now = clock.now()
     _update_many(
@@ -559,11 +598,12 @@ class RunResult:
     attempts: int
     created: int = 0
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "as_of": self.as_of.isoformat(), "invoices": self.invoices,
                 "created": self.created, "totals": self.totals, "errors": self.errors, "attempts": self.attempts,
-                "seconds": round(self.seconds, 3)}  # fmt: skip
+                "seconds": round(self.seconds, 3), "timings": self.timings}  # fmt: skip
 
 
 def _die_with_parent() -> None:
@@ -663,8 +703,9 @@ def bill_run(
     run = claim(as_of, workers, actor)
     crash_point("start")
     try:
+        timings: dict[str, float] = {}
         if workers == 1:
-            run_shard(run, as_of, 0, 1, actor=actor, progress=progress)
+            timings = run_shard(run, as_of, 0, 1, actor=actor, progress=progress).timings
         else:
             _parallel(run, as_of, workers, actor, progress)
     except BaseException as exc:
@@ -680,6 +721,7 @@ def bill_run(
         raise
     result = finish(run)
     result.seconds = time.perf_counter() - started
+    result.timings = timings
     return result
 
 

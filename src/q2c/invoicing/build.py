@@ -5,8 +5,8 @@ hash an issued document carries.
 issued (amounts, tax breakdown and the frozen seller and buyer snapshots), computing nothing: the
 same rows always give the same document, hence the same bytes (docs/e-invoicing.md).
 
-``content_sha256`` is the SHA-256 of the canonical JSON of an issued invoice's legal content
-(header, lines, VAT breakdown, seller and buyer snapshots): stored in the issuing transaction,
+``content_sha256`` is the SHA-256 of a canonical text of an issued invoice's legal content
+(header, lines, VAT breakdown, seller and buyer snapshot hashes): stored in the issuing transaction,
 for invoices issued one by one and by bill runs alike, it is the evidence of what was issued;
 rendered files carry their own SHA-256 (``DocumentFile``).
 
@@ -16,7 +16,8 @@ Must not import any q2c app above ``invoicing``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ from q2c.invoicing.documents import model as doc
 from q2c.tax.categories import VatCategoryCode
 
 HEAD_HASH_FIELDS = (
-    "entity_id", "account_id", "number", "issue_date", "due_date", "currency", "net_minor", "tax_minor",
+    "entity_id", "account_id", "issue_date", "due_date", "currency", "net_minor", "tax_minor",
     "total_minor", "base_currency", "rate", "net_base_minor", "tax_base_minor", "total_base_minor", "payment_terms",
 )  # fmt: skip
 LINE_HASH_FIELDS = (
@@ -38,29 +39,30 @@ LINE_HASH_FIELDS = (
 )  # fmt: skip
 
 
-def _text(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if isinstance(value, Decimal | date):
-        return str(value)
-    return str(value)
+def hash_text(values: Iterable[Any]) -> str:
+    """Values as one line of the hashed record (unit separators between them): ``str`` of each
+    (a date's is its ISO form, as the bulk writer stores it), empty for None."""
+    return "\x1f".join(["" if v is None else str(v) for v in values])
 
 
-def content_sha256(
-    head: Mapping[str, Any],
-    lines: Sequence[Mapping[str, Any]],
-    tax_summary: Sequence[Mapping[str, Any]],
-    seller_sha: str,
-    buyer_sha: str,
-) -> str:
-    record = {
-        "head": {f: _text(head.get(f)) for f in HEAD_HASH_FIELDS},
-        "lines": [{f: _text(ln.get(f)) for f in LINE_HASH_FIELDS} for ln in lines],
-        "tax": list(tax_summary),
-        "seller": seller_sha,
-        "buyer": buyer_sha,
-    }
-    return hashlib.sha256(partydata.canonical(record)).hexdigest()
+def head_text(head: Mapping[str, Any]) -> str:
+    return hash_text(head.get(f) for f in HEAD_HASH_FIELDS)
+
+
+def line_text(line: Mapping[str, Any]) -> str:
+    return hash_text(line.get(f) for f in LINE_HASH_FIELDS)
+
+
+def content_record(head: str, lines: Sequence[str], tax_json: str, seller_sha: str, buyer_sha: str) -> bytes:
+    """An issued document's content but its number: head and lines (``head_text``/``line_text``,
+    fields in the fixed orders above), the VAT breakdown as stored (JSON), the parties' snapshot
+    hashes — one record per part (record separators)."""
+    return "\x1e".join([head, *lines, tax_json, seller_sha, buyer_sha]).encode()
+
+
+def content_sha256(number: str, record: bytes) -> str:
+    """SHA-256 of the number followed by the content record (:func:`content_record`)."""
+    return hashlib.sha256(number.encode() + b"\x1e" + record).hexdigest()
 
 
 def summary_json(rows: Sequence[Any]) -> list[dict[str, Any]]:
@@ -80,6 +82,47 @@ def summary_json(rows: Sequence[Any]) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+_ROW_TEMPLATES: dict[tuple[Any, ...], tuple[str, str, str]] = {}
+
+
+def summary_text(rows: Sequence[Any]) -> str:
+    """``json.dumps(summary_json(rows), sort_keys=True)``, built from cached pieces: a row's text
+    is fixed but for its two amounts (the bill run's hot path; a test checks the equality)."""
+    parts = []
+    for r in rows:
+        key = (
+            r.jurisdiction,
+            r.category,
+            r.percent,
+            r.mention,
+            r.reason_code,
+            r.tax_code,
+            r.deliver_to_country,
+            r.delivery_date,
+        )
+        pieces = _ROW_TEMPLATES.get(key)
+        if pieces is None:
+            # Keys sorted: category, deliver_to, delivery_date, jurisdiction, mention, percent,
+            # reason_code, tax, tax_code, taxable — the two amounts split the text in three.
+            marker = json.dumps(
+                {"category": r.category, "deliver_to": r.deliver_to_country,
+                 "delivery_date": r.delivery_date.isoformat() if r.delivery_date else None,
+                 "jurisdiction": r.jurisdiction, "mention": r.mention, "percent": str(r.percent),
+                 "reason_code": r.reason_code, "tax": -1, "tax_code": r.tax_code, "taxable": -2},
+                sort_keys=True,
+            )  # fmt: skip
+            head, rest = marker.split('"tax": -1', 1)
+            middle, tail = rest.split('"taxable": -2', 1)
+            pieces = _ROW_TEMPLATES[key] = (head + '"tax": ', middle + '"taxable": ', tail)
+        parts.append(f"{pieces[0]}{r.tax_minor}{pieces[1]}{r.taxable_minor}{pieces[2]}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def posting_text(posting: Mapping[str, int]) -> str:
+    """``json.dumps(posting, sort_keys=True)`` for a posting (account keys need no escaping)."""
+    return "{" + ", ".join(f'"{k}": {posting[k]}' for k in sorted(posting)) + "}"
 
 
 def _m(minor: int, currency: str) -> Money:

@@ -8,9 +8,9 @@ The bill run prices tens of thousands of invoices that differ only in their amou
 :class:`TaxMemo` keeps, per *tax signature* — everything the engine decides on except amounts
 (parties, places, dates, settings, each line's tax category and supply date) — the engine's
 decision for each line. When every VAT breakdown row of that signature holds exactly one line,
-a row's tax is ``round(net × rate)`` whichever rounding method applies, which is the engine's own
-:func:`q2c.tax.engine.tax_of`; the engine is then asked once per signature instead of once per
-invoice. Signatures with more than one line in a row, or whose decision carried a warning, are
+a row's tax is ``round(net × rate)`` whichever rounding method applies — the engine's own
+:func:`q2c.tax.engine.tax_of`, computed here in integers (:func:`tax_minor`); the engine is then
+asked once per signature instead of once per invoice. Signatures with more than one line in a row, or whose decision carried a warning, are
 always computed by the engine in full. A Hypothesis property (tests/invoicing/test_calc.py)
 checks that the memo gives what ``compute`` gives.
 
@@ -38,7 +38,6 @@ from q2c.tax.engine import (
     TaxDocument,
     TaxLine,
     compute,
-    tax_of,
 )
 from q2c.tax.engine.ruleset import RuleSet
 
@@ -250,10 +249,10 @@ def price(
     if decisions is not None:
         assert memo is not None
         memo.fast += 1
-        taxes = [tax_of(net, d.percent, ctx.rounding) for net, d in zip(nets, decisions, strict=True)]
+        taxes = [tax_minor(net, d.percent, ctx.rounding) for net, d in zip(nets, decisions, strict=True)]
         rows = tuple(
             TaxRow(d.jurisdiction, d.category, d.percent, net, tax, d.mention, d.reason_code,
-                   tax_code(d.jurisdiction, d.category, d.percent), d.deliver_to_country, d.delivery_date)
+                   _code(d.jurisdiction, d.category, d.percent), d.deliver_to_country, d.delivery_date)
             for d, net, tax in zip(decisions, nets, taxes, strict=True)
         )  # fmt: skip
         out_lines = tuple(
@@ -325,6 +324,32 @@ def price(
     )
 
 
+_RATIOS: dict[Decimal, tuple[int, int]] = {}
+_CODES: dict[tuple[str, str, Decimal], str] = {}
+
+
+def tax_minor(net_minor: int, percent: Decimal, rounding: Rounding = "half_up") -> int:
+    """``round(net × percent ÷ 100)`` in integers — what the engine's ``tax_of`` computes in Decimal
+    at 60 digits, without the decimal context (a property test checks they agree)."""
+    ratio = _RATIOS.get(percent)
+    if ratio is None:
+        ratio = _RATIOS[percent] = percent.as_integer_ratio()
+    a, b = ratio
+    num, den = net_minor * a, 100 * b
+    q, r = divmod(abs(num), den)
+    if 2 * r > den or (2 * r == den and (rounding == "half_up" or q & 1)):
+        q += 1
+    return -q if num < 0 else q
+
+
+def _code(jurisdiction: str, category: str, percent: Decimal) -> str:
+    key = (jurisdiction, category, percent)
+    found = _CODES.get(key)
+    if found is None:
+        found = _CODES[key] = tax_code(jurisdiction, category, percent)
+    return found
+
+
 def _priced(
     ln: DraftLine, gross: int, net: int, tax: int, category: str, percent: Decimal, jurisdiction: str,
     mention: str, reason_code: str, exponent: int,
@@ -332,5 +357,5 @@ def _priced(
     unit, base_qty = display_unit_price(net, gross, ln.quantity, ln.unit_price, exponent)
     return PricedLine(
         ln, gross, net, tax, category, percent, jurisdiction, mention, reason_code,
-        tax_code(jurisdiction, category, percent), unit, base_qty,
+        _code(jurisdiction, category, percent), unit, base_qty,
     )  # fmt: skip

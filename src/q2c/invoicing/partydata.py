@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from q2c.invoicing.documents import model as doc
 from q2c.invoicing.models import PartySnapshot
@@ -144,31 +144,23 @@ def canonical(data: Any) -> bytes:
 def snapshot_rows(datas: list[dict[str, Any]]) -> list[tuple[int, str]]:
     """Store each party dict once (by SHA-256) and return ``(snapshot id, sha256)``, in order.
 
-    Bulk: one read for the hashes already stored, one insert for the new ones.
+    Bulk, whatever the count: one ``INSERT … ON CONFLICT DO NOTHING`` (both SQLite and PostgreSQL
+    know it; a concurrent writer storing the same snapshot is not an error) and one read of the ids.
     """
-    hashes = [hashlib.sha256(canonical(d)).hexdigest() for d in datas]
-    wanted = set(hashes)
+    texts = [canonical(d) for d in datas]
+    hashes = [hashlib.sha256(t).hexdigest() for t in texts]
+    unique = dict(zip(hashes, texts, strict=True))
+    table = connection.ops.quote_name(PartySnapshot._meta.db_table)
+    value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (sha256, data) VALUES (%s, {value}) ON CONFLICT (sha256) DO NOTHING",  # noqa: S608
+            [(h, t.decode()) for h, t in unique.items()],
+        )
     have: dict[str, int] = {}
-    chunk = sorted(wanted)
-    for i in range(0, len(chunk), 900):
-        have.update(PartySnapshot.objects.filter(sha256__in=chunk[i : i + 900]).values_list("sha256", "id"))
-    missing = {h: d for h, d in zip(hashes, datas, strict=True) if h not in have}
-    if missing:
-        try:
-            with transaction.atomic():
-                PartySnapshot.objects.bulk_create(
-                    [PartySnapshot(sha256=h, data=d) for h, d in missing.items()]
-                )
-        except IntegrityError:
-            # A concurrent writer stored some of them first: keep theirs.
-            PartySnapshot.objects.bulk_create(
-                [PartySnapshot(sha256=h, data=d) for h, d in missing.items()], ignore_conflicts=True
-            )
-        keys = sorted(missing)
-        for i in range(0, len(keys), 900):
-            have.update(
-                PartySnapshot.objects.filter(sha256__in=keys[i : i + 900]).values_list("sha256", "id")
-            )
+    keys = sorted(unique)
+    for i in range(0, len(keys), 900):
+        have.update(PartySnapshot.objects.filter(sha256__in=keys[i : i + 900]).values_list("sha256", "id"))
     return [(have[h], h) for h in hashes]
 
 

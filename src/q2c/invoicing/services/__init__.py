@@ -15,12 +15,15 @@ from q2c.invoicing.services.drafts import create_draft, discard_draft, replace_l
 from q2c.invoicing.services.issue import (
     BulkInvoice,
     Issued,
+    Prepared,
     base_amounts,
     issue,
     issue_bulk,
     legal_problems,
+    prepare_bulk,
     render_and_store,
     tax_context,
+    write_prepared,
 )
 from q2c.invoicing.services.rates import import_rates, set_rate
 from q2c.invoicing.services.settings import save_account_settings, save_settings
@@ -30,6 +33,7 @@ __all__ = [
     "BulkInvoice",
     "CreditLine",
     "Issued",
+    "Prepared",
     "apply_payment",
     "base_amounts",
     "create_draft",
@@ -39,6 +43,7 @@ __all__ = [
     "issue",
     "issue_bulk",
     "legal_problems",
+    "prepare_bulk",
     "reissue",
     "render_and_store",
     "replace_lines",
@@ -48,4 +53,5 @@ __all__ = [
     "tax_context",
     "void",
     "write_off",
+    "write_prepared",
 ]

@@ -113,11 +113,25 @@ def adapt(value: Any) -> Any:
     return value
 
 
-def write_rows(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+def db_date(value: date | None) -> str | None:
+    """A date as both backends take it in bulk writes (ISO text, as Django stores it on SQLite)."""
+    return None if value is None else value.isoformat()
+
+
+def db_datetime(value: datetime) -> Any:
+    """A timestamp as the backend takes it (naive UTC text on SQLite); convert once per batch."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def write_rows(
+    table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], *, ready: bool = False
+) -> None:
     """Insert ``rows``: one COPY on PostgreSQL, one ``executemany`` on SQLite (a C loop in-process).
 
     Table and column names are module constants, quoted; values are parameters. JSON columns are
-    passed as JSON text.
+    passed as JSON text. ``ready``: the values are database-ready already (dates through
+    :func:`db_date`, timestamps through :func:`db_datetime`) — the hot path; otherwise each value
+    is adapted here.
     """
     if not rows:
         return
@@ -136,4 +150,4 @@ def write_rows(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) 
         return
     sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [tuple(adapt(v) for v in row) for row in rows])
+        cursor.executemany(sql, rows if ready else [tuple(adapt(v) for v in row) for row in rows])

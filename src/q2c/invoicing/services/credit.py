@@ -19,6 +19,7 @@ Must not import any q2c app above ``invoicing``.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -295,16 +296,36 @@ def credit(
             for s in PartySnapshot.objects.filter(pk__in=[note.seller_snapshot_id, note.buyer_snapshot_id])
         }
         seller, buyer = snaps[note.seller_snapshot_id], snaps[note.buyer_snapshot_id]
+        head = {"entity_id": entity.pk, "account_id": invoice.account_id, "number": number, "issue_date": day,
+                "currency": cur, "net_minor": net_total, "tax_minor": tax_total, "total_minor": total,
+                "base_currency": base, "total_base_minor": total_base, "payment_terms": invoice.number}  # fmt: skip
+        texts = [
+            build.line_text(
+                {
+                    "position": r.position,
+                    "description": r.description,
+                    "quantity": r.quantity,
+                    "unit_price": r.unit_price,
+                    "net_minor": r.__dict__["net_minor"],
+                    "tax_minor": r.__dict__["tax_minor"],
+                    "vat_category": r.vat_category,
+                    "tax_percent": r.tax_percent,
+                    "source_type": "invoice_line",
+                    "source_id": r.invoice_line_id,
+                }
+            )
+            for r in credit_rows
+        ]
         note.content_sha256 = build.content_sha256(
-            {"entity_id": entity.pk, "account_id": invoice.account_id, "number": number, "issue_date": day,
-             "currency": cur, "net_minor": net_total, "tax_minor": tax_total, "total_minor": total,
-             "base_currency": base, "total_base_minor": total_base, "payment_terms": invoice.number},
-            [{"position": r.position, "description": r.description, "quantity": r.quantity, "unit_price": r.unit_price,
-              "net_minor": int(r.net_minor), "tax_minor": int(r.tax_minor), "vat_category": r.vat_category,  # type: ignore[attr-defined]
-              "tax_percent": r.tax_percent, "source_type": "invoice_line", "source_id": str(r.invoice_line_id)}
-             for r in credit_rows],
-            note.tax_summary, seller.sha256, buyer.sha256,
-        )  # fmt: skip
+            number,
+            build.content_record(
+                build.head_text(head),
+                texts,
+                json.dumps(note.tax_summary, sort_keys=True),
+                seller.sha256,
+                buyer.sha256,
+            ),
+        )
         note.save(update_fields=["content_sha256"])
 
         invoice.credited = Money.from_minor(int(invoice.credited_minor) + applied, cur)  # type: ignore[attr-defined]

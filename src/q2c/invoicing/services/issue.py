@@ -175,19 +175,41 @@ def _representative(item: BulkInvoice, number: str, due: date) -> doc.InvoiceDoc
     )
 
 
+def _shape(party: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What ``missing_data`` looks at in a party: which fields are filled, and a well-formed country."""
+    g = party.get
+    country = g("country") or ""
+    return (
+        bool((g("name") or "").strip()),
+        bool((g("street") or "").strip()),
+        bool((g("city") or "").strip()),
+        bool((g("postal_code") or "").strip()),
+        bool((g("vat_id") or "").strip()),
+        bool(g("iban")),
+        bool(g("creditor_id")),
+        len(country) == 2 and country.isupper(),
+    )
+
+
+def _cached_shape(party: Mapping[str, Any], memo: dict[Any, Any] | None) -> tuple[Any, ...]:
+    if memo is None:
+        return _shape(party)
+    # The memo holds the party itself beside its shape, so its id cannot be reused meanwhile.
+    entry = memo.get(("shape", id(party)))
+    if entry is None or entry[0] is not party:
+        entry = memo[("shape", id(party))] = (party, _shape(party))
+    return entry[1]  # type: ignore[no-any-return]
+
+
 def legal_problems(
-    item: BulkInvoice, memo: dict[Any, list[doc.MissingItem]] | None = None, *, parties_key: Any = None
+    item: BulkInvoice, memo: dict[Any, list[doc.MissingItem]] | None = None
 ) -> list[doc.MissingItem]:
     """What the law needs and ``item`` would lack (``documents.missing_data``), memoised on what
-    it depends on: the parties, the VAT categories and mentions, the delivery data.
-
-    ``parties_key`` names the seller and buyer data for the memo (a bill run passes its entity and
-    account ids, whose data it loaded once); default: their canonical JSON.
-    """
+    it depends on: which fields of the seller and buyer are filled (``missing_data`` checks
+    presence, not values), the VAT categories and mentions, the delivery data."""
     key = (
-        parties_key
-        if parties_key is not None
-        else (partydata.canonical(item.seller), partydata.canonical(item.buyer)),
+        _cached_shape(item.seller, memo),
+        _cached_shape(item.buyer, memo),
         item.prefix,
         bool(item.priced.lines),
         bool(item.priced.delivery_date),
@@ -236,27 +258,198 @@ LINE_COLUMNS = (
     "source_id", "contract_id", "contract_number", "contract_line_key", "schedule_id", "revenue_category",
     "posting", "base_currency", "net_base_minor", "tax_base_minor",
 )  # fmt: skip
+_ID, _NUMBER, _SEQ, _SHA = (INVOICE_COLUMNS.index(c) for c in ("id", "number", "seq", "content_sha256"))
+_LINE_HASH = [LINE_COLUMNS.index(f) - 1 for f in build.LINE_HASH_FIELDS]  # in lines without their invoice id
+_HEAD_HASH = [INVOICE_COLUMNS.index(f) for f in build.HEAD_HASH_FIELDS]
 
 
-_SHA_AT = INVOICE_COLUMNS.index("content_sha256")
-
-
-def _line_values(
-    invoice_id: int, i: int, p: calc.PricedLine, currency: str, base: str, nb: int, tb: int
-) -> tuple[Any, ...]:
+def _line_values(p: calc.PricedLine, i: int, currency: str, base: str, nb: int, tb: int) -> tuple[Any, ...]:
+    """A line as ``LINE_COLUMNS`` without its invoice id, database-ready (dates as ISO text)."""
     ln = p.line
+    d = common.db_date
     return (
-        invoice_id, i + 1, ln.description[:300], ln.detail, ln.item_id, ln.unit_code, str(ln.quantity),
+        i + 1, ln.description[:300], ln.detail, ln.item_id, ln.unit_code, str(ln.quantity),
         str(ln.unit_price), str(p.print_unit_price), str(p.base_quantity), ln.share_num, ln.share_den, currency,
         p.gross_minor, ln.discount_minor, p.net_minor, p.tax_minor, 0, str(ln.tax_category), p.vat_category,
-        str(p.percent), p.jurisdiction, p.mention[:300], p.reason_code, p.tax_code, ln.service_start,
-        ln.service_end, ln.delivery_date, ln.source_type, ln.source_id, ln.contract_id, ln.contract_number,
+        str(p.percent), p.jurisdiction, p.mention[:300], p.reason_code, p.tax_code, d(ln.service_start),
+        d(ln.service_end), d(ln.delivery_date), ln.source_type, ln.source_id, ln.contract_id, ln.contract_number,
         ln.contract_line_key, ln.schedule_id, ln.revenue_category, str(ln.posting), base, nb, tb,
     )  # fmt: skip
 
 
-def _hash_line(values: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip(LINE_COLUMNS, values, strict=True))
+def _line_text(values: tuple[Any, ...]) -> str:
+    return build.hash_text(values[i] for i in _LINE_HASH)
+
+
+@dataclass
+class Prepared:
+    """A batch ready to issue: every row built, only numbers and ids left to fill in (so the
+    transaction that takes the numbers is short — parallel workers wait on the counter briefly)."""
+
+    items: Sequence[BulkInvoice]
+    rows: list[list[Any]]
+    lines: list[list[tuple[Any, ...]]]
+    records: list[bytes]
+    books: list[dict[str, int]]
+    base_totals: list[int]
+    actor: str
+    bill_run_id: int | None
+
+
+def prepare_bulk(
+    items: Sequence[BulkInvoice], *, actor: Any = "", bill_run_id: int | None = None, checked: bool = False
+) -> Prepared:
+    """Build a batch's rows outside the issuing transaction (party snapshots are stored here: they
+    are content-addressed, so one left behind by a batch that then fails is harmless).
+
+    ``checked``: the caller already ran :func:`legal_problems` on every item (the bill run does,
+    per account, to report and skip accounts whose data is incomplete). Errors:
+    ``invoicing.missing_data``, ``invoicing.empty_invoice``.
+    """
+    who = common.actor_name(actor)
+    memo: dict[Any, list[doc.MissingItem]] = {}
+    for item in items:
+        if not item.priced.lines:
+            raise errors.InvalidInvoice(
+                "an invoice needs at least one line", code=errors.EMPTY_INVOICE, field="lines"
+            )
+        if not checked:
+            refuse_missing(legal_problems(item, memo))
+    distinct: dict[int, Mapping[str, Any]] = {}
+    for item in items:
+        distinct.setdefault(id(item.seller), item.seller)
+        distinct.setdefault(id(item.buyer), item.buyer)
+    order = list(distinct)
+    with transaction.atomic():
+        snaps = dict(zip(order, partydata.snapshot_rows([dict(distinct[k]) for k in order]), strict=True))
+    stamp = common.db_datetime(clock.now())
+    d = common.db_date
+    origin = "bill_run" if bill_run_id is not None else "bulk"
+    out = Prepared(items, [], [], [], [], [], who, bill_run_id)
+    for item in items:
+        pr = item.priced
+        cur, base = item.currency, item.base_currency
+        due = item.terms.due_date(item.issue_date)
+        net_base, tax_base_lines, rows_tax_base = base_amounts(pr, cur, base, item.rate, item.rounding)  # type: ignore[arg-type]
+        nb, tb = sum(net_base), sum(rows_tax_base)
+        book = _posting(item.entity_id, item.issue_date, pr, net_base, rows_tax_base)
+        starts = [p.line.service_start for p in pr.lines if p.line.service_start]
+        ends = [p.line.service_end for p in pr.lines if p.line.service_end]
+        tax_json = build.summary_text(pr.rows)
+        lines = [
+            _line_values(p, k, cur, base, net_base[k], tax_base_lines[k]) for k, p in enumerate(pr.lines)
+        ]
+        seller_id, seller_sha = snaps[id(item.seller)]
+        buyer_id, buyer_sha = snaps[id(item.buyer)]
+        row = [
+            None, item.entity_id, item.account_id, InvoiceStatus.ISSUED.value, None, item.issue_date.year, None, cur,
+            d(item.issue_date), d(due), d(item.issue_date), d(pr.delivery_date), d(min(starts)) if starts else None,
+            d(max(ends)) if ends else None, item.terms.basis.value, item.terms.days, item.terms.text(),
+            pr.net_minor, pr.tax_minor, pr.total_minor, 0, 0, 0, base,
+            None if cur == base or item.rate is None else str(item.rate), d(item.rate_date) if cur != base else None,
+            nb, tb, nb + tb, 0, 0, 0, item.tax_method, item.rounding, seller_id, buyer_id,
+            tax_json, build.posting_text(book), None, item.buyer_reference, "", item.contract_reference,
+            item.notes, origin, bill_run_id, stamp, who, "", stamp, who, stamp,
+        ]  # fmt: skip
+        out.rows.append(row)
+        out.lines.append(lines)
+        out.records.append(
+            build.content_record(
+                build.hash_text(row[k] for k in _HEAD_HASH),
+                [_line_text(v) for v in lines],
+                tax_json,
+                seller_sha,
+                buyer_sha,
+            )
+        )
+        out.books.append(book)
+        out.base_totals.append(nb + tb)
+    return out
+
+
+def write_prepared(prep: Prepared, *, batch: str = "", hook: Hook | None = None) -> list[Issued]:
+    """Issue a prepared batch inside the caller's transaction: numbers (a block per entity and
+    year, in the order given), ids, the rows, and one ``invoicing.invoices.issued`` event per entity
+    and issue date, whose handler posts the batch's entry. ``hook(point)`` is called at
+    ``"numbered"`` (numbers taken, nothing written) and ``"posted"`` (all written and posted,
+    not committed) — the bill run's crash points.
+    """
+    items = prep.items
+    if not items:
+        return []
+    with transaction.atomic():
+        groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, item in enumerate(items):
+            groups[(item.entity_id, item.issue_date.year)].append(i)
+        seqs: dict[int, int] = {}
+        for (entity_id, year), indexes in sorted(groups.items()):
+            block = numbering.take_block(entity_id, NUMBER_KIND, len(indexes), year=year)
+            for i, seq in zip(indexes, block, strict=True):
+                seqs[i] = seq
+        if hook:
+            hook("numbered")
+        ids = common.reserve_ids(Invoice, len(items))
+        inv_rows: list[tuple[Any, ...]] = []
+        line_rows: list[tuple[Any, ...]] = []
+        out: list[Issued] = []
+        per_batch: dict[tuple[int, date], dict[str, Any]] = {}
+        for i, (item, invoice_id) in enumerate(zip(items, ids, strict=True)):
+            pr = item.priced
+            number = NumberFormat(item.prefix or "INV").format(seqs[i], item.issue_date.year)
+            row = prep.rows[i]
+            row[_ID], row[_NUMBER], row[_SEQ] = invoice_id, number, seqs[i]
+            row[_SHA] = build.content_sha256(number, prep.records[i])
+            inv_rows.append(tuple(row))
+            line_rows.extend((invoice_id, *v) for v in prep.lines[i])
+            total_base = prep.base_totals[i]
+            b = per_batch.get((item.entity_id, item.issue_date))
+            if b is None:
+                b = per_batch[(item.entity_id, item.issue_date)] = {
+                    "posting": {}, "invoices": [], "totals": defaultdict(int), "base_currency": item.base_currency,
+                }  # fmt: skip
+            posting.add(b["posting"], prep.books[i])
+            b["invoices"].append([invoice_id, number, item.account_id, pr.total_minor, total_base])
+            b["totals"][item.currency] += pr.total_minor
+            out.append(
+                Issued(
+                    invoice_id,
+                    number,
+                    item.entity_id,
+                    item.account_id,
+                    item.currency,
+                    pr.total_minor,
+                    pr.tax_minor,
+                    total_base,
+                )
+            )
+        common.write_rows(Invoice._meta.db_table, INVOICE_COLUMNS, inv_rows, ready=True)
+        common.write_rows(InvoiceLine._meta.db_table, LINE_COLUMNS, line_rows, ready=True)
+        key = batch or str(ids[0])
+        events.record_many(
+            DomainEvent(
+                ev.INVOICES_ISSUED,
+                "invoicing.invoice_batch",
+                f"{key}-{entity_id}-{day.isoformat()}",
+                {
+                    "batch": f"{key}-{day.isoformat()}",
+                    "entity_id": entity_id,
+                    "date": day,
+                    "bill_run_id": prep.bill_run_id,
+                    "base_currency": b["base_currency"],
+                    "count": len(b["invoices"]),
+                    "totals": dict(b["totals"]),
+                    "posting": b["posting"],
+                    "columns": ["invoice_id", "number", "account_id", "total_minor", "total_base_minor"],
+                    "invoices": b["invoices"],
+                },
+                entity_id=entity_id,
+                actor=prep.actor,
+            )
+            for (entity_id, day), b in sorted(per_batch.items())
+        )
+        if hook:
+            hook("posted")
+    return out
 
 
 def issue_bulk(
@@ -268,143 +461,16 @@ def issue_bulk(
     hook: Hook | None = None,
     checked: bool = False,
 ) -> list[Issued]:
-    """Issue ``items`` in one transaction (a savepoint inside the caller's); returns them numbered.
+    """Issue priced invoices at once: :func:`prepare_bulk` then :func:`write_prepared`, in one
+    transaction (a savepoint inside the caller's). Returns them numbered, in the order given.
 
-    Numbers are taken per (entity, issue year) in the order given. ``batch`` names the batch's
-    ledger entry (unique per entity: the same batch cannot post twice). ``hook(point)`` is called
-    at ``"numbered"`` (numbers taken, nothing written) and ``"posted"`` (everything written and
-    posted, not committed) — the bill run's crash points. ``checked``: the caller already ran
-    :func:`legal_problems` on every item (the bill run does, per account, to report and skip
-    accounts whose data is incomplete). Errors (nothing is written):
-    ``invoicing.missing_data``, ledger errors (closed period, no book), ``invoicing.empty_invoice``.
+    ``batch`` names the batch's ledger entry (unique per entity: the same batch cannot post
+    twice). Errors (nothing is written): ``invoicing.missing_data``, ``invoicing.empty_invoice``,
+    ledger errors (closed period, no book).
     """
-    if not items:
-        return []
-    who = common.actor_name(actor)
-    now = clock.now()
-    memo: dict[Any, list[doc.MissingItem]] = {}
-    for item in items:
-        if not item.priced.lines:
-            raise errors.InvalidInvoice(
-                "an invoice needs at least one line", code=errors.EMPTY_INVOICE, field="lines"
-            )
-        if not checked:
-            refuse_missing(legal_problems(item, memo))
     with transaction.atomic():
-        # Frozen parties, each distinct dict once.
-        distinct: dict[int, Mapping[str, Any]] = {}
-        for item in items:
-            distinct.setdefault(id(item.seller), item.seller)
-            distinct.setdefault(id(item.buyer), item.buyer)
-        order = list(distinct)
-        snaps = dict(zip(order, partydata.snapshot_rows([dict(distinct[k]) for k in order]), strict=True))
-
-        groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for i, item in enumerate(items):
-            groups[(item.entity_id, item.issue_date.year)].append(i)
-        seqs: dict[int, int] = {}
-        for (entity_id, year), indexes in sorted(groups.items()):
-            for i, seq in zip(
-                indexes, numbering.take_block(entity_id, NUMBER_KIND, len(indexes), year=year), strict=True
-            ):
-                seqs[i] = seq
-        if hook:
-            hook("numbered")
-
-        ids = common.reserve_ids(Invoice, len(items))
-        inv_rows: list[tuple[Any, ...]] = []
-        line_rows: list[tuple[Any, ...]] = []
-        out: list[Issued] = []
-        per_batch: dict[tuple[int, date], dict[str, Any]] = {}
-        for i, (item, invoice_id) in enumerate(zip(items, ids, strict=True)):
-            pr = item.priced
-            cur, base = item.currency, item.base_currency
-            year = item.issue_date.year
-            number = NumberFormat(item.prefix or "INV").format(seqs[i], year)
-            due = item.terms.due_date(item.issue_date)
-            net_base, tax_base_lines, rows_tax_base = base_amounts(pr, cur, base, item.rate, item.rounding)  # type: ignore[arg-type]
-            nb, tb = sum(net_base), sum(rows_tax_base)
-            book = _posting(item.entity_id, item.issue_date, pr, net_base, rows_tax_base)
-            starts = [p.line.service_start for p in pr.lines if p.line.service_start]
-            ends = [p.line.service_end for p in pr.lines if p.line.service_end]
-            summary = build.summary_json(pr.rows)
-            lines = [
-                _line_values(invoice_id, k, p, cur, base, net_base[k], tax_base_lines[k])
-                for k, p in enumerate(pr.lines)
-            ]
-            seller_id, seller_sha = snaps[id(item.seller)]
-            buyer_id, buyer_sha = snaps[id(item.buyer)]
-            values = (
-                invoice_id, item.entity_id, item.account_id, InvoiceStatus.ISSUED.value, number, year, seqs[i], cur,
-                item.issue_date, due, item.issue_date, pr.delivery_date, min(starts) if starts else None,
-                max(ends) if ends else None, item.terms.basis.value, item.terms.days, item.terms.text(),
-                pr.net_minor, pr.tax_minor, pr.total_minor, 0, 0, 0, base,
-                None if cur == base or item.rate is None else str(item.rate), item.rate_date if cur != base else None,
-                nb, tb, nb + tb, 0, 0, 0, item.tax_method, item.rounding, seller_id, buyer_id,
-                json.dumps(summary), json.dumps(book), "", item.buyer_reference, "", item.contract_reference,
-                item.notes, "bill_run" if bill_run_id is not None else "bulk", bill_run_id, now, who, "", now, who, now,
-            )  # fmt: skip
-            head = dict(zip(INVOICE_COLUMNS, values, strict=True))
-            sha = build.content_sha256(head, [_hash_line(v) for v in lines], summary, seller_sha, buyer_sha)
-            at = _SHA_AT
-            inv_rows.append((*values[:at], sha, *values[at + 1 :]))
-            line_rows.extend(lines)
-            b = per_batch.setdefault(
-                (item.entity_id, item.issue_date),
-                {"posting": {}, "invoices": [], "totals": defaultdict(int), "base_currency": base},
-            )
-            posting.add(b["posting"], book)
-            b["invoices"].append(
-                [invoice_id, number, item.account_id, cur, pr.total_minor, pr.tax_minor, nb + tb]
-            )
-            b["totals"][cur] += pr.total_minor
-            out.append(
-                Issued(
-                    invoice_id,
-                    number,
-                    item.entity_id,
-                    item.account_id,
-                    cur,
-                    pr.total_minor,
-                    pr.tax_minor,
-                    nb + tb,
-                )
-            )
-        common.write_rows(Invoice._meta.db_table, INVOICE_COLUMNS, inv_rows)
-        common.write_rows(InvoiceLine._meta.db_table, LINE_COLUMNS, line_rows)
-        events.record_many(
-            DomainEvent(
-                ev.INVOICES_ISSUED,
-                "invoicing.invoice_batch",
-                f"{batch or ids[0]}-{entity_id}-{day.isoformat()}",
-                {
-                    "batch": f"{batch or ids[0]}-{day.isoformat()}",
-                    "entity_id": entity_id,
-                    "date": day,
-                    "bill_run_id": bill_run_id,
-                    "base_currency": b["base_currency"],
-                    "invoices": b["invoices"],
-                    "count": len(b["invoices"]),
-                    "totals": dict(b["totals"]),
-                    "posting": b["posting"],
-                    "columns": [
-                        "invoice_id",
-                        "number",
-                        "account_id",
-                        "currency",
-                        "total_minor",
-                        "tax_minor",
-                        "total_base_minor",
-                    ],
-                },
-                entity_id=entity_id,
-                actor=who,
-            )
-            for (entity_id, day), b in sorted(per_batch.items())
-        )
-        if hook:
-            hook("posted")
-    return out
+        prep = prepare_bulk(items, actor=actor, bill_run_id=bill_run_id, checked=checked)
+        return write_prepared(prep, batch=batch, hook=hook)
 
 
 # --- one invoice by hand ------------------------------------------------------------------------
@@ -576,13 +642,18 @@ def issue(invoice_id: int, *, actor: Any = None, formats: Sequence[str] | None =
                 Money.from_minor(tax_base_lines[k], base),
             )
             row.save()
-            line_values.append(
-                _hash_line(_line_values(invoice.pk, k, p, cur, base, net_base[k], tax_base_lines[k]))
-            )
+            line_values.append(_line_text(_line_values(p, k, cur, base, net_base[k], tax_base_lines[k])))
         head = {f: getattr(invoice, f, None) for f in build.HEAD_HASH_FIELDS}
         head.update(rate=None if same else str(rate), issue_date=day, due_date=invoice.due_date)
         invoice.content_sha256 = build.content_sha256(
-            head, line_values, invoice.tax_summary, seller_sha, buyer_sha
+            number,
+            build.content_record(
+                build.head_text(head),
+                line_values,
+                json.dumps(invoice.tax_summary, sort_keys=True),
+                seller_sha,
+                buyer_sha,
+            ),
         )
         invoice.save()
         document = build.invoice_document(invoice, rows, seller, buyer)
