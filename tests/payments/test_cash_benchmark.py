@@ -1,12 +1,10 @@
 """The cash benchmark's generator, its scoring and its camt.053 file (no timing here)."""
 
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 
 from q2c.core.errors import ValidationError
-from q2c.core.money import Money
 from q2c.payments.bank import parse_file
 from q2c.payments.matching import Application, BankLine, Outcome, Proposal, Status
 from q2c.payments.matching.adapters import bank_lines
@@ -58,13 +56,9 @@ def test_a_benchmark_too_small_for_its_mix_is_refused():
     assert error.value.code == "payments.bench_size"
 
 
-def outcome(line_id: str, status: Status, rows: list[tuple[int, str, str]]) -> Outcome:
-    apps = tuple(
-        Application(i, f"INV-{i}", Money(Decimal(cash), "EUR"), Money(Decimal(fee), "EUR"))
-        for i, cash, fee in rows
-    )
-    zero = Money(0, "EUR")
-    return Outcome(line_id, status, Proposal(apps, zero, zero, 95, ()))
+def outcome(line_id: str, status: Status, rows: list[tuple[int, int, int]]) -> Outcome:
+    apps = tuple(Application(i, f"INV-{i}", cash, fee, "EUR") for i, cash, fee in rows)
+    return Outcome(line_id, status, Proposal(apps, 0, 0, "EUR", 95, ()))
 
 
 def test_scores_count_auto_matches_over_lines_with_a_truth_and_precision_over_automatic_ones():
@@ -76,9 +70,9 @@ def test_scores_count_auto_matches_over_lines_with_a_truth_and_precision_over_au
     )
     scores = evaluate(
         [
-            outcome("a", Status.AUTO, [(1, "1.00", "0")]),  # right
-            outcome("b", Status.AUTO, [(9, "1.00", "0")]),  # wrong invoice
-            outcome("c", Status.PROPOSED, [(3, "0.90", "0.10")]),  # right but left to a person
+            outcome("a", Status.AUTO, [(1, 100, 0)]),  # right
+            outcome("b", Status.AUTO, [(9, 100, 0)]),  # wrong invoice
+            outcome("c", Status.PROPOSED, [(3, 90, 10)]),  # right but left to a person
             Outcome("d", Status.UNIDENTIFIED),
         ],
         lines,

@@ -158,7 +158,6 @@ class CashMatcher:
             if p.name:
                 self._payer_names.setdefault(p.customer_id, []).append(p.name)
         self._names: dict[Any, list[str]] = {}
-        self._money_cache: dict[tuple[int, str], Money] = {}
         self._tolerances: dict[tuple[str, str], int] = {}
 
     # --- reading a line ---------------------------------------------------------------------------
@@ -475,7 +474,9 @@ class CashMatcher:
             keys = [self._keys[p] for p in positions]
             for candidate in candidates:
                 # One C loop over the amount's invoices per candidate.
-                for _, _, i in process.extract(candidate, keys, scorer=OSA.distance, score_cutoff=1, limit=None):
+                for _, _, i in process.extract(
+                    candidate, keys, scorer=OSA.distance, score_cutoff=1, limit=None
+                ):
                     hits.setdefault(positions[i], candidate)
         else:
             # Thousands of invoices share a round amount: look the typo's neighbours up instead.
@@ -771,33 +772,20 @@ class CashMatcher:
         return {item.item_id: left for item, left in zip(self.items, self.remaining, strict=True)}
 
     # --- output ---------------------------------------------------------------------------------------
-    def _money(self, minor: int, currency: str) -> Money:
-        key = (minor, currency)
-        found = self._money_cache.get(key)
-        if found is None:
-            found = Money.from_minor(minor, currency)
-            if len(self._money_cache) < 100_000:
-                self._money_cache[key] = found
-        return found
-
     def _fmt(self, minor: int, ctx: _Line) -> str:
-        return str(self._money(minor, ctx.currency))
+        return str(Money.from_minor(minor, ctx.currency))
 
     def _proposal(self, draft: _Draft, ctx: _Line) -> Proposal:
         currency = ctx.currency
-        applications = tuple(
-            Application(
-                self.items[p].item_id,
-                self.items[p].number,
-                self._money(cash, currency),
-                self._money(fee, currency),
-            )
-            for p, cash, fee in draft.rows
-        )
+        items = self.items
         return Proposal(
-            applications=applications,
-            fee=self._money(sum(fee for _, _, fee in draft.rows), currency),
-            unapplied=self._money(draft.unapplied, currency),
+            applications=tuple(
+                Application(items[p].item_id, items[p].number, cash, fee, currency)
+                for p, cash, fee in draft.rows
+            ),
+            fee_minor=sum(fee for _, _, fee in draft.rows),
+            unapplied_minor=draft.unapplied,
+            currency=currency,
             confidence=draft.confidence,
             reasons=tuple(draft.reasons),
             customer_id=draft.customer_id,

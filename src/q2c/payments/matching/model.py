@@ -106,24 +106,46 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Application:
+    """Cash applied to one invoice, and a bank fee written off on it — in minor units, as the
+    payments app stores them; :attr:`amount`, :attr:`fee` and :attr:`settled` give Money."""
+
     item_id: int | str
     number: str
-    amount: Money  # cash applied to the invoice
-    fee: Money  # bank fee written off on the invoice (short payment within tolerance)
+    amount_minor: int  # cash applied to the invoice
+    fee_minor: int  # bank fee written off on the invoice (short payment within tolerance)
+    currency: str
+
+    @property
+    def amount(self) -> Money:
+        return Money.from_minor(self.amount_minor, self.currency)
+
+    @property
+    def fee(self) -> Money:
+        return Money.from_minor(self.fee_minor, self.currency)
 
     @property
     def settled(self) -> Money:
-        return self.amount + self.fee
+        """What the invoice's open amount goes down by: cash plus fee."""
+        return Money.from_minor(self.amount_minor + self.fee_minor, self.currency)
 
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
     applications: tuple[Application, ...]
-    fee: Money  # total bank fee
-    unapplied: Money  # cash left over (stays on the customer's account / in the queue)
-    confidence: int  # 0–100
+    fee_minor: int  # total bank fee
+    unapplied_minor: int  # cash left over (stays on the customer's account / in the queue)
+    currency: str
+    confidence: int  # 0–99
     reasons: tuple[Reason, ...]
     customer_id: int | str | None = None
+
+    @property
+    def fee(self) -> Money:
+        return Money.from_minor(self.fee_minor, self.currency)
+
+    @property
+    def unapplied(self) -> Money:
+        return Money.from_minor(self.unapplied_minor, self.currency)
 
 
 @dataclass(frozen=True, slots=True)
