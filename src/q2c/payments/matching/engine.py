@@ -696,11 +696,15 @@ class CashMatcher:
         drafts: list[_Draft] = []
         if ctx.named:
             drafts.append(self._named(ctx))
-        settled = (
-            drafts
-            and drafts[0].confidence >= 95
-            and not drafts[0].unapplied
-            and all(fee == 0 for _, _, fee in drafts[0].rows)
+        # A valid RF reference cannot be a typo of another one (its check digits catch every
+        # single slip), and an exact reading by number needs no second opinion.
+        settled = drafts and (
+            all(via == "rf" for _, via in ctx.named)
+            or (
+                drafts[0].confidence >= 95
+                and not drafts[0].unapplied
+                and all(fee == 0 for _, _, fee in drafts[0].rows)
+            )
         )
         if not settled and ctx.candidates:
             named = {p for p, _ in ctx.named}
