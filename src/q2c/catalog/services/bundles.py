@@ -78,7 +78,7 @@ def create_option_group(data: Mapping[str, Any], *, actor: Any = None) -> Option
 def update_option_group(group_id: int, data: Mapping[str, Any], *, actor: Any = None) -> OptionGroup:
     with transaction.atomic():
         group = _get(
-            OptionGroup.objects.select_for_update().select_related("bundle"), group_id, "option_group"
+            OptionGroup.objects.select_for_update(of=("self",)).select_related("bundle"), group_id, "option_group"
         )
         c = clean_option_group(data, partial=True, existing=group)
         c.raise_if_any()
@@ -163,7 +163,7 @@ def create_option(data: Mapping[str, Any], *, actor: Any = None) -> BundleOption
 def update_option(option_id: int, data: Mapping[str, Any], *, actor: Any = None) -> BundleOption:
     with transaction.atomic():
         option = _get(
-            BundleOption.objects.select_for_update().select_related("group", "product"),
+            BundleOption.objects.select_for_update(of=("self",)).select_related("group", "product"),
             option_id,
             "bundle_option",
         )
@@ -275,7 +275,7 @@ def create_rule(data: Mapping[str, Any], *, actor: Any = None) -> ConfigurationR
 def update_rule(rule_id: int, data: Mapping[str, Any], *, actor: Any = None) -> ConfigurationRule:
     with transaction.atomic():
         rule = _get(
-            ConfigurationRule.objects.select_for_update().select_related("bundle", "source", "target"),
+            ConfigurationRule.objects.select_for_update(of=("self",)).select_related("bundle", "source", "target"),
             rule_id,
             "rule",
         )

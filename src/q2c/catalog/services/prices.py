@@ -392,7 +392,7 @@ def create_price_entry(data: Mapping[str, Any], *, actor: Any = None) -> PriceEn
 def update_price_entry(entry_id: int, data: Mapping[str, Any], *, actor: Any = None) -> PriceEntry:
     with transaction.atomic():
         entry = _get(
-            PriceEntry.objects.select_for_update().select_related("price_book", "charge__product"),
+            PriceEntry.objects.select_for_update(of=("self",)).select_related("price_book", "charge__product"),
             entry_id,
             "price_entry",
         )
@@ -492,7 +492,7 @@ def _check_contract_overlap(out: Mapping[str, Any], row: ContractedPrice | None)
 def update_contracted_price(row_id: int, data: Mapping[str, Any], *, actor: Any = None) -> ContractedPrice:
     with transaction.atomic():
         row = _get(
-            ContractedPrice.objects.select_for_update().select_related("charge__product"),
+            ContractedPrice.objects.select_for_update(of=("self",)).select_related("charge__product"),
             row_id,
             "contracted_price",
         )

@@ -362,7 +362,7 @@ def create_charge(data: Mapping[str, Any], *, actor: Any = None) -> Charge:
 
 def update_charge(charge_id: int, data: Mapping[str, Any], *, actor: Any = None) -> Charge:
     with transaction.atomic():
-        charge = _get(Charge.objects.select_for_update().select_related("product"), charge_id, "charge")
+        charge = _get(Charge.objects.select_for_update(of=("self",)).select_related("product"), charge_id, "charge")
         c = clean_charge(data, partial=True, existing=charge)
         c.raise_if_any()
         if "product" in c.out and c.out["product"].pk != charge.product_id:
