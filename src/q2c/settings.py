@@ -165,6 +165,9 @@ clock.configure(TIME_ZONE)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves from the finders (WHITENOISE_USE_FINDERS) but warns on every request when the
+# collected-static folder is missing; an empty one is enough.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
