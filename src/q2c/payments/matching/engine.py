@@ -29,8 +29,8 @@ amount alone                                           50
 =====================================================  ==========
 
 Corroboration: the paying IBAN is known for the same customer +4, known only for another customer
-−10; the payer name matches the customer +4. Named invoices of different customers −15. A
-proposal applies itself at ``settings.auto_threshold`` (90) or above unless another proposal is
+−10; the payer name matches the customer +4 (compared only below 95, where it can matter). Named
+invoices of different customers −15. A proposal applies itself at ``settings.auto_threshold`` (90) or above unless another proposal is
 as good (then both wait in the workbench). When the text names an invoice whose amount does not
 fit, the engine also tries the reading "the payer mistyped the number": an invoice one typo away
 with exactly the paid amount wins — with dense numbering a typo often lands on another real
@@ -187,7 +187,7 @@ class CashMatcher:
             tolerance=self._tolerance(line.account, line.currency),
             candidates=candidates,
             payer_customers=payer_customers,
-            payer_name=normalise_name(line.payer_name),
+            payer_name=line.payer_name or "",  # normalised only when a name is compared
             repaired=repaired,
         )
         seen: set[int] = set()
@@ -240,8 +240,9 @@ class CashMatcher:
                 draft.reasons.append(
                     Reason("payer_iban_other", f"{ctx.line.payer_iban} is known for another customer")
                 )
-        if ctx.payer_name:
-            score = best_name_score(ctx.payer_name, self._customer_names(customer_id))
+        # A name cannot change a reading that is already certain: spare the comparison.
+        if ctx.payer_name and draft.confidence < 95:
+            score = best_name_score(normalise_name(ctx.payer_name), self._customer_names(customer_id))
             if score >= self.settings.name_threshold:
                 draft.confidence += 4
                 draft.reasons.append(Reason("payer_name", f"payer name matches the customer ({score}/100)"))
@@ -644,7 +645,7 @@ class CashMatcher:
             if self.remaining[p] != ctx.amount or self.items[p].currency != ctx.currency:
                 continue
             customer = self.items[p].customer_id
-            score = best_name_score(ctx.payer_name, self._customer_names(customer))
+            score = best_name_score(normalise_name(ctx.payer_name), self._customer_names(customer))
             if score >= self.settings.name_threshold:
                 drafts.append(
                     _Draft(
