@@ -30,11 +30,11 @@ amount alone                                           50
 
 Corroboration: the paying IBAN is known for the same customer +4, known only for another customer
 −10; the payer name matches the customer +4 (compared only below 95, where it can matter). Named
-invoices of different customers −15. A proposal applies itself at ``settings.auto_threshold`` (90) or above unless another proposal is
-as good (then both wait in the workbench). When the text names an invoice whose amount does not
-fit, the engine also tries the reading "the payer mistyped the number": an invoice one typo away
-with exactly the paid amount wins — with dense numbering a typo often lands on another real
-invoice.
+invoices of different customers −15. A proposal applies itself at ``settings.auto_threshold``
+(90) or above unless another proposal is as good (then both wait in the workbench). When the text
+names an invoice whose amount does not fit, the engine also tries the reading "the payer mistyped
+the number": an invoice one typo away with exactly the paid amount wins — with dense numbering a
+typo often lands on another real invoice.
 
 Applied cash is tracked: an automatic application lowers the invoice's open amount for the lines
 that follow (several payments to one invoice), and a partly paid invoice can be found by its new
@@ -80,6 +80,9 @@ from q2c.payments.matching.text import (
 
 _HAS_DIGIT = re.compile(r"\d")
 _NOBODY: frozenset[Any] = frozenset()
+# Reasons that never vary are made once.
+_AMOUNT_EXACT = Reason("amount_exact", "amount equals the open amount")
+_LOOKALIKE = Reason("lookalike_repaired", "letters O/I/L in the number read as 0/1/1")
 #: beyond this many open items of one amount, look numbers up by their typo neighbours instead
 _BUCKET_SCAN = 48
 #: the name path scores at most this many invoices of one amount
@@ -272,14 +275,14 @@ class CashMatcher:
         total = sum(open_)
         reasons = [Reason("rf_reference" if all_rf else "invoice_number", f"{how} names {names}")]
         if ctx.repaired and any(self._keys[p] in ctx.repaired for p, via in ctx.named if via == "number"):
-            reasons.append(Reason("lookalike_repaired", "letters O/I/L in the number read as 0/1/1"))
+            reasons.append(_LOOKALIKE)
         if len(positions) == 1:
             p, r = positions[0], open_[0]
             if amount == r:
                 draft = _Draft(
                     [(p, r, 0)],
                     97 if all_rf else 95,
-                    [*reasons, Reason("amount_exact", "amount equals the open amount")],
+                    [*reasons, _AMOUNT_EXACT],
                     customer,
                 )
             elif r - tol <= amount < r:
@@ -496,7 +499,7 @@ class CashMatcher:
                     Reason(
                         "invoice_number_typo", f"the text's {written} is one character from {self._label(p)}"
                     ),
-                    Reason("amount_exact", "amount equals the open amount"),
+                    _AMOUNT_EXACT,
                 ],
                 customer,
             )
