@@ -40,7 +40,7 @@ alnum = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max
 
 
 @given(alnum)
-def test_the_fast_reference_equals_python_stdnums(body):
+def test_the_fast_reference_equals_the_parties_reference_built_with_python_stdnum(body):
     assert fast_creditor_reference(body) == creditor_reference(body)
     assert iso11649.is_valid(creditor_reference(body))
 

@@ -1,25 +1,32 @@
-"""ISO 11649 structured creditor references ("RF references") for invoices.
+"""ISO 11649 structured creditor references ("RF references") as the matcher reads them.
 
 An RF reference is ``RF`` + two check digits + up to 21 letters and digits; the check digits make
 ``reference + "RF" + check digits`` (letters as numbers, A=10 … Z=35) equal 1 modulo 97 (ISO 7064
-MOD 97-10). python-stdnum validates them but has no generator; :func:`creditor_reference` builds
-one from an invoice number with stdnum's ``mod_97_10``. The matcher checks thousands of references
-per second, so :func:`is_creditor_reference` and :func:`fast_creditor_reference` compute the same
-MOD 97-10 with one integer conversion (tests compare both with python-stdnum).
+MOD 97-10). The reference of a document number is :func:`creditor_reference`, owned by
+``q2c.parties.references`` (pure: python-stdnum's ``mod_97_10``, no Django) and re-exported here.
 
-No payments module imports ``q2c.parties`` from pure code: if parties one day owns an RF helper
-that is importable without Django, this module should delegate to it.
+The matcher checks a reference per bank line, and the benchmark builds a million: python-stdnum's
+validator takes tens of microseconds, so :func:`is_creditor_reference` and
+:func:`fast_creditor_reference` compute the same MOD 97-10 with one integer conversion; tests
+compare them with python-stdnum and with ``q2c.parties.references``.
 
-Must not import Django or any q2c package other than ``q2c.core``.
+Must not import Django; of q2c, only ``q2c.core`` and the pure ``q2c.parties.references``.
 """
 
 from __future__ import annotations
 
 import re
 
-from stdnum.iso7064 import mod_97_10
-
 from q2c.core.errors import ValidationError
+from q2c.parties.references import creditor_reference
+
+__all__ = [
+    "compact_reference",
+    "creditor_reference",
+    "fast_creditor_reference",
+    "is_creditor_reference",
+    "references_in_text",
+]
 
 _ALNUM = re.compile(r"[A-Z0-9]+")
 # Letters become their MOD 97-10 values (A=10 … Z=35) in one str.translate.
@@ -40,17 +47,8 @@ def _reference_body(number: str) -> str:
     return body
 
 
-def creditor_reference(number: str) -> str:
-    """The RF reference of a document number: ``INV-2027-000001`` → ``RF44INV2027000001``.
-
-    Separators are dropped (they are not allowed in the reference), letters upper-cased.
-    """
-    body = _reference_body(number)
-    return "RF" + mod_97_10.calc_check_digits(body + "RF") + body
-
-
 def fast_creditor_reference(number: str) -> str:
-    """Same result as :func:`creditor_reference`, with integer arithmetic (bulk generation)."""
+    """:func:`creditor_reference` of an ASCII document number, with integer arithmetic (bulk)."""
     body = _reference_body(number)
     check = 98 - int((body + "RF00").translate(_LETTERS)) % 97
     return f"RF{check:02d}{body}"
