@@ -10,7 +10,8 @@ Public entry points (no Django; the payments app loads open items in bulk, calls
 - :func:`creditor_reference` ``(number) -> str`` — the ISO 11649 RF reference of an invoice number;
 - the records in :mod:`q2c.payments.matching.model`.
 
-Must not import Django or any q2c package other than ``q2c.core``.
+Must not import Django; of q2c, only ``q2c.core``, the pure ``q2c.parties.references`` and this
+app's pure ``q2c.payments.bank`` (import-linter checks it).
 """
 
 from __future__ import annotations
