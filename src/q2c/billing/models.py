@@ -46,7 +46,7 @@ class BillingSettings(models.Model):
         help_text="one invoice per customer and bill date for all its contracts (off: per contract)",
     )
     stub_basis = models.CharField(max_length=20, default="billing_period")
-    batch_size = models.PositiveIntegerField(default=500, help_text="invoices per bill-run transaction")
+    batch_size = models.PositiveIntegerField(default=1000, help_text="invoices per bill-run transaction")
 
     class Meta:
         db_table = "billing_settings"

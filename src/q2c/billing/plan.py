@@ -178,10 +178,14 @@ def _line(s: Sched | Adj, *, description: str, quantity: Decimal, unit_price: De
     )
 
 
+_TIMING = {t.value: t for t in engine.Timing}
+_STUB = {b.value: b for b in engine.StubBasis}
+
+
 def _recurring(s: Sched) -> engine.RecurringCharge:
     return engine.RecurringCharge(
-        s.id, s.start, s.end, every_months=s.every_months, timing=engine.Timing(s.timing), anchor_day=s.anchor_day,
-        anchor_month=s.anchor_month, prorate_partial=s.prorate_partial, stub_basis=engine.StubBasis(s.stub_basis),
+        s.id, s.start, s.end, every_months=s.every_months, timing=_TIMING[s.timing], anchor_day=s.anchor_day,
+        anchor_month=s.anchor_month, prorate_partial=s.prorate_partial, stub_basis=_STUB[s.stub_basis],
     )  # fmt: skip
 
 

@@ -31,6 +31,7 @@ Must not import any q2c app above ``billing``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -68,12 +69,12 @@ from q2c.invoicing import services as invoicing
 from q2c.invoicing import tasks as invoicing_tasks
 from q2c.invoicing.domain import PaymentTerms, TermsBasis
 from q2c.invoicing.models import AccountInvoicing, InvoicingSettings
-from q2c.invoicing.services.common import adapt, db_date, write_rows
+from q2c.invoicing.services.common import adapt, db_date, db_datetime, write_rows
 from q2c.invoicing.services.common import formats_of as common_formats
 from q2c.invoicing.services.issue import refuse_missing
 from q2c.ledger.models import Book
 from q2c.ledger.models import Period as LedgerPeriod
-from q2c.parties.models import Account, LegalEntity
+from q2c.parties.models import Account, Contact, LegalEntity
 from q2c.platform import events
 from q2c.platform.events import DomainEvent
 
@@ -235,6 +236,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 def _load(as_of: date, shard: int, shards: int) -> tuple[list[plan.Sched], list[plan.Adj]]:
+    """The shard's due schedules (in account order) and prorations: one read each."""
     rows = (
         _shard(_due_schedules(as_of), "account_id", shard, shards)
         .order_by("account_id", "id")
@@ -246,8 +248,7 @@ def _load(as_of: date, shard: int, shards: int) -> tuple[list[plan.Sched], list[
         .order_by("id")
         .values_list(*plan.ADJ_FIELDS)
     )
-    adjustments = [plan.Adj(*r) for r in adj_rows]
-    return schedules, adjustments
+    return schedules, [plan.Adj(*r) for r in adj_rows]
 
 
 def _error(account_id: int, name: str, exc: DomainError) -> dict[str, Any]:
@@ -260,252 +261,321 @@ def _error(account_id: int, name: str, exc: DomainError) -> dict[str, Any]:
     }
 
 
+#: Accounts planned, priced and written together: bounds a worker's memory, whatever the run's size.
+SLICE = 5_000
+
+
 def run_shard(
     run: BillRun, as_of: date, shard: int, shards: int, *, actor: str = "", progress: Progress | None = None
 ) -> ShardResult:
-    """Bill the accounts of one shard (see the module docstring); returns what it did."""
+    """Bill the accounts of one shard (see the module docstring); returns what it did.
+
+    Accounts are taken in slices of :data:`SLICE` (ranges of ids): each slice is loaded with a
+    fixed number of reads, planned and priced in memory, then written in batches.
+    """
     from q2c.tax.services import load_ruleset
 
     started = clock.now()
     if connection.vendor == "sqlite":
         # A bill run writes into large indexes (invoices, lines, billed items); SQLite's default
         # 2 MB page cache would send most of those inserts to the file system. 256 MB for this
-        # connection only.
+        # connection; checkpoint the write-ahead log every 64 MB instead of every 4 MB (index
+        # pages written again by consecutive batches are copied into the database file once).
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")
-            # Checkpoint the write-ahead log every 64 MB instead of every 4 MB: index pages written
-            # again and again by consecutive batches are copied into the database file once.
             cursor.execute("PRAGMA wal_autocheckpoint = 16384")
     shard_row, _ = BillRunShard.objects.update_or_create(
         run=run, shard=shard, shards=shards,
         defaults={"status": "running", "started_at": started, "accounts_done": 0, "invoices": 0, "errors": []},
     )  # fmt: skip
+    timings: dict[str, float] = defaultdict(float)
     tick = time.perf_counter()
     schedules, adjustments = _load(as_of, shard, shards)
-    account_ids = sorted({s.account_id for s in schedules} | {a.account_id for a in adjustments})
+    per_account_rows: dict[int, list[plan.Sched]] = defaultdict(list)
+    for sched in schedules:
+        per_account_rows[sched.account_id].append(sched)
+    adjustments_of: dict[int, list[plan.Adj]] = defaultdict(list)
+    for adj in adjustments:
+        adjustments_of[adj.account_id].append(adj)
+    account_ids = sorted(set(per_account_rows) | set(adjustments_of))
+    del schedules, adjustments
     result = ShardResult(accounts=len(account_ids))
     BillRunShard.objects.filter(pk=shard_row.pk).update(accounts_total=len(account_ids))
     if progress:
         progress(0, len(account_ids))
+    timings["load"] += time.perf_counter() - tick
     if not account_ids:
         BillRunShard.objects.filter(pk=shard_row.pk).update(status="done", finished_at=clock.now())
         return result
 
-    result_timings = {"load": time.perf_counter() - tick}
-    tick = time.perf_counter()
-    # Reference data, in bulk.
-    entity_ids = sorted({s.entity_id for s in schedules} | {a.entity_id for a in adjustments})
-    entities = {e.pk: e for e in LegalEntity.objects.filter(pk__in=entity_ids)}
-    banks = partydata.default_banks(entity_ids)
-    sellers = {e: partydata.seller_data(entities[e], banks.get(e)) for e in entity_ids}
-    inv_settings = {
-        e: InvoicingSettings.objects.filter(entity_id=e).first() or InvoicingSettings(entity_id=e)
-        for e in entity_ids
-    }
-    bill_settings = {
-        e: BillingSettings.objects.filter(entity_id=e).first() or BillingSettings(entity_id=e)
-        for e in entity_ids
-    }
-    account_q = _shard(
-        Account.objects.filter(
-            Q(id__in=_due_schedules(as_of).values("account_id"))
-            | Q(id__in=_due_adjustments(as_of).values("schedule__account_id"))
-        ),
-        "id",
-        shard,
-        shards,
+    ctx = _RunContext(run, as_of, shard, actor, load_ruleset(as_of))
+    done = 0
+    first = True
+    for slice_ids in _chunks(account_ids, SLICE):
+        lo, hi = slice_ids[0], slice_ids[-1]
+        slice_schedules = [x for a in slice_ids for x in per_account_rows.pop(a, ())]
+        slice_adjustments = [x for a in slice_ids for x in adjustments_of.pop(a, ())]
+        ready = ctx.plan_and_price(slice_schedules, slice_adjustments, shard, shards, lo, hi, timings, result)
+        if first:
+            crash_point("before_first_invoice")
+            first = False
+        tick = time.perf_counter()
+        for batch in _chunks(ready, ctx.batch_size):
+            result.invoices += ctx.write_batch(batch, shard_row.pk, result.invoices)
+        done += len(slice_ids)
+        BillRunShard.objects.filter(pk=shard_row.pk).update(accounts_done=done)
+        _end_untouched(slice_schedules)
+        timings["write"] += time.perf_counter() - tick
+        if progress:
+            progress(done, len(account_ids))
+    BillRunShard.objects.filter(pk=shard_row.pk).update(
+        status="done", accounts_done=len(account_ids), errors=result.errors, finished_at=clock.now()
     )
-    accounts = {r["id"]: r for r in account_q.values(*partydata.ACCOUNT_FIELDS)}
-    emails = {}
-    for chunk in _chunks(account_ids, 900):
-        emails.update(partydata.billing_emails(chunk))
-    overrides: dict[int, AccountInvoicing] = {}
-    for chunk in _chunks(account_ids, 900):
-        overrides.update((a.account_id, a) for a in AccountInvoicing.objects.filter(account_id__in=chunk))
-    one_time_ids = [s.id for s in schedules if s.kind != "recurring"]
-    facts: dict[int, list[tuple[str, date, Decimal]]] = defaultdict(list)
-    milestones: dict[int, list[tuple[str, Decimal, date | None]]] = defaultdict(list)
-    billed: set[tuple[int, date, int]] = set()
-    for chunk in _chunks(one_time_ids, 900):
-        for sid, kind, day, qty in (
-            ScheduleFact.objects.filter(schedule_id__in=chunk)
-            .order_by("day", "id")
-            .values_list("schedule_id", "kind", "day", "quantity")
-        ):
-            facts[sid].append((kind, day, qty))
-        for sid, name, pct, done in (
-            Milestone.objects.filter(schedule_id__in=chunk)
-            .order_by("position")
-            .values_list("schedule_id", "name", "percent", "done_on")
-        ):
-            milestones[sid].append((name, pct, done))
-        billed.update(
-            BilledItem.objects.filter(schedule_id__in=chunk).values_list(
-                "schedule_id", "period_start", "part"
-            )
-        )
-    adj_ids = sorted({a.schedule_id for a in adjustments})
-    for chunk in _chunks(adj_ids, 900):
-        billed.update(
-            BilledItem.objects.filter(schedule_id__in=chunk, part__gt=0).values_list(
-                "schedule_id", "period_start", "part"
-            )
-        )
+    result.timings = {k: round(v, 3) for k, v in timings.items()}
+    log.info("bill run %s shard %s/%s: %s", as_of, shard, shards, result.timings)
+    return result
 
-    result_timings["reference"] = time.perf_counter() - tick
-    tick = time.perf_counter()
-    # Items due, per account; an account with a bad schedule bills nothing.
-    per_account: dict[int, list[tuple[Any, plan.Item]]] = defaultdict(list)
-    bad: dict[int, DomainError] = {}
-    for s in schedules:
-        if s.account_id in bad:
-            continue
-        rounding: Rounding = "half_even" if entities[s.entity_id].rounding_mode == "half_even" else "half_up"
-        try:
-            for item in plan.items_of(
-                s,
-                as_of,
-                facts=facts.get(s.id, ()),
-                milestones=milestones.get(s.id, ()),
-                billed=billed,
-                rounding=rounding,
+
+class _RunContext:
+    """What a shard keeps across its slices: entities, settings, tax rules and memos, counters."""
+
+    def __init__(self, run: BillRun, as_of: date, shard: int, actor: str, rules: Any) -> None:
+        self.run, self.as_of, self.shard, self.actor, self.rules = run, as_of, shard, actor, rules
+        self.entities: dict[int, LegalEntity] = {}
+        self.sellers: dict[int, dict[str, Any]] = {}
+        self.inv_settings: dict[int, InvoicingSettings] = {}
+        self.bill_settings: dict[int, BillingSettings] = {}
+        self.rates: dict[tuple[str, str], tuple[Decimal, date]] = {}
+        self.memo = calc.TaxMemo()
+        self.legal_memo: dict[Any, Any] = {}
+        # Customers alike for the tax engine (country, region, kind, VAT id valid or not,
+        # ship-to) share one context; payment terms are shared per (days, basis).
+        self.contexts: dict[tuple[Any, ...], calc.TaxContext] = {}
+        self.terms_of: dict[tuple[int, str], PaymentTerms] = {}
+        self.batch_no = 0
+        self.batch_size = 1000
+
+    def _entity(self, entity_id: int) -> None:
+        if entity_id in self.entities:
+            return
+        entity = LegalEntity.objects.get(pk=entity_id)
+        self.entities[entity_id] = entity
+        self.sellers[entity_id] = partydata.seller_data(
+            entity, partydata.default_banks([entity_id]).get(entity_id)
+        )
+        self.inv_settings[entity_id] = InvoicingSettings.objects.filter(
+            entity_id=entity_id
+        ).first() or InvoicingSettings(entity_id=entity_id)
+        self.bill_settings[entity_id] = BillingSettings.objects.filter(
+            entity_id=entity_id
+        ).first() or BillingSettings(entity_id=entity_id)
+        self.batch_size = max(1, min(s.batch_size for s in self.bill_settings.values()))
+
+    def _rate(self, currency: str, entity: LegalEntity) -> tuple[Decimal, date]:
+        pair = (currency, entity.base_currency)
+        if pair not in self.rates:
+            age = self.inv_settings[entity.pk].fx_max_age_days
+            self.rates.update(fx.rates_for([pair], self.as_of, max_age_days=age))
+        return self.rates[pair]
+
+    def plan_and_price(
+        self, schedules: list[plan.Sched], adjustments: list[plan.Adj], shard: int, shards: int, lo: int, hi: int,
+        timings: dict[str, float], result: ShardResult,
+    ) -> list[tuple[plan.Group, invoicing.BulkInvoice]]:  # fmt: skip
+        """The slice's invoices, priced and checked; accounts with an error are reported, not billed."""
+        tick = time.perf_counter()
+        as_of = self.as_of
+        for e in {s.entity_id for s in schedules} | {a.entity_id for a in adjustments}:
+            self._entity(e)
+        accounts = {
+            r["id"]: r
+            for r in _shard(Account.objects.filter(id__gte=lo, id__lte=hi), "id", shard, shards).values(
+                *partydata.ACCOUNT_FIELDS
+            )
+        }
+        emails: dict[int, str] = {}
+        for account_id, email in (
+            _shard(
+                Contact.objects.filter(account_id__gte=lo, account_id__lte=hi, is_billing=True),
+                "account_id",
+                shard,
+                shards,
+            )
+            .exclude(email="")
+            .order_by("account_id", "-is_primary", "id")
+            .values_list("account_id", "email")
+        ):
+            emails.setdefault(account_id, email)
+        overrides = {
+            a.account_id: a
+            for a in _shard(
+                AccountInvoicing.objects.filter(account_id__gte=lo, account_id__lte=hi),
+                "account_id",
+                shard,
+                shards,
+            )
+        }
+        one_time_ids = [s.id for s in schedules if s.kind != "recurring"]
+        facts: dict[int, list[tuple[str, date, Decimal]]] = defaultdict(list)
+        milestones: dict[int, list[tuple[str, Decimal, date | None]]] = defaultdict(list)
+        billed: set[tuple[int, date, int]] = set()
+        for chunk in _chunks(one_time_ids, 900):
+            for sid, kind, day, qty in (
+                ScheduleFact.objects.filter(schedule_id__in=chunk)
+                .order_by("day", "id")
+                .values_list("schedule_id", "kind", "day", "quantity")
             ):
-                per_account[s.account_id].append((s, item))
-        except DomainError as exc:
-            bad[s.account_id] = exc
-    for a in adjustments:
-        if a.account_id not in bad and (a.schedule_id, a.effective, a.part) not in billed:
-            per_account[a.account_id].append((a, plan.adjustment_item(a)))
-    for account_id in bad:
-        per_account.pop(account_id, None)
-    groups = plan.group(per_account, consolidate={e: bill_settings[e].consolidate for e in entity_ids})
-
-    result_timings["plan"] = time.perf_counter() - tick
-    tick = time.perf_counter()
-    # Price every invoice (pure), then check what the law requires; failures are per account.
-    rules = load_ruleset(as_of)
-    memo = calc.TaxMemo()
-    legal_memo: dict[Any, Any] = {}
-    rates = {}
-    for e in entity_ids:
-        pairs = {(g.currency, entities[e].base_currency) for g in groups if g.entity_id == e}
-        rates.update(fx.rates_for(pairs, as_of, max_age_days=inv_settings[e].fx_max_age_days))
-    buyers: dict[int, dict[str, Any]] = {}
-    # Customers alike for the tax engine (country, region, kind, VAT id valid or not, ship-to)
-    # share one context; payment terms are shared per (days, basis).
-    contexts: dict[tuple[Any, ...], calc.TaxContext] = {}
-    terms_of: dict[tuple[int, str], PaymentTerms] = {}
-    ready: list[tuple[plan.Group, invoicing.BulkInvoice]] = []
-    for g in groups:
-        if g.account_id in bad:
-            continue
-        entity = entities[g.entity_id]
-        account = accounts[g.account_id]
-        try:
-            buyer = buyers.get(g.account_id)
-            if buyer is None:
-                buyer = buyers[g.account_id] = partydata.buyer_data(account, emails.get(g.account_id, ""))
-            profile = partydata.tax_buyer(buyer)
-            key = (
-                g.entity_id,
-                profile.country,
-                profile.region,
-                profile.kind,
-                profile.vat_id_valid,
-                buyer["ship_country"],
+                facts[sid].append((kind, day, qty))
+            for sid, name, pct, done in (
+                Milestone.objects.filter(schedule_id__in=chunk)
+                .order_by("position")
+                .values_list("schedule_id", "name", "percent", "done_on")
+            ):
+                milestones[sid].append((name, pct, done))
+            billed.update(
+                BilledItem.objects.filter(schedule_id__in=chunk).values_list(
+                    "schedule_id", "period_start", "part"
+                )
             )
-            ctx = contexts.get(key)  # type: ignore[assignment]
-            if ctx is None:
-                ctx = contexts[key] = invoicing.tax_context(entity, sellers[g.entity_id], buyer, as_of)
-            priced = calc.price(
-                [i.line for i in g.items], g.currency, ctx, rules, rounding=ctx.rounding, memo=memo
+        for chunk in _chunks(sorted({a.schedule_id for a in adjustments}), 900):
+            billed.update(
+                BilledItem.objects.filter(schedule_id__in=chunk, part__gt=0).values_list(
+                    "schedule_id", "period_start", "part"
+                )
             )
-            override = overrides.get(g.account_id)
-            days = g.terms_days if g.terms_days is not None else account["payment_terms_days"]
-            basis = (override.terms_basis if override and override.terms_basis else "") or inv_settings[
-                g.entity_id
-            ].terms_basis
-            term_key = (int(days if days is not None else entity.payment_terms_days), basis or "net")
-            terms = terms_of.get(term_key)  # type: ignore[assignment]
-            if terms is None:
-                terms = terms_of[term_key] = PaymentTerms(term_key[0], TermsBasis(term_key[1]))
-            rate, rate_day = rates[(g.currency, entity.base_currency)]
-            contracts = sorted({i.line.contract_number for i in g.items if i.line.contract_number})
-            bulk = invoicing.BulkInvoice(
-                g.entity_id, g.account_id, g.currency, as_of, priced, terms, sellers[g.entity_id], buyer,
-                entity.base_currency, rate, rate_day, entity.invoice_prefix or "INV", ctx.method.value, ctx.rounding,
-                ", ".join(contracts)[:100], override.buyer_reference if override else "",
-            )  # fmt: skip
-            problems = invoicing.legal_problems(bulk, legal_memo)
-            if problems:
-                refuse_missing(problems)
-            ready.append((g, bulk))
-        except DomainError as exc:
-            bad[g.account_id] = exc
-    ready = [(g, it) for g, it in ready if g.account_id not in bad]
-    for account_id, problem in sorted(bad.items()):
-        name = accounts.get(account_id, {}).get("name", str(account_id))
-        result.errors.append(_error(account_id, name, problem))
+        timings["reference"] += time.perf_counter() - tick
 
-    result_timings["price"] = time.perf_counter() - tick
-    tick = time.perf_counter()
-    crash_point("before_first_invoice")
-    size = max(1, min(bill_settings[e].batch_size for e in entity_ids))
-    done_accounts: set[int] = set(bad)
-    batches = list(_chunks(ready, size))
-    for k, batch in enumerate(batches):
+        tick = time.perf_counter()
+        per_account: dict[int, list[tuple[Any, plan.Item]]] = defaultdict(list)
+        bad: dict[int, DomainError] = {}
+        for s in schedules:
+            if s.account_id in bad:
+                continue
+            rounding: Rounding = (
+                "half_even" if self.entities[s.entity_id].rounding_mode == "half_even" else "half_up"
+            )
+            try:
+                for item in plan.items_of(
+                    s,
+                    as_of,
+                    facts=facts.get(s.id, ()),
+                    milestones=milestones.get(s.id, ()),
+                    billed=billed,
+                    rounding=rounding,
+                ):
+                    per_account[s.account_id].append((s, item))
+            except DomainError as exc:
+                bad[s.account_id] = exc
+        for a in adjustments:
+            if a.account_id not in bad and (a.schedule_id, a.effective, a.part) not in billed:
+                per_account[a.account_id].append((a, plan.adjustment_item(a)))
+        for account_id in bad:
+            per_account.pop(account_id, None)
+        groups = plan.group(
+            per_account, consolidate={e: s.consolidate for e, s in self.bill_settings.items()}
+        )
+        timings["plan"] += time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        ready: list[tuple[plan.Group, invoicing.BulkInvoice]] = []
+        for g in groups:
+            if g.account_id in bad:
+                continue
+            entity = self.entities[g.entity_id]
+            account = accounts[g.account_id]
+            try:
+                buyer = partydata.buyer_data(account, emails.get(g.account_id, ""))
+                profile = partydata.tax_buyer(buyer)
+                key = (
+                    g.entity_id,
+                    profile.country,
+                    profile.region,
+                    profile.kind,
+                    profile.vat_id_valid,
+                    buyer["ship_country"],
+                )
+                ctx = self.contexts.get(key)
+                if ctx is None:
+                    ctx = self.contexts[key] = invoicing.tax_context(
+                        entity, self.sellers[g.entity_id], buyer, as_of
+                    )
+                priced = calc.price(
+                    [i.line for i in g.items],
+                    g.currency,
+                    ctx,
+                    self.rules,
+                    rounding=ctx.rounding,
+                    memo=self.memo,
+                )
+                override = overrides.get(g.account_id)
+                days = g.terms_days if g.terms_days is not None else account["payment_terms_days"]
+                basis = (
+                    override.terms_basis if override and override.terms_basis else ""
+                ) or self.inv_settings[g.entity_id].terms_basis
+                term_key = (int(days if days is not None else entity.payment_terms_days), basis or "net")
+                terms = self.terms_of.get(term_key)
+                if terms is None:
+                    terms = self.terms_of[term_key] = PaymentTerms(term_key[0], TermsBasis(term_key[1]))
+                rate, rate_day = self._rate(g.currency, entity)
+                contracts = sorted({i.line.contract_number for i in g.items if i.line.contract_number})
+                bulk = invoicing.BulkInvoice(
+                    g.entity_id, g.account_id, g.currency, as_of, priced, terms, self.sellers[g.entity_id], buyer,
+                    entity.base_currency, rate, rate_day, entity.invoice_prefix or "INV", ctx.method.value, ctx.rounding,
+                    ", ".join(contracts)[:100], override.buyer_reference if override else "",
+                )  # fmt: skip
+                problems = invoicing.legal_problems(bulk, self.legal_memo)
+                if problems:
+                    refuse_missing(problems)
+                ready.append((g, bulk))
+            except DomainError as exc:
+                bad[g.account_id] = exc
+        for account_id, problem in sorted(bad.items()):
+            name = accounts.get(account_id, {}).get("name", str(account_id))
+            result.errors.append(_error(account_id, name, problem))
+        timings["price"] += time.perf_counter() - tick
+        return [(g, it) for g, it in ready if g.account_id not in bad]
+
+    def write_batch(
+        self, batch: Sequence[tuple[plan.Group, invoicing.BulkInvoice]], shard_row_id: int, so_far: int
+    ) -> int:
+        """One batch, one transaction; returns the invoices issued."""
+        run, k = self.run, self.batch_no
+        self.batch_no += 1
         # Everything but the numbers is built before the transaction, so it holds the counter briefly.
         prep = invoicing.prepare_bulk(
-            [it for _, it in batch], actor=actor or "billing", bill_run_id=run.pk, checked=True
+            [it for _, it in batch], actor=self.actor or "billing", bill_run_id=run.pk, checked=True
         )
-        with transaction.atomic():
+        with _WRITE_LOCK or contextlib.nullcontext(), transaction.atomic():
+            # Lines, billed items and schedule marks first; the numbers last, held to the commit.
+            _record_billed(run.pk, batch, invoicing.write_lines(prep))
             issued = invoicing.write_prepared(
-                prep, batch=f"r{run.pk}a{run.attempts}s{shard}b{k}", hook=crash_point
+                prep, batch=f"r{run.pk}a{run.attempts}s{self.shard}b{k}", hook=crash_point
             )
-            _record_billed(run.pk, batch, issued)
-            for g, _ in batch:
-                done_accounts.add(g.account_id)
-            result.invoices += len(issued)
-            BillRunShard.objects.filter(pk=shard_row.pk).update(
-                accounts_done=len(done_accounts), invoices=result.invoices
-            )
-            rendering = [r for r in issued if inv_settings[r.entity_id].render_in_bill_run]
+            BillRunShard.objects.filter(pk=shard_row_id).update(invoices=so_far + len(issued))
+            rendering = [r for r in issued if self.inv_settings[r.entity_id].render_in_bill_run]
             if rendering:
                 from q2c.invoicing.models import Invoice
 
                 for ref in rendering:
-                    formats = common_formats(inv_settings[ref.entity_id].formats)
+                    formats = common_formats(self.inv_settings[ref.entity_id].formats)
                     invoicing_tasks.render_invoice(Invoice.objects.get(pk=ref.invoice_id), formats)
             invoicing_tasks.queue_rendering(
-                [r.invoice_id for r in issued if not inv_settings[r.entity_id].render_in_bill_run]
+                [r.invoice_id for r in issued if not self.inv_settings[r.entity_id].render_in_bill_run]
             )
         crash_point("batch")
-        if progress:
-            progress(len(done_accounts), len(account_ids))
-    _end_untouched(schedules)
-    result_timings["write"] = time.perf_counter() - tick
-    result.timings = {k: round(v, 3) for k, v in result_timings.items()}
-    log.info("bill run %s shard %s/%s: %s", as_of, shard, shards, result.timings)
-    BillRunShard.objects.filter(pk=shard_row.pk).update(
-        status="done", accounts_done=len(account_ids), errors=result.errors, finished_at=clock.now()
-    )
-    if progress:
-        progress(len(account_ids), len(account_ids))
-    return result
+        return len(issued)
 
 
-def _record_billed(
-    run_id: int, batch: Sequence[tuple[plan.Group, Any]], issued: Sequence[invoicing.Issued]
-) -> None:
+def _record_billed(run_id: int, batch: Sequence[tuple[plan.Group, Any]], invoice_ids: Sequence[int]) -> None:
     """The billed items, the schedules' billed-through marks and the prorations billed."""
     rows: list[tuple[Any, ...]] = []
     marks: dict[int, date] = {}
     ended: set[int] = set()
     adjusted: list[int] = []
-    for (g, _), ref in zip(batch, issued, strict=True):
+    for (g, _), invoice_id in zip(batch, invoice_ids, strict=True):
         for item in g.items:
             rows.append((item.schedule_id, db_date(item.period_start), item.part, db_date(item.period_end),
-                         db_date(item.bill_date), g.account_id, item.amount_minor, g.currency, ref.invoice_id,
+                         db_date(item.bill_date), g.account_id, item.amount_minor, g.currency, invoice_id,
                          run_id))  # fmt: skip
             if item.adjustment_id is not None:
                 adjusted.append(item.adjustment_id)
@@ -531,13 +601,12 @@ def _record_billed(
         ready=True,
     )
     now = clock.now()
+    stamp = db_datetime(now)
     _update_many(
         Schedule._meta.db_table,
         ("billed_through", "status", "updated_at"),
-        [
-            (marks[sid], Schedule.Status.ENDED if sid in ended else Schedule.Status.ACTIVE, now, sid)
-            for sid in marks
-        ],
+        [(db_date(marks[sid]), "ended" if sid in ended else "active", stamp, sid) for sid in marks],
+        ready=True,
     )
     one_time_ended = [sid for sid in ended if sid not in marks]
     if one_time_ended:
@@ -546,7 +615,9 @@ def _record_billed(
         Adjustment.objects.filter(pk__in=adjusted).update(billed=True)
 
 
-def _update_many(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+def _update_many(
+    table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], *, ready: bool = False
+) -> None:
     """``UPDATE table SET columns… WHERE id = …`` for many rows: one statement on PostgreSQL
     (``UPDATE … FROM (VALUES …)``), one ``executemany`` on SQLite."""
     if not rows:
@@ -568,7 +639,7 @@ def _update_many(table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
             return
         sets = ", ".join(f"{qn(c)} = %s" for c in columns)
         sql = f"UPDATE {qn(table)} SET {sets} WHERE id = %s"  # noqa: S608 (names are constants, values parameters)
-        cursor.executemany(sql, [tuple(adapt(v) for v in row) for row in rows])
+        cursor.executemany(sql, rows if ready else [tuple(adapt(v) for v in row) for row in rows])
 
 
 def _end_untouched(schedules: Sequence[plan.Sched]) -> None:
@@ -615,8 +686,18 @@ def _die_with_parent() -> None:
         pass
 
 
+#: SQLite admits one writer at a time and its busy handler sleeps while it waits (up to 100 ms a
+#: try): forked workers take turns through this lock instead, so the database never idles.
+_WRITE_LOCK: Any = None
+
+
 def _parallel(run: BillRun, as_of: date, workers: int, actor: str, progress: Progress | None) -> None:
+    global _WRITE_LOCK
     connections.close_all()
+    if connection.vendor == "sqlite":
+        import multiprocessing
+
+        _WRITE_LOCK = multiprocessing.get_context("fork").Lock()
     pids: dict[int, int] = {}
     for i in range(workers):
         pid = os.fork()
@@ -632,6 +713,7 @@ def _parallel(run: BillRun, as_of: date, workers: int, actor: str, progress: Pro
                 connections.close_all()
                 os._exit(code)
         pids[pid] = i
+    _WRITE_LOCK = None
     failed: list[str] = []
     while pids:
         time.sleep(0.2)

@@ -6,9 +6,10 @@ Money-moving ones (declared ``moves_money=True`` in ``q2c.wiring``; their handle
 
 - ``invoicing.invoice.issued`` (InvoiceIssued): one invoice issued by hand (API, UI);
 - ``invoicing.invoices.issued`` (InvoicesIssued): one write batch of a bill run — every invoice
-  of the batch with its number and amounts, and the batch's posting; one event per entity and
-  batch instead of one per invoice, so a 100,000-invoice run records hundreds of events, not
-  100,000 (see docs/invoicing.md);
+  of the batch with its number and amounts (``invoices``: a text table, one line per invoice
+  ``invoice_id number account_id total_minor total_base_minor``), totals per currency and the
+  batch's posting; one event per entity and batch instead of one per invoice, so a
+  100,000-invoice run records hundreds of events, not 100,000 (see docs/invoicing.md);
 - ``invoicing.invoice.voided`` (InvoiceVoided), ``invoicing.invoice.written_off``
   (InvoiceUncollectible), ``invoicing.credit_note.issued`` (CreditNoteIssued).
 

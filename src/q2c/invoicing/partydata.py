@@ -151,16 +151,27 @@ def snapshot_rows(datas: list[dict[str, Any]]) -> list[tuple[int, str]]:
     hashes = [hashlib.sha256(t).hexdigest() for t in texts]
     unique = dict(zip(hashes, texts, strict=True))
     table = connection.ops.quote_name(PartySnapshot._meta.db_table)
-    value = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    value = "(%s, %s::jsonb)" if connection.vendor == "postgresql" else "(%s, %s)"
+    pairs = [(h, t.decode()) for h, t in unique.items()]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (sha256, data) VALUES (%s, {value}) ON CONFLICT (sha256) DO NOTHING",  # noqa: S608
-            [(h, t.decode()) for h, t in unique.items()],
-        )
-    have: dict[str, int] = {}
-    keys = sorted(unique)
-    for i in range(0, len(keys), 900):
-        have.update(PartySnapshot.objects.filter(sha256__in=keys[i : i + 900]).values_list("sha256", "id"))
+        # Multi-row statements (400 rows, 800 parameters: within SQLite's limit): one round trip
+        # per chunk on PostgreSQL, where a client-side executemany would make one per row.
+        for i in range(0, len(pairs), 400):
+            chunk = pairs[i : i + 400]
+            cursor.execute(
+                f"INSERT INTO {table} (sha256, data) VALUES {', '.join([value] * len(chunk))} "  # noqa: S608
+                "ON CONFLICT (sha256) DO NOTHING",
+                [x for pair in chunk for x in pair],
+            )
+        have: dict[str, int] = {}
+        keys = sorted(unique)
+        for i in range(0, len(keys), 900):
+            hashes_chunk = keys[i : i + 900]
+            cursor.execute(
+                f"SELECT sha256, id FROM {table} WHERE sha256 IN ({', '.join(['%s'] * len(hashes_chunk))})",  # noqa: S608
+                hashes_chunk,
+            )
+            have.update((h, int(pk)) for h, pk in cursor.fetchall())
     return [(have[h], h) for h in hashes]
 
 

@@ -154,9 +154,17 @@ def _draft(
 
 
 def _ensure_tax_accounts(entity_id: int, posting: Mapping[str, int]) -> None:
+    """Tax-payable accounts are made on first use (the ledger's rule): one read for the posting's
+    tax keys, and the ledger's service for any missing."""
+    from q2c.ledger.models import Account
+
     prefix = chart.tax_payable("X")[:-1]
-    for key in posting:
-        if key.startswith(prefix):
+    wanted = [key for key in posting if key.startswith(prefix)]
+    if not wanted:
+        return
+    have = set(Account.objects.filter(entity_id=entity_id, key__in=wanted).values_list("key", flat=True))
+    for key in wanted:
+        if key not in have:
             accounts.tax_payable_account(entity_id, key[len(prefix) :])
 
 
@@ -202,8 +210,7 @@ def on_invoice_issued(event: DomainEvent) -> None:
 
 def on_invoices_issued(event: DomainEvent) -> None:
     p = event.payload
-    count = len(p["invoices"])
-    first, last = p["invoices"][0][1], p["invoices"][-1][1]
+    count, first, last = p["count"], p["first"], p["last"]
     _post(
         event,
         SourceRef(APP, "issue_batch", p["batch"]),

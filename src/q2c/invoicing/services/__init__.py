@@ -23,6 +23,7 @@ from q2c.invoicing.services.issue import (
     prepare_bulk,
     render_and_store,
     tax_context,
+    write_lines,
     write_prepared,
 )
 from q2c.invoicing.services.rates import import_rates, set_rate
@@ -52,6 +53,7 @@ __all__ = [
     "set_rate",
     "tax_context",
     "void",
+    "write_lines",
     "write_off",
     "write_prepared",
 ]
