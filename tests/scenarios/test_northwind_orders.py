@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from tests.contracts import builders
 
 from q2c.core import clock
 from q2c.platform.auth import ApiToken
 from q2c.platform.models import Event
+from tests.contracts import builders
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/orders"
