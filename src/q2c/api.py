@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from q2c.billing.api import router as billing_router
 from q2c.catalog.api import pricing_router
 from q2c.catalog.api import router as catalog_router
 from q2c.contracts.api import router as contracts_router
+from q2c.invoicing.api import router as invoicing_router
 from q2c.ledger.api import router as ledger_router
 from q2c.orders.api import router as orders_router
 from q2c.parties.api import router as parties_router
@@ -14,4 +16,4 @@ from q2c.quotes.api import router as quotes_router
 from q2c.revenue.api import router as revenue_router
 from q2c.tax.api import router as tax_router
 
-api = build_api(routers=[("/platform/", platform_router), ("/parties/", parties_router), ("/ledger/", ledger_router), ("/revenue/", revenue_router), ("/tax/", tax_router), ("/catalog/", catalog_router), ("/pricing/", pricing_router), ("/orders/", orders_router), ("/quotes/", quotes_router), ("/contracts/", contracts_router)])
+api = build_api(routers=[("/platform/", platform_router), ("/parties/", parties_router), ("/ledger/", ledger_router), ("/revenue/", revenue_router), ("/tax/", tax_router), ("/catalog/", catalog_router), ("/pricing/", pricing_router), ("/orders/", orders_router), ("/quotes/", quotes_router), ("/contracts/", contracts_router), ("/invoicing/", invoicing_router), ("/billing/", billing_router)])

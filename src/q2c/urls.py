@@ -22,5 +22,6 @@ urlpatterns = [
     path("catalog/", include("q2c.catalog.urls")),
     path("quotes/", include("q2c.quotes.urls")),
     path("contracts/", include("q2c.contracts.urls")),
+    path("billing/", include("q2c.billing.urls")),
     path("orders/", include("q2c.orders.urls")),
 ]

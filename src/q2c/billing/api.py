@@ -1,0 +1,225 @@
+"""The billing API (mounted at ``/api/v1/billing/``): bill runs (start one, follow its progress and
+results), schedules with what they billed, milestones, settings and one-time charge rules. Thin:
+checks the role, calls ``services``/``queries``/``run``, shapes the answer. Who may call what is
+written in docs/permissions.md (section billing).
+
+Must not import any q2c app above ``billing``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.responses import Status
+
+from q2c.billing import queries, run, services, tasks
+from q2c.billing.models import BillingSettings, ChargeRule
+from q2c.billing.schemas import (
+    AdjustmentOut,
+    BilledItemOut,
+    BillingSettingsIn,
+    BillingSettingsOut,
+    ChargeRuleIn,
+    ChargeRuleOut,
+    MilestoneDoneIn,
+    MilestoneOut,
+    MilestonesIn,
+    RunIn,
+    RunOut,
+    RunQueuedOut,
+    ScheduleDetailOut,
+    ScheduleFilterIn,
+    ScheduleOut,
+    ShardOut,
+)
+from q2c.core.money import to_decimal
+from q2c.platform.auth import api_auth, require
+from q2c.platform.events import enqueue_after_commit
+from q2c.platform.pagination import Page, PageParams, paginate
+from q2c.platform.roles import Role
+
+router = Router(auth=api_auth, tags=["billing"])
+
+READERS = (Role.FINANCE, Role.VIEWER)
+WRITERS = (Role.FINANCE,)
+
+
+def _actor(request: HttpRequest) -> str:
+    user = getattr(request, "auth", None) or request.user
+    return str(user.get_username())
+
+
+def _run_out(run_id: int) -> RunOut:
+    row = queries.run(run_id)
+    out = RunOut.from_orm(row)
+    out.shards = [ShardOut.from_orm(s) for s in queries.shards(run_id)]
+    return out
+
+
+@router.get("/runs", response=Page[RunOut], operation_id="billing_list_runs", summary="Bill runs")
+def list_runs(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
+    require(request, *READERS)
+    return paginate(queries.runs(), paging)
+
+
+@router.post(
+    "/runs",
+    response={202: RunQueuedOut},
+    operation_id="billing_start_run",
+    summary="Start (or resume) the bill run of a date",
+)
+def start_run(request: HttpRequest, payload: RunIn) -> Status[dict[str, Any]]:
+    require(request, *WRITERS)
+    # Bad input is refused now, with nothing written; the run itself goes to the worker.
+    run.check(payload.as_of)
+    enqueue_after_commit(tasks.run_bill_run, payload.as_of.isoformat(), payload.workers, _actor(request))
+    return Status(
+        202,
+        {
+            "as_of": payload.as_of,
+            "status": "queued",
+            "detail": "the run starts in the background; follow it at /api/v1/billing/runs",
+        },
+    )
+
+
+@router.get(
+    "/runs/{run_id}",
+    response=RunOut,
+    operation_id="billing_get_run",
+    summary="A bill run: progress and results",
+)
+def get_run(request: HttpRequest, run_id: int) -> RunOut:
+    require(request, *READERS)
+    return _run_out(run_id)
+
+
+@router.get(
+    "/schedules",
+    response=Page[ScheduleOut],
+    operation_id="billing_list_schedules",
+    summary="Billing schedules",
+)
+def list_schedules(
+    request: HttpRequest, filters: Query[ScheduleFilterIn], paging: Query[PageParams]
+) -> dict[str, Any]:
+    require(request, *READERS)
+    qs = queries.schedules(
+        account_id=filters.account_id,
+        contract_id=filters.contract_id,
+        status=filters.status or "",
+        kind=filters.kind or "",
+    )
+    return paginate(qs, paging)
+
+
+@router.get(
+    "/schedules/{schedule_id}",
+    response=ScheduleDetailOut,
+    operation_id="billing_get_schedule",
+    summary="A schedule and what it billed",
+)
+def get_schedule(request: HttpRequest, schedule_id: int) -> ScheduleDetailOut:
+    require(request, *READERS)
+    out = ScheduleDetailOut.from_orm(queries.schedule(schedule_id))
+    detail = queries.schedule_detail(schedule_id)
+    out.items = [BilledItemOut.from_orm(i) for i in detail["items"]]
+    out.adjustments = [AdjustmentOut.from_orm(a) for a in detail["adjustments"]]
+    out.milestones = [MilestoneOut.from_orm(m) for m in detail["milestones"]]
+    return out
+
+
+@router.put(
+    "/schedules/{schedule_id}/milestones",
+    response=list[MilestoneOut],
+    operation_id="billing_set_milestones",
+    summary="Bill a one-time line in milestones",
+)
+def set_milestones(request: HttpRequest, schedule_id: int, payload: MilestonesIn) -> list[Any]:
+    require(request, *WRITERS)
+    parts = [(m.name, to_decimal(m.percent, field="percent")) for m in payload.milestones]
+    return services.set_milestones(schedule_id, parts, actor=_actor(request))
+
+
+@router.post(
+    "/schedules/{schedule_id}/milestones/{position}/done",
+    response=MilestoneOut,
+    operation_id="billing_milestone_done",
+    summary="Mark a milestone done",
+)
+def milestone_done(request: HttpRequest, schedule_id: int, position: int, payload: MilestoneDoneIn) -> Any:
+    require(request, *WRITERS)
+    return services.mark_milestone_done(schedule_id, position, payload.done_on, actor=_actor(request))
+
+
+def _settings_out(entity_id: int) -> dict[str, Any]:
+    s = BillingSettings.objects.filter(entity_id=entity_id).first() or BillingSettings(entity_id=entity_id)
+    return {
+        "entity_id": entity_id, "amendment_style": s.amendment_style, "proration_timing": s.proration_timing,
+        "proration_mode": s.proration_mode, "consolidate": s.consolidate, "stub_basis": s.stub_basis,
+        "batch_size": s.batch_size,
+    }  # fmt: skip
+
+
+@router.get(
+    "/settings/{entity_id}",
+    response=BillingSettingsOut,
+    operation_id="billing_get_settings",
+    summary="An entity's billing settings",
+)
+def get_settings(request: HttpRequest, entity_id: int) -> dict[str, Any]:
+    require(request, *READERS)
+    from q2c.parties.models import LegalEntity
+
+    if not LegalEntity.objects.filter(pk=entity_id).exists():
+        from q2c.billing.errors import BillingNotFound
+
+        raise BillingNotFound(f"no legal entity {entity_id}", field="entity_id")
+    return _settings_out(entity_id)
+
+
+@router.put(
+    "/settings/{entity_id}",
+    response=BillingSettingsOut,
+    operation_id="billing_save_settings",
+    summary="Change an entity's billing settings",
+)
+def save_settings(request: HttpRequest, entity_id: int, payload: BillingSettingsIn) -> dict[str, Any]:
+    require(request, *WRITERS)
+    services.save_settings(entity_id, actor=_actor(request), **payload.dict(exclude_none=True))
+    return _settings_out(entity_id)
+
+
+@router.get(
+    "/charge-rules",
+    response=list[ChargeRuleOut],
+    operation_id="billing_list_charge_rules",
+    summary="When one-time charges are invoiced",
+)
+def list_charge_rules(request: HttpRequest) -> list[Any]:
+    require(request, *READERS)
+    return list(ChargeRule.objects.order_by("entity_id", "sku", "charge"))
+
+
+@router.post(
+    "/charge-rules",
+    response={201: ChargeRuleOut},
+    operation_id="billing_set_charge_rule",
+    summary="Set when a product's one-time charge is invoiced",
+)
+def set_charge_rule(request: HttpRequest, payload: ChargeRuleIn) -> Status[Any]:
+    require(request, *WRITERS)
+    from q2c.parties.models import LegalEntity
+
+    if not LegalEntity.objects.filter(pk=payload.entity_id).exists():
+        from q2c.billing.errors import BillingNotFound
+
+        raise BillingNotFound(f"no legal entity {payload.entity_id}", field="entity_id")
+    return Status(
+        201,
+        services.set_charge_rule(
+            payload.entity_id, payload.sku, payload.trigger, charge=payload.charge, actor=_actor(request)
+        ),
+    )
