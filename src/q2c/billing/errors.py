@@ -15,6 +15,7 @@ INVALID_SETTINGS = "billing.invalid_settings"
 INVALID_SCHEDULE = "billing.invalid_schedule"
 INVALID_MILESTONE = "billing.invalid_milestone"
 INVALID_WORKERS = "billing.invalid_workers"
+CREDIT_ONLY = "billing.credit_only"
 
 
 class BillingNotFound(NotFound):

@@ -507,6 +507,8 @@ class _RunContext:
                     rounding=ctx.rounding,
                     memo=self.memo,
                 )
+                if priced.total_minor < 0:
+                    _refuse_credit_only(g)
                 override = overrides.get(g.account_id)
                 days = g.terms_days if g.terms_days is not None else account["payment_terms_days"]
                 basis = (
@@ -564,6 +566,29 @@ class _RunContext:
             )
         crash_point("batch")
         return len(issued)
+
+
+def _refuse_credit_only(g: plan.Group) -> None:
+    """An invoice cannot be negative: credits alone (a cancellation, a reduction billed on its own)
+    are corrected with a credit note against the invoice that billed the period."""
+    from q2c.invoicing.models import Invoice
+
+    billed_in: set[str] = set()
+    for item in g.items:
+        if item.amount_minor < 0:
+            ids = BilledItem.objects.filter(
+                schedule_id=item.schedule_id,
+                part=0,
+                period_start__lte=item.period_start,
+                period_end__gt=item.period_start,
+            ).values_list("invoice_id", flat=True)
+            billed_in.update(Invoice.objects.filter(pk__in=list(ids)).values_list("number", flat=True))
+    where = f" (the period was invoiced on {', '.join(sorted(billed_in))})" if billed_in else ""
+    raise errors.BillRunRefused(
+        f"the items due on {g.bill_date} only credit the customer; issue a credit note instead{where}",
+        code=errors.CREDIT_ONLY,
+        field="amount",
+    )
 
 
 def _record_billed(run_id: int, batch: Sequence[tuple[plan.Group, Any]], invoice_ids: Sequence[int]) -> None:
