@@ -66,7 +66,7 @@ def nothing_written() -> None:
 
 
 def test_a_bill_run_bills_everything_due_once_and_a_second_run_creates_nothing(world):
-    clk, acme, northwind, fabrikam = world
+    clk, _acme, _northwind, _fabrikam = world
     clk.set(date(2027, 3, 1))
     first = bill_run(date(2027, 3, 1), actor="test")
     # Three months each (January, February, March are all due): 3 invoices per customer.
@@ -126,7 +126,7 @@ def test_a_run_of_another_date_still_going_refuses_a_new_one(world):
 
 
 def test_an_account_with_wrong_data_is_reported_and_the_others_are_billed(world):
-    clk, acme, northwind, fabrikam = world
+    clk, acme, _northwind, _fabrikam = world
     no_price = customer(acme, name="No Price GmbH")
     subscribe(acme, no_price, contract_id=3, price=None)
     no_vat_id = customer(
@@ -177,7 +177,7 @@ def test_the_daily_job_bills_its_business_date(world):
 
 
 def test_the_cli_prints_the_summary_and_exits_1_when_accounts_were_not_billed(world):
-    clk, acme, *_ = world
+    _clk, acme, *_ = world
     subscribe(acme, customer(acme, name="No Price GmbH"), contract_id=3, price=None)
     out = StringIO()
     with pytest.raises(SystemExit) as exit_:
@@ -189,7 +189,7 @@ def test_the_cli_prints_the_summary_and_exits_1_when_accounts_were_not_billed(wo
 
 
 def test_the_cli_refuses_bad_input_with_exit_status_2(world):
-    clk, *_ = world
+    _clk, *_ = world
     with pytest.raises(CommandError) as err:
         call_command("bill-run", "--as-of", "2027-13-01", "--no-progress")
     assert err.value.returncode == 2

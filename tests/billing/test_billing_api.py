@@ -44,7 +44,7 @@ def post(c: Client, url: str, body: dict[str, Any]) -> Any:
 
 
 def test_finance_drafts_issues_lists_and_credits_an_invoice(world):
-    _, acme, northwind = world
+    _, _acme, northwind = world
     finance = client("finance")
     made = post(finance, "/api/v1/invoicing/invoices", {
         "account_id": northwind.pk,
@@ -89,7 +89,7 @@ def test_finance_drafts_issues_lists_and_credits_an_invoice(world):
 
 
 def test_readers_read_and_bad_input_answers_problem_json(world):
-    _, acme, northwind = world
+    _, _acme, northwind = world
     viewer = client("viewer")
     assert viewer.get("/api/v1/invoicing/invoices").status_code == 200
     refused = post(
@@ -110,7 +110,7 @@ def test_readers_read_and_bad_input_answers_problem_json(world):
 
 
 def test_a_bill_run_is_started_through_the_api_and_followed(world, django_capture_on_commit_callbacks):
-    clk, acme, northwind = world
+    _clk, acme, northwind = world
     h = ContractHead(1, "CON-1", acme.pk, northwind.pk, "EUR", date(2027, 3, 1), date(2028, 3, 1))
     billing.create_schedules(h, [LineIn("1", "SEAT", "recurring", D(10), D("30.00"), date(2027, 3, 1), date(2028, 3, 1), period_months=1, tax_category="digital_service")])  # fmt: skip
     finance = client("finance")

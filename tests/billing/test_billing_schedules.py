@@ -193,7 +193,7 @@ def test_a_contract_line_without_a_price_has_a_schedule_the_bill_run_reports(wor
 
 
 def test_the_contract_activated_payload_becomes_schedules(world):
-    clk, acme, acct = world
+    _clk, acme, acct = world
     payload = {
         "contract_id": 7, "number": "CON-2027-000007", "entity_id": acme.pk, "account_id": acct.pk, "currency": "EUR",
         "start_date": "2027-02-01", "end_date": "2028-02-01", "billing_frequency": "month", "billing_day": 1,
