@@ -319,3 +319,29 @@ def test_a_cancellation_credits_the_unused_part_of_a_period_billed_in_advance(wo
     assert "INV-2027-000001" in result.errors[0]["message"]
     run(clk, date(2027, 2, 1))
     assert BilledItem.objects.filter(period_start=date(2027, 2, 1)).count() == 0
+
+
+def test_billing_can_be_anchored_to_the_start_instead_of_a_calendar_day(world):
+    clk, acme, acct = world
+    start = date(2027, 1, 15)
+    services.create_schedules(
+        head(acme, acct, start=start, billing_settings={"anchor": "contract_start"}), [seat(start=start)]
+    )
+    run(clk, date(2027, 1, 15))
+    run(clk, date(2027, 2, 15))
+    # Whole months from the 15th: no prorated first period.
+    assert [(s, e, net) for _, s, e, _, net in lines_of(acct)] == [
+        (date(2027, 1, 15), date(2027, 2, 15), 30000),
+        (date(2027, 2, 15), date(2027, 3, 15), 30000),
+    ]
+
+
+def test_a_line_billed_in_milestones_bills_nothing_until_they_are_defined(world):
+    clk, acme, acct = world
+    services.set_charge_rule(acme.pk, "IMPL", "milestones")
+    services.create_schedules(
+        head(acme, acct),
+        [LineIn("5", "IMPL", "one_time", D(1), D("10000.00"), date(2027, 1, 1), date(2028, 1, 1))],
+    )
+    result = run(clk, date(2027, 1, 1))
+    assert (result.invoices, result.errors) == (0, [])

@@ -230,6 +230,8 @@ def items_of(
         return out
     base = s.quantity * s.unit_price
     if s.kind == "milestone":
+        if not milestones:  # billed in milestones, none defined yet: nothing is due
+            return out
         charge = engine.MilestoneCharge(
             s.id, tuple(engine.Milestone(n, pct, done) for n, pct, done in milestones)
         )

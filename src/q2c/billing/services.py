@@ -175,13 +175,16 @@ def spec_for(head: ContractHead, line: LineIn, rules: Mapping[tuple[str, str], s
     }
     if kind == "recurring":
         every = FREQUENCY_MONTHS.get(line.billing_frequency or head.billing_frequency, 1)
+        anchor_start = head.billing_settings.get("anchor") == "contract_start"
         return {
             **common,
             "kind": Schedule.Kind.RECURRING,
             "price_months": line.period_months or every,
             "every_months": every,
-            "anchor_day": head.billing_day or head.start.day,
-            "anchor_month": head.start.month,
+            # Anchored to the contract's billing day (calendar), phased from its start month; or,
+            # with ``billing_settings["anchor"] = "contract_start"``, to the line's own start.
+            "anchor_day": None if anchor_start else head.billing_day or head.start.day,
+            "anchor_month": None if anchor_start else head.start.month,
             "timing": line.timing if line.timing in ("in_advance", "in_arrears") else "in_advance",
             "end": line.service_end,
         }
