@@ -30,6 +30,7 @@ from q2c.invoicing.schemas import (
     InvoiceLineOut,
     InvoiceOut,
     InvoiceSummaryOut,
+    InvoicingSettingsOut,
     LinesIn,
     PaymentIn,
     RateIn,
@@ -38,7 +39,6 @@ from q2c.invoicing.schemas import (
     ReasonIn,
     ReissueOut,
     SettingsIn,
-    SettingsOut,
     TotalsOut,
 )
 from q2c.platform.api import body_limit
@@ -372,7 +372,7 @@ def _settings_out(entity_id: int) -> dict[str, Any]:
 
 @router.get(
     "/settings/{entity_id}",
-    response=SettingsOut,
+    response=InvoicingSettingsOut,
     operation_id="invoicing_get_settings",
     summary="An entity's invoicing settings",
 )
@@ -389,7 +389,7 @@ def get_settings(request: HttpRequest, entity_id: int) -> dict[str, Any]:
 
 @router.put(
     "/settings/{entity_id}",
-    response=SettingsOut,
+    response=InvoicingSettingsOut,
     operation_id="invoicing_save_settings",
     summary="Change an entity's invoicing settings",
 )

@@ -80,7 +80,7 @@ class TotalsOut(Schema):
     aging: dict[str, dict[str, str]]
 
 
-class LineIn(Schema):
+class InvoiceLineIn(Schema):
     description: str = Field(..., max_length=300, examples=["Consulting day"])
     quantity: Num = Field("1", examples=["2"])
     unit_price: Num = Field(..., examples=["950.00"])
@@ -102,14 +102,14 @@ class LineIn(Schema):
 class DraftIn(Schema):
     account_id: int = Field(..., examples=[1])
     currency: str | None = Field(None, max_length=3, description="default: the customer's")
-    lines: list[LineIn] = Field(..., min_length=1, max_length=500)
+    lines: list[InvoiceLineIn] = Field(..., min_length=1, max_length=500)
     notes: str = Field("", max_length=4000)
     buyer_reference: str = Field("", max_length=100)
     terms_days: int | None = Field(None, ge=0, le=365)
 
 
 class LinesIn(Schema):
-    lines: list[LineIn] = Field(..., min_length=1, max_length=500)
+    lines: list[InvoiceLineIn] = Field(..., min_length=1, max_length=500)
 
 
 class InvoiceLineOut(Schema):
@@ -392,7 +392,7 @@ class SettingsIn(Schema):
     render_in_bill_run: bool | None = None
 
 
-class SettingsOut(Schema):
+class InvoicingSettingsOut(Schema):
     entity_id: int
     terms_basis: str
     formats: str
