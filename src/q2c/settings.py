@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "q2c.orders",
     "q2c.billing",
     "q2c.payments",
+    "q2c.payments.cash",
+    "q2c.payments.dunning",
     "q2c.revenue",
     "q2c.analytics",
     "q2c.simulation",

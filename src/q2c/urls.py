@@ -24,4 +24,9 @@ urlpatterns = [
     path("contracts/", include("q2c.contracts.urls")),
     path("billing/", include("q2c.billing.urls")),
     path("orders/", include("q2c.orders.urls")),
+    path("payments/", include("q2c.payments.urls")),
+    path("cash/", include("q2c.payments.cash.urls")),
+    path("dunning/", include("q2c.payments.dunning.urls")),
+    path("revenue/", include("q2c.revenue.urls")),
+    path("analytics/", include("q2c.analytics.urls")),
 ]

@@ -1,0 +1,9 @@
+"""Dunning and collections — page URLs (mounted in ``q2c/urls.py``)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+app_name = "payments_dunning"
+
+urlpatterns: list[URLPattern] = []
