@@ -270,3 +270,49 @@ class BillRunShard(models.Model):
     class Meta:
         db_table = "billing_run_shard"
         constraints = [models.UniqueConstraint(fields=["run", "shard", "shards"], name="billing_shard_once")]
+
+
+class Charge(models.Model):
+    """A one-off charge (a late fee, a usage adjustment, a manual fee) waiting for the next invoice
+    of its account: the first bill run on or after ``bill_on`` puts it on the account's invoice
+    (an invoice of its own when nothing else is due), taxed and posted like every other line.
+
+    ``reference`` makes :func:`q2c.billing.services.add_charge` idempotent per account;
+    ``invoice_id`` is set in the bill run's batch that invoices it (once: the update is
+    conditional on it being empty)."""
+
+    entity = models.ForeignKey("parties.LegalEntity", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey("parties.Account", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, default="charge", help_text="charge or usage_adjustment")
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=300)
+    detail = models.TextField(blank=True, default="", help_text="printed under the line (tier breakdown)")
+    quantity = DecimalTextField(default="1")
+    unit_price = DecimalTextField(help_text="amount ÷ quantity, as printed")
+    amount_minor = models.BigIntegerField()
+    tax_category = models.CharField(max_length=20)
+    revenue_category = models.CharField(max_length=30, default="other")
+    posting = models.CharField(max_length=12, default="revenue", help_text="revenue, unbilled or deferred")
+    item_id = models.CharField(max_length=64, blank=True, default="")
+    unit_code = models.CharField(max_length=5, default="C62")
+    service_start = models.DateField(null=True, blank=True)
+    service_end = models.DateField(null=True, blank=True, help_text="exclusive")
+    contract_id = models.BigIntegerField(null=True, blank=True)
+    contract_number = models.CharField(max_length=40, blank=True, default="")
+    reference = models.CharField(max_length=120)
+    bill_on = models.DateField()
+    invoice_id = models.BigIntegerField(null=True, blank=True)
+    bill_run_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "billing_charge"
+        ordering = ["account_id", "bill_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "account", "reference"], name="billing_charge_once")
+        ]
+        indexes = [models.Index(fields=["invoice_id", "bill_on"], name="billing_charge_due")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.description}"

@@ -8,7 +8,9 @@ Per schedule (``Sched``):
 - one-time: once on its trigger's date (contract start, a date, the first activation or
   completion), or per delivery day with the quantity delivered that day;
 - milestones: each milestone done, at its cumulative share (``MilestoneCharge``);
-- amendment prorations (``Adj``): on their bill date.
+- amendment prorations (``Adj``): on their bill date;
+- one-off charges (``Chg``, late fees and usage lines): on the account's invoice of the first run
+  on or after their ``bill_on`` date, after its other lines.
 
 Items already billed (their key is in ``billed``) are skipped; a schedule without a price is an
 error of its account (``billing.price_missing``), which then bills nothing at all this run.
@@ -131,6 +133,7 @@ class Item:
     line: DraftLine
     adjustment_id: int | None = None
     ends_schedule: bool = False
+    charge_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -300,8 +303,65 @@ def adjustment_item(a: Adj) -> Item:
     )
 
 
+@dataclass(slots=True)
+class Chg:
+    """A one-off charge waiting for the account's next invoice (``billing.charges``)."""
+
+    id: int
+    entity_id: int
+    account_id: int
+    currency: str
+    description: str
+    detail: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount_minor: int
+    tax_category: str
+    revenue_category: str
+    posting: str
+    item_id: str
+    unit_code: str
+    service_start: date | None
+    service_end: date | None
+    contract_id: int | None
+    contract_number: str
+    bill_on: date
+    kind: str
+    terms_days: None = None
+
+
+CHG_FIELDS = tuple(f for f in Chg.__dataclass_fields__ if f != "terms_days")
+
+
+def charge_item(c: Chg, bill_date: date) -> Item:
+    """A charge's item, billed on ``bill_date`` (the date of the account's invoice in the run)."""
+    line = DraftLine(
+        description=c.description,
+        quantity=c.quantity,
+        unit_price=c.unit_price,
+        tax_category=c.tax_category,
+        gross_minor=c.amount_minor,
+        item_id=c.item_id,
+        unit_code=c.unit_code,
+        service_start=c.service_start,
+        service_end=c.service_end,
+        source_type="billing_charge",
+        source_id=f"charge:{c.id}",
+        contract_id=c.contract_id,
+        contract_number=c.contract_number,
+        revenue_category=c.revenue_category,
+        posting=c.posting,
+        detail=c.detail,
+    )
+    start = c.service_start or c.bill_on
+    end = c.service_end or start + _DAY
+    return Item(0, start, 0, end, bill_date, c.amount_minor, line, charge_id=c.id)
+
+
 def group(
-    items_by_account: Mapping[int, Iterable[tuple[Sched | Adj, Item]]], *, consolidate: Mapping[int, bool]
+    items_by_account: Mapping[int, Iterable[tuple[Sched | Adj | Chg, Item]]],
+    *,
+    consolidate: Mapping[int, bool],
 ) -> list[Group]:
     """Invoices: per account, currency, bill date (and contract unless the entity consolidates)."""
     out: list[Group] = []
@@ -318,6 +378,9 @@ def group(
                 g.terms_days = s.terms_days if g.terms_days is None else min(g.terms_days, s.terms_days)
         for key in sorted(groups, key=lambda k: (k[2], k[1], k[3] or 0, k[0])):
             g = groups[key]
-            g.items.sort(key=lambda i: (i.line.contract_id or 0, i.schedule_id, i.period_start, i.part))
+            g.items.sort(
+                key=lambda i: (i.charge_id is not None, i.line.contract_id or 0, i.schedule_id, i.period_start,
+                               i.part, i.charge_id or 0)
+            )  # fmt: skip
             out.append(g)
     return out

@@ -57,6 +57,7 @@ from q2c.billing.models import (
     BillingSettings,
     BillRun,
     BillRunShard,
+    Charge,
     Milestone,
     Schedule,
     ScheduleFact,
@@ -115,6 +116,10 @@ def _due_adjustments(as_of: date) -> QuerySet[Adjustment]:
     return Adjustment.objects.filter(billed=False, bill_date__lte=as_of)
 
 
+def _due_charges(as_of: date) -> QuerySet[Charge]:
+    return Charge.objects.filter(invoice_id__isnull=True, bill_on__lte=as_of)
+
+
 def check(as_of: date) -> None:
     """Everything that refuses a run before it writes anything (see the module docstring)."""
     later = (
@@ -128,6 +133,7 @@ def check(as_of: date) -> None:
         )
     pairs = set(_due_schedules(as_of).values_list("entity_id", "currency").distinct())
     pairs |= set(_due_adjustments(as_of).values_list("schedule__entity_id", "currency").distinct())
+    pairs |= set(_due_charges(as_of).values_list("entity_id", "currency").distinct())
     if not pairs:
         return
     entity_ids = sorted({e for e, _ in pairs})
@@ -235,8 +241,8 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
-def _load(as_of: date, shard: int, shards: int) -> tuple[list[plan.Sched], list[plan.Adj]]:
-    """The shard's due schedules (in account order) and prorations: one read each."""
+def _load(as_of: date, shard: int, shards: int) -> tuple[list[plan.Sched], list[plan.Adj], list[plan.Chg]]:
+    """The shard's due schedules (in account order), prorations and one-off charges: one read each."""
     rows = (
         _shard(_due_schedules(as_of), "account_id", shard, shards)
         .order_by("account_id", "id")
@@ -248,7 +254,10 @@ def _load(as_of: date, shard: int, shards: int) -> tuple[list[plan.Sched], list[
         .order_by("id")
         .values_list(*plan.ADJ_FIELDS)
     )
-    return schedules, [plan.Adj(*r) for r in adj_rows]
+    charge_rows = (
+        _shard(_due_charges(as_of), "account_id", shard, shards).order_by("id").values_list(*plan.CHG_FIELDS)
+    )
+    return schedules, [plan.Adj(*r) for r in adj_rows], [plan.Chg(*r) for r in charge_rows]
 
 
 def _error(account_id: int, name: str, exc: DomainError) -> dict[str, Any]:
@@ -290,15 +299,18 @@ def run_shard(
     )  # fmt: skip
     timings: dict[str, float] = defaultdict(float)
     tick = time.perf_counter()
-    schedules, adjustments = _load(as_of, shard, shards)
+    schedules, adjustments, charges = _load(as_of, shard, shards)
     per_account_rows: dict[int, list[plan.Sched]] = defaultdict(list)
     for sched in schedules:
         per_account_rows[sched.account_id].append(sched)
     adjustments_of: dict[int, list[plan.Adj]] = defaultdict(list)
     for adj in adjustments:
         adjustments_of[adj.account_id].append(adj)
-    account_ids = sorted(set(per_account_rows) | set(adjustments_of))
-    del schedules, adjustments
+    charges_of: dict[int, list[plan.Chg]] = defaultdict(list)
+    for chg in charges:
+        charges_of[chg.account_id].append(chg)
+    account_ids = sorted(set(per_account_rows) | set(adjustments_of) | set(charges_of))
+    del schedules, adjustments, charges
     result = ShardResult(accounts=len(account_ids))
     BillRunShard.objects.filter(pk=shard_row.pk).update(accounts_total=len(account_ids))
     if progress:
@@ -315,7 +327,10 @@ def run_shard(
         lo, hi = slice_ids[0], slice_ids[-1]
         slice_schedules = [x for a in slice_ids for x in per_account_rows.pop(a, ())]
         slice_adjustments = [x for a in slice_ids for x in adjustments_of.pop(a, ())]
-        ready = ctx.plan_and_price(slice_schedules, slice_adjustments, shard, shards, lo, hi, timings, result)
+        slice_charges = [x for a in slice_ids for x in charges_of.pop(a, ())]
+        ready = ctx.plan_and_price(
+            slice_schedules, slice_adjustments, shard, shards, lo, hi, timings, result, slice_charges
+        )
         if first:
             crash_point("before_first_invoice")
             first = False
@@ -380,12 +395,16 @@ class _RunContext:
 
     def plan_and_price(
         self, schedules: list[plan.Sched], adjustments: list[plan.Adj], shard: int, shards: int, lo: int, hi: int,
-        timings: dict[str, float], result: ShardResult,
+        timings: dict[str, float], result: ShardResult, charges: Sequence[plan.Chg] = (),
     ) -> list[tuple[plan.Group, invoicing.BulkInvoice]]:  # fmt: skip
         """The slice's invoices, priced and checked; accounts with an error are reported, not billed."""
         tick = time.perf_counter()
         as_of = self.as_of
-        for e in {s.entity_id for s in schedules} | {a.entity_id for a in adjustments}:
+        for e in (
+            {s.entity_id for s in schedules}
+            | {a.entity_id for a in adjustments}
+            | {c.entity_id for c in charges}
+        ):
             self._entity(e)
         accounts = {
             r["id"]: r
@@ -446,7 +465,7 @@ class _RunContext:
         timings["reference"] += time.perf_counter() - tick
 
         tick = time.perf_counter()
-        per_account: dict[int, list[tuple[Any, plan.Item]]] = defaultdict(list)
+        per_account: dict[int, list[tuple[plan.Sched | plan.Adj | plan.Chg, plan.Item]]] = defaultdict(list)
         bad: dict[int, DomainError] = {}
         for s in schedules:
             if s.account_id in bad:
@@ -469,6 +488,19 @@ class _RunContext:
         for a in adjustments:
             if a.account_id not in bad and (a.schedule_id, a.effective, a.part) not in billed:
                 per_account[a.account_id].append((a, plan.adjustment_item(a)))
+        for c in charges:
+            if c.account_id in bad:
+                continue
+            # On the account's invoice of this run (the latest bill date of its other items in the
+            # currency — and contract, when the entity invoices per contract), else on its own.
+            per_contract = not self.bill_settings[c.entity_id].consolidate
+            dates = [
+                it.bill_date
+                for src, it in per_account[c.account_id]
+                if src.entity_id == c.entity_id and src.currency == c.currency
+                and (not per_contract or src.contract_id == c.contract_id)
+            ]  # fmt: skip
+            per_account[c.account_id].append((c, plan.charge_item(c, max(dates) if dates else as_of)))
         for account_id in bad:
             per_account.pop(account_id, None)
         groups = plan.group(
@@ -597,8 +629,12 @@ def _record_billed(run_id: int, batch: Sequence[tuple[plan.Group, Any]], invoice
     marks: dict[int, date] = {}
     ended: set[int] = set()
     adjusted: list[int] = []
+    charged: dict[int, list[int]] = defaultdict(list)
     for (g, _), invoice_id in zip(batch, invoice_ids, strict=True):
         for item in g.items:
+            if item.charge_id is not None:
+                charged[invoice_id].append(item.charge_id)
+                continue
             rows.append((item.schedule_id, db_date(item.period_start), item.part, db_date(item.period_end),
                          db_date(item.bill_date), g.account_id, item.amount_minor, g.currency, invoice_id,
                          run_id))  # fmt: skip
@@ -638,6 +674,12 @@ def _record_billed(run_id: int, batch: Sequence[tuple[plan.Group, Any]], invoice
         Schedule.objects.filter(pk__in=one_time_ended).update(status=Schedule.Status.ENDED, updated_at=now)
     if adjusted:
         Adjustment.objects.filter(pk__in=adjusted).update(billed=True)
+    for invoice_id, charge_ids in charged.items():
+        done = Charge.objects.filter(pk__in=charge_ids, invoice_id__isnull=True).update(
+            invoice_id=invoice_id, bill_run_id=run_id
+        )
+        if done != len(charge_ids):  # another run billed one of them meanwhile: this batch must not
+            raise errors.BillRunConflict("a one-off charge of this batch was billed by another run")
 
 
 def _update_many(

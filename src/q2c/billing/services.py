@@ -601,3 +601,8 @@ def set_charge_rule(
             entity_id=entity_id, sku=sku, charge=charge, defaults={"trigger": trigger}
         )
     return row
+
+
+# One-off charges (late fees, usage adjustments) live in their own module; their public entry points:
+from q2c.billing.charges import add_charge as add_charge  # noqa: E402
+from q2c.billing.charges import cancel_charge as cancel_charge  # noqa: E402
