@@ -54,6 +54,8 @@ from q2c.catalog.pricing.types import (
 from q2c.core.money import Money
 
 TWELVE = Decimal(12)
+# Per group (a family or a SKU): {billing period in months: [list sum, net sum]}.
+_Sums = dict[str, dict[int, list[Decimal]]]
 _step = partial(tuple.__new__, Step)
 _line = partial(tuple.__new__, PricedLine)
 
@@ -622,8 +624,16 @@ class _Pricer:
                 acc = bases[(item.product.sku, plan.months)]
                 acc[0] += priced.list_amount
                 acc[1] += priced.net
-        for i, item, plan in deferred:
-            slots[i].append(self.price_charge(item, plan, self.percent_base(plan.charge, bases)))
+        if deferred:
+            # The quote's sums folded once by family and by SKU; each percent charge's base is
+            # then read from them (once per charge, however many lines use it).
+            by_family, by_sku = self.fold_bases(bases)
+            percent_bases: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
+            for i, item, plan in deferred:
+                base = percent_bases.get(plan.charge.id)
+                if base is None:
+                    base = percent_bases[plan.charge.id] = self.percent_base(plan.charge, by_family, by_sku)
+                slots[i].append(self.price_charge(item, plan, base))
         if self.problems:
             raise PricingInputError.from_problems(self.problems)
         lines = tuple(p for slot in slots for p in slot)
@@ -661,35 +671,69 @@ class _Pricer:
             warnings=warnings,
         )
 
+    def fold_bases(
+        self, bases: dict[tuple[str, int], list[Decimal]]
+    ) -> tuple[_Sums, _Sums]:
+        """The non-percent lines' ``[list, net]`` sums per family and per SKU, each by billing
+        period in months (0: one-time): one pass over the quote's per-(SKU, period) sums."""
+        products = self.snapshot.products
+        by_family: _Sums = {}
+        by_sku: _Sums = {}
+        for (sku, months), (list_sum, net_sum) in bases.items():
+            by_sku.setdefault(sku, {})[months] = [list_sum, net_sum]
+            family = products[sku].family
+            if family:
+                acc = by_family.setdefault(family, {}).get(months)
+                if acc is None:
+                    by_family[family][months] = [list_sum, net_sum]
+                else:
+                    acc[0] += list_sum
+                    acc[1] += net_sum
+        return by_family, by_sku
+
     def percent_base(
-        self, charge: Charge, bases: dict[tuple[str, int], list[Decimal]]
+        self, charge: Charge, by_family: _Sums, by_sku: _Sums
     ) -> tuple[Decimal, Decimal, Decimal]:
         """``(list, net, divisor)``: the lines a percent charge applies to are worth list ÷ divisor
         and net ÷ divisor in the charge's billing period.
 
-        One-time percentages apply to one-time lines; recurring ones to recurring lines, each
-        converted to the percent line's period (a monthly line counts 3× in a quarterly one, a
-        quarterly one ⅓ in a monthly one). The conversion is kept as a fraction — sums scaled to
-        the least common multiple of the periods, one division at the end — so a third of a cent
-        is never rounded before the percentage is taken.
+        The lines counted are those of the charge's SKUs and of its families (a SKU that is in one
+        of the families counts once). One-time percentages apply to one-time lines; recurring ones
+        to recurring lines, each converted to the percent line's period (a monthly line counts 3×
+        in a quarterly one, a quarterly one ⅓ in a monthly one). The conversion is kept as a
+        fraction — sums scaled to the least common multiple of the periods, one division at the
+        end — so a third of a cent is never rounded before the percentage is taken.
         """
         model = charge.model
         months = charge.period_months if charge.kind is ChargeKind.RECURRING else 0
+        families = model.percent_of_families
         products = self.snapshot.products
-        chosen = []
-        for (sku, target_months), sums in bases.items():
-            if (months == 0) != (target_months == 0):
-                continue
-            if sku not in model.percent_of_skus:
-                family = products[sku].family
-                if not family or family not in model.percent_of_families:
+        # Sums per period of the lines counted: [list, net].
+        chosen: dict[int, list[Decimal]] = {}
+        groups = [by_family[f] for f in families if f in by_family]
+        for sku in model.percent_of_skus:
+            product = products.get(sku)
+            if sku in by_sku and not (product is not None and product.family and product.family in families):
+                groups.append(by_sku[sku])
+        for group in groups:
+            for target_months, (list_sum, net_sum) in group.items():
+                if (months == 0) != (target_months == 0):
                     continue
-            chosen.append((target_months, sums))
+                acc = chosen.get(target_months)
+                if acc is None:
+                    chosen[target_months] = [ZERO + list_sum, ZERO + net_sum]
+                else:
+                    acc[0] += list_sum
+                    acc[1] += net_sum
         if not months:
-            return sum((s[0] for _, s in chosen), ZERO), sum((s[1] for _, s in chosen), ZERO), ONE
-        common = lcm(*(t for t, _ in chosen)) if chosen else 1
+            return (
+                sum((s[0] for s in chosen.values()), ZERO),
+                sum((s[1] for s in chosen.values()), ZERO),
+                ONE,
+            )
+        common = lcm(*chosen) if chosen else 1
         list_num = net_num = ZERO
-        for target_months, (list_sum, net_sum) in chosen:
+        for target_months, (list_sum, net_sum) in chosen.items():
             scale = months * (common // target_months)
             list_num += list_sum * scale
             net_num += net_sum * scale

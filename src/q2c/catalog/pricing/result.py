@@ -172,36 +172,41 @@ class PricedLine(NamedTuple):
         return data
 
     def as_dict(self, static: dict[str, Any] | None = None) -> dict[str, Any]:
-        data = dict(static) if static is not None else self.static_dict()
-        data.update(
-            {
-                "key": self.key,
-                "quantity": str(self.quantity),
-                "list_amount": str(self.list_amount),
-                "net": str(self.net),
-                "net_unit_price": None if self.net_unit_price is None else str(self.net_unit_price),
-                "tcv": str(self.tcv),
-                "list_tcv": str(self.list_tcv),
-                "mrr": str(self.mrr),
-                "arr": str(self.arr),
-                "manual_discount_percent": str(self.manual_discount_percent),
-                "needs_approval": bool(self.approvals),
-                "approvals": [a.as_dict() for a in self.approvals],
-                # Inlined Step.as_dict: a 10,000-line answer holds some 50,000 steps.
-                "steps": [
-                    {"kind": k, "rule": r, "amount": str(a), "delta": str(d), "rule_id": i}
-                    if i
-                    else {"kind": k, "rule": r, "amount": str(a), "delta": str(d)}
-                    for k, r, a, d, i in self.steps
-                ],
-                "parent": self.parent or None,
-                "ssp_unit": None if self.ssp_unit is None else str(self.ssp_unit),
-                "cost_tcv": None if self.cost_tcv is None else str(self.cost_tcv),
-            }
-        )
-        if self.charge_kind == "usage":
-            data["estimated"] = self.estimated
-        if self.tiers:
+        # The hot part of a large answer (a 10,000-line quote holds some 50,000 steps): the tuple
+        # is unpacked once instead of read field by field, each dict is built by one literal, and
+        # the shared constant fields come in with one merge.
+        (
+            key, _, _, _, _, _, charge_kind, quantity, _, steps, list_amount, net, tcv, list_tcv,
+            mrr, arr, parent, _, _, _, _, _, estimated, _, net_unit_price, manual_pct, cost_tcv,
+            approvals, _, _, _, ssp_unit, tiers, _, description, _, _,
+        ) = self  # fmt: skip
+        data = {
+            **(static if static is not None else self.static_dict()),
+            "key": key,
+            "quantity": str(quantity),
+            "list_amount": str(list_amount),
+            "net": str(net),
+            "net_unit_price": None if net_unit_price is None else str(net_unit_price),
+            "tcv": str(tcv),
+            "list_tcv": str(list_tcv),
+            "mrr": str(mrr),
+            "arr": str(arr),
+            "manual_discount_percent": str(manual_pct),
+            "needs_approval": bool(approvals),
+            "approvals": [a.as_dict() for a in approvals] if approvals else [],
+            "steps": [
+                {"kind": k, "rule": r, "amount": str(a), "delta": str(d), "rule_id": i}
+                if i
+                else {"kind": k, "rule": r, "amount": str(a), "delta": str(d)}
+                for k, r, a, d, i in steps
+            ],
+            "parent": parent or None,
+            "ssp_unit": None if ssp_unit is None else str(ssp_unit),
+            "cost_tcv": None if cost_tcv is None else str(cost_tcv),
+        }
+        if charge_kind == "usage":
+            data["estimated"] = estimated
+        if tiers:
             data["tiers"] = [
                 {
                     "tier": t.tier,
@@ -212,10 +217,10 @@ class PricedLine(NamedTuple):
                     "flat_fee": str(t.flat_fee),
                     "amount": str(t.amount),
                 }
-                for t in self.tiers
+                for t in tiers
             ]
-        if self.description:
-            data["description"] = self.description
+        if description:
+            data["description"] = description
         return data
 
 
