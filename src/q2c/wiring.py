@@ -192,44 +192,12 @@ def wire() -> None:
               billing_bench.add_arguments, billing_bench.run),
     )
     ui.add_nav("Billing", "/billing/", roles={"finance", "viewer"})
-    # Payments (issue 13): the receivables check (reopened receivables, customer credits).
-    from q2c.payments import checks as payments_checks
 
-    for check in payments_checks.CHECKS:
-        checks.add(check.name, check)
-    # Revenue: obligations from contract events and satisfaction from orders' fulfilment (in the
-    # writer's transaction), billing's contract-asset split, the daily recognition run, the
-    # positions check, the revenue benchmark, the Revenue pages.
-    from q2c.invoicing import posting as revenue_invoicing_posting
-    from q2c.platform.events import bus
-    from q2c.platform.registry import Bench, Check, Job, benches, checks, jobs
-    from q2c.revenue import bench as revenue_bench
-    from q2c.revenue import handlers as revenue_handlers
-    from q2c.revenue import run as revenue_run
+    # The later stages wire themselves in their own modules of the composition root (q2c/wires/).
+    from q2c.wires import analytics, cash, dunning, payments, revenue, simulation
 
-    bus.subscribe("contracts.contract.activated", revenue_handlers.on_contract_activated)
-    bus.subscribe("contracts.contract.amended", revenue_handlers.on_contract_amended)
-    bus.subscribe("contracts.contract.cancelled", revenue_handlers.on_contract_cancelled)
-    bus.subscribe("contracts.contract.renewed", revenue_handlers.on_contract_renewed)
-    bus.subscribe("orders.line.delivered", revenue_handlers.on_line_delivered)
-    bus.subscribe("orders.line.completed", revenue_handlers.on_line_completed)
-    revenue_invoicing_posting.set_contract_split(revenue_run.contract_split)
-    checks.add("revenue.positions_tie", Check("revenue.positions_tie", revenue_run.positions_tie))
-    jobs.add("revenue.recognition", Job("revenue.recognition", revenue_run.daily))
-    benches.add(
-        "revenue",
-        Bench("revenue", "one month's recognition and posting of N contracts through the CLI's path",
-              revenue_bench.add_arguments, revenue_bench.run),
-    )
-    ui.add_nav("Revenue", "/revenue/", roles={"finance", "viewer"})
-    # Payments — dunning (issue 15): the daily dunning job (reminders, fees as invoices, suspension
-    # events, lapsed promises to pay) and the collections pages.
-    from q2c.payments.dunning import services as dunning_services
-    from q2c.platform.registry import Job as DunningJob
-    from q2c.platform.registry import jobs as dunning_jobs
-
-    dunning_jobs.add("payments.dunning", DunningJob("payments.dunning", dunning_services.run_day))
-    ui.add_nav("Collections", "/dunning/", roles={"finance", "viewer"})
+    for part in (payments, cash, dunning, revenue, analytics, simulation):
+        part.wire()
 
 
 def open_ledger_book(event: DomainEvent) -> None:
