@@ -1,0 +1,454 @@
+"""The read side of analytics: gathers plain records from the other apps' tables in bulk, one
+function per source, and hands them to the pure metrics (``q2c.analytics.metrics``).
+
+Each gatherer reads one source with a few bulk queries (``values_list``, never an ORM call per
+row) and returns plain records; a source whose app has no tables yet reports itself unavailable
+instead of inventing numbers (``Gathered.sources``). Every gatherer takes the same scope: an
+optional legal entity (``None`` = every entity) and the day of the range's close, past which
+nothing is read.
+
+Sources and where they come from:
+
+- opportunities, quotes — ``quotes`` (opportunities and every quote version; acceptances);
+- receivables — ``invoicing`` (issued invoices, credit notes, write-offs);
+- payments — the payments app's payments when its tables exist, else the invoicing events
+  ``invoicing.invoice.payment_applied`` (the only record of cash received before it);
+- disputes — the payments app's disputes (unavailable until its tables exist);
+- MRR — ``billing`` schedules (recurring run rate, see docs/metrics.md);
+- revenue — the revenue app's schedules when they exist, else the ledger's deferred-revenue and
+  revenue accounts (the book of record);
+- exchange rates — ``invoicing`` exchange rates into the reporting currency.
+
+Reads any app; writes nothing. Must not import ``q2c.simulation`` or the composition root.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.apps import apps as django_apps
+
+from q2c.analytics.metrics import (
+    CreditNote,
+    Dispute,
+    Invoice,
+    KpiInputs,
+    KpiReport,
+    MrrRow,
+    Opportunity,
+    Payment,
+    Quote,
+    RateTable,
+    Receivables,
+    RevenueEntry,
+    RevenueKind,
+    Stage,
+    WriteOff,
+    kpi_report,
+)
+from q2c.analytics.metrics.types import MetricsError, NoRate
+from q2c.core import clock
+from q2c.core.errors import ValidationError
+from q2c.core.money import Money, check_currency
+from q2c.core.periods import add_months
+
+#: The longest range a report covers (a longer one is almost always a typing mistake).
+MAX_RANGE_YEARS = 10
+
+
+class UnknownEntity(ValidationError):
+    default_code = "analytics.unknown_entity"
+
+
+class UnknownCurrency(ValidationError):
+    default_code = "analytics.unknown_currency"
+
+
+class RangeTooLong(ValidationError):
+    default_code = "analytics.range_too_long"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a report covers: ``[start, end)`` (``to`` is the last day), one entity or all, and the
+    reporting currency."""
+
+    start: date
+    end: date
+    entity_id: int | None
+    currency: str
+
+    @property
+    def last(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+def _entity_rows() -> dict[int, tuple[str, str]]:
+    from q2c.parties.models import LegalEntity
+
+    return {
+        pk: (cur, tz or "UTC")
+        for pk, cur, tz in LegalEntity.objects.values_list("pk", "base_currency", "time_zone")
+    }
+
+
+def scope_from(
+    *,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    entity: str | int | None = None,
+    currency: str | None = None,
+) -> Scope:
+    """Check the caller's input and build a ``Scope``; every refusal names its field.
+
+    ``date_to`` is the last day included (default: today, by the business clock); ``date_from``
+    defaults to 12 months before ``date_to`` (the day after the same day a year earlier), so the
+    default range is the last 12 months to today. ``currency`` defaults to the entity's base
+    currency (every entity's, when they share one; EUR without entities).
+    Errors: ``date.invalid`` (from/to), ``analytics.range_reversed`` (to),
+    ``analytics.range_too_long`` (from), ``analytics.unknown_entity`` (entity),
+    ``analytics.unknown_currency`` (currency).
+    """
+    last = _day(date_to, "to") if date_to not in (None, "") else clock.today()
+    first = (
+        _day(date_from, "from") if date_from not in (None, "") else add_months(last, -12) + timedelta(days=1)
+    )
+    if last < first:
+        raise MetricsError(
+            f"the range ends ({last}) before it starts ({first})", code="analytics.range_reversed", field="to"
+        )
+    if last >= date.max - timedelta(days=1) or add_months(first, 12 * MAX_RANGE_YEARS) <= last:
+        raise RangeTooLong(f"a report covers at most {MAX_RANGE_YEARS} years", field="from")
+    entities = _entity_rows()
+    entity_id: int | None = None
+    if entity not in (None, ""):
+        try:
+            entity_id = int(str(entity))
+        except ValueError:
+            raise UnknownEntity(f"'{entity}' is not an entity id", field="entity") from None
+        if entity_id not in entities:
+            raise UnknownEntity(f"no legal entity {entity_id}", field="entity")
+    if currency in (None, ""):
+        if entity_id is not None:
+            cur = entities[entity_id][0]
+        else:
+            bases = sorted({c for c, _tz in entities.values()})
+            cur = bases[0] if len(bases) == 1 else "EUR"
+    else:
+        try:
+            cur = check_currency(str(currency).strip().upper())
+        except ValidationError:
+            raise UnknownCurrency(
+                f"'{currency}' is not an ISO 4217 currency code", field="currency"
+            ) from None
+    bases = {c for c, _tz in entities.values()}
+    if cur not in bases and not _has_rates_into(cur):
+        raise NoRate(
+            f"no exchange rate into {cur} is stored; report in {', '.join(sorted(bases)) or 'EUR'} "
+            "or enter rates (POST /api/v1/invoicing/rates)",
+            field="currency",
+        )
+    return Scope(first, last + timedelta(days=1), entity_id, cur)
+
+
+def _has_rates_into(currency: str) -> bool:
+    from q2c.invoicing.models import ExchangeRate
+
+    return ExchangeRate.objects.filter(quote=currency).exists()
+
+
+def _day(value: str | date, field_name: str) -> date:
+    if isinstance(value, date):
+        return value
+    return clock.parse_date(str(value), field=field_name)
+
+
+def _utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def rate_table(currency: str) -> RateTable:
+    """Stored rates into ``currency``: every ``invoicing`` rate row whose quote currency it is
+    (1 base = rate reporting units). Inverse rows are not used (1 ÷ rate is rarely exact)."""
+    from q2c.invoicing.models import ExchangeRate
+
+    history: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    for base, day, rate in ExchangeRate.objects.filter(quote=currency).values_list("base", "day", "rate"):
+        if base != currency:
+            history[base].append((day, Decimal(rate)))
+    return RateTable(currency, dict(history))
+
+
+def opportunities(entity_id: int | None, last: date) -> list[Opportunity]:
+    """Every opportunity created by ``last``: won/lost with their close date, open ones with the
+    amount of their primary quote (TCV) and their stage's probability."""
+    from q2c.quotes.models import Opportunity as Row
+
+    rows = Row.objects.all() if entity_id is None else Row.objects.filter(entity_id=entity_id)
+    out = []
+    for pk, account_id, stage, prob, cur, minor, created, closed, updated in rows.values_list(
+        "pk", "account_id", "stage", "probability", "currency", "amount_minor", "created_at",
+        "closed_on", "updated_at",
+    ):  # fmt: skip
+        created_on = _utc_day(created)
+        if created_on > last:
+            continue
+        kind = {"closed_won": Stage.WON, "closed_lost": Stage.LOST}.get(stage, Stage.OPEN)
+        close = None if kind is Stage.OPEN else (closed or _utc_day(updated))
+        out.append(
+            Opportunity(
+                id=pk,
+                account_id=account_id,
+                amount=Money.from_minor(int(minor or 0), cur),
+                probability=Decimal(prob) / 100,
+                stage=kind,
+                created_on=created_on,
+                closed_on=close,
+            )
+        )
+    return out
+
+
+def quotes(entity_id: int | None, last: date) -> list[Quote]:
+    """Every quote version created by ``last`` with its list total (before discounts), its net
+    total (after discounts, before tax; both TCV) and its created, sent and accepted timestamps."""
+    from q2c.quotes.models import Acceptance
+    from q2c.quotes.models import Quote as Row
+
+    rows = Row.objects.all() if entity_id is None else Row.objects.filter(entity_id=entity_id)
+    accepted = dict(
+        Acceptance.objects.filter(outcome="accepted", quote__in=rows).values_list("quote_id", "decided_at")
+    )
+    out = []
+    for pk, cur, list_minor, net_minor, created, sent in rows.values_list(
+        "pk", "currency", "list_tcv_minor", "tcv_minor", "created_at", "sent_at"
+    ):
+        if _utc_day(created) > last:
+            continue
+        taken = accepted.get(pk)
+        out.append(
+            Quote(
+                id=pk,
+                created_at=created,
+                list_total=Money.from_minor(int(list_minor), cur),
+                net_total=Money.from_minor(int(net_minor), cur),
+                sent_at=sent,
+                accepted_at=taken if sent is not None else None,
+            )
+        )
+    return out
+
+
+def receivables(entity_id: int | None, last: date) -> Receivables:
+    """Issued invoices (not void, total > 0), their credit notes and write-offs, dated by
+    ``last``; payments come from :func:`payments`."""
+    from q2c.invoicing.models import CreditNote as NoteRow
+    from q2c.invoicing.models import Invoice as Row
+
+    rows = Row.objects.filter(issue_date__isnull=False, issue_date__lte=last).exclude(
+        status__in=("draft", "void")
+    )
+    if entity_id is not None:
+        rows = rows.filter(entity_id=entity_id)
+    invoices, write_offs = [], []
+    for pk, account_id, issued, due, cur, total, off, off_on in rows.values_list(
+        "pk", "account_id", "issue_date", "due_date", "currency", "total_minor", "written_off_minor",
+        "written_off_on",
+    ):  # fmt: skip
+        if total <= 0:
+            continue
+        invoices.append(Invoice(pk, account_id, issued, due or issued, Money.from_minor(int(total), cur)))
+        if off and off_on is not None and off_on <= last:
+            write_offs.append(WriteOff(pk, off_on, Money.from_minor(int(off), cur)))
+    ids = {i.id for i in invoices}
+    notes = NoteRow.objects.filter(issue_date__lte=last)
+    if entity_id is not None:
+        notes = notes.filter(entity_id=entity_id)
+    credit_notes = [
+        CreditNote(pk, inv, day, Money.from_minor(int(total), cur))
+        for pk, inv, day, cur, total in notes.values_list(
+            "pk", "invoice_id", "issue_date", "currency", "total_minor"
+        )
+        if inv in ids and total > 0
+    ]
+    return Receivables(invoices=invoices, credit_notes=credit_notes, write_offs=write_offs)
+
+
+def _payments_app_ready() -> bool:
+    try:
+        model = django_apps.get_model("payments", "Payment")
+    except LookupError:
+        return False
+    return model is not None
+
+
+def payments(entity_id: int | None, last: date) -> tuple[list[Payment], str]:
+    """Cash applied to invoices by ``last``: ``(payments, source)``.
+
+    Until the payments app keeps its own payments, each ``invoicing.invoice.payment_applied``
+    event is one payment, dated by the business clock in the entity's time zone."""
+    from q2c.platform.models import Event
+
+    zones = {pk: ZoneInfo(tz) for pk, (_cur, tz) in _entity_rows().items()}
+    events = Event.objects.filter(type="invoicing.invoice.payment_applied")
+    if entity_id is not None:
+        events = events.filter(entity_id=entity_id)
+    out = []
+    for ent, occurred, payload in events.values_list("entity_id", "occurred_at", "payload"):
+        day = occurred.astimezone(zones.get(ent, UTC)).date()
+        amount = payload.get("amount") or {}
+        if day > last or not amount:
+            continue
+        money = Money(Decimal(str(amount["amount"])), str(amount["currency"]))
+        if money.amount > 0:
+            out.append(Payment(int(payload["invoice_id"]), day, money))
+    source = "invoicing payment events"
+    if _payments_app_ready():
+        source += " (the payments app's own payments are not read yet)"
+    return out, source
+
+
+def disputes(entity_id: int | None, last: date) -> tuple[list[Dispute], str | None]:
+    """Disputes opened by ``last``; ``None`` as source while the payments app has no disputes."""
+    try:
+        django_apps.get_model("payments", "Dispute")
+    except LookupError:
+        return [], None
+    return [], None  # the model exists but its read function is not published yet
+
+
+def mrr(entity_id: int | None, last: date) -> list[MrrRow]:
+    """MRR per account and calendar month from the recurring billing schedules, from the first
+    schedule's month to the month of ``last``.
+
+    A schedule's monthly amount is quantity × unit price ÷ months per price period (the contracted
+    run rate, discounts included, usage excluded); it counts in every month at whose last day it
+    runs (``start ≤ last day < end``). An account's month is the sum of its schedules (amendments
+    that reduce a line are negative schedules); a negative sum counts as 0."""
+    from q2c.billing.models import Schedule
+
+    rows = Schedule.objects.filter(kind="recurring", price_months__gt=0)
+    if entity_id is not None:
+        rows = rows.filter(entity_id=entity_id)
+    closing = last.replace(day=1)
+    cells: dict[tuple[int, date, str], Decimal] = defaultdict(Decimal)
+    for account_id, cur, qty, price, per, start, end in rows.values_list(
+        "account_id", "currency", "quantity", "unit_price", "price_months", "start", "end"
+    ):
+        if price is None:
+            continue
+        monthly = Decimal(qty) * Decimal(price) / per
+        month = start.replace(day=1)
+        while month <= closing:
+            month_end = add_months(month, 1) - timedelta(days=1)
+            if end is not None and end <= month_end:
+                break
+            if start <= month_end:
+                cells[(account_id, month, cur)] += monthly
+            month = add_months(month, 1)
+    return [
+        MrrRow(account, month, Money(max(amount, Decimal(0)), cur))
+        for (account, month, cur), amount in sorted(cells.items())
+    ]
+
+
+def revenue(entity_id: int | None, last: date) -> tuple[list[RevenueEntry], str]:
+    """Revenue positions by ``last``: ``(entries, source)``.
+
+    Until the revenue app keeps schedules, the ledger is the source: each line on a revenue
+    account is revenue recognised on its date (with an equal "billed" entry under the same key,
+    so it moves no deferral), and each line on the deferred-revenue account moves the entity's
+    deferred balance (credit − debit)."""
+    from q2c.ledger.models import JournalLine
+
+    lines = JournalLine.objects.filter(entry__date__lte=last).filter(
+        account__key__startswith="revenue."
+    ) | JournalLine.objects.filter(entry__date__lte=last, account__key="deferred_revenue")
+    if entity_id is not None:
+        lines = lines.filter(entity_id=entity_id)
+    out: list[RevenueEntry] = []
+    for ent, day, key, cur, debit, credit in lines.values_list(
+        "entity_id", "entry__date", "account__key", "currency", "debit_minor", "credit_minor"
+    ):
+        amount = Money.from_minor(int(credit) - int(debit), cur)
+        if key == "deferred_revenue":
+            out.append(RevenueEntry(int(ent), day, RevenueKind.BILLED, amount))
+        else:
+            out.append(RevenueEntry(-int(ent), day, RevenueKind.BILLED, amount))
+            out.append(RevenueEntry(-int(ent), day, RevenueKind.RECOGNISED, amount))
+    return out, "ledger (revenue and deferred-revenue accounts)"
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    scope: Scope
+    inputs: KpiInputs
+    rates: RateTable
+    sources: dict[str, str | None] = field(default_factory=dict)
+
+
+def gather(scope: Scope) -> Gathered:
+    """Every source read for ``scope`` (records up to its close), in one bundle."""
+    last = scope.last
+    ar = receivables(scope.entity_id, last)
+    paid, paid_source = payments(scope.entity_id, last)
+    opened, dispute_source = disputes(scope.entity_id, last)
+    entries, revenue_source = revenue(scope.entity_id, last)
+    inputs = KpiInputs(
+        opportunities=opportunities(scope.entity_id, last),
+        quotes=quotes(scope.entity_id, last),
+        receivables=Receivables(ar.invoices, paid, ar.credit_notes, ar.write_offs),
+        disputes=opened,
+        mrr=mrr(scope.entity_id, last),
+        revenue=entries,
+    )
+    sources: dict[str, str | None] = {
+        "opportunities": "quotes",
+        "quotes": "quotes",
+        "receivables": "invoicing",
+        "payments": paid_source,
+        "disputes": dispute_source,
+        "mrr": "billing schedules",
+        "revenue": revenue_source,
+        "rates": "invoicing exchange rates",
+    }
+    return Gathered(scope, inputs, rate_table(scope.currency), sources)
+
+
+def report(scope: Scope) -> tuple[KpiReport, Gathered]:
+    data = gather(scope)
+    return kpi_report(data.inputs, scope.start, scope.end, data.rates), data
+
+
+def kpis_json(scope: Scope) -> dict[str, Any]:
+    """The object ``q2c kpis --json`` and ``GET /api/v1/analytics/kpis`` print: the report's keys
+    (docs/metrics.md), ``to`` as the last day included, the entity, and where each source came
+    from (``null``: not available yet, its metrics count nothing)."""
+    result, data = report(scope)
+    out = result.as_json()
+    out["to"] = scope.last.isoformat()
+    out["entity"] = scope.entity_id
+    out["sources"] = data.sources
+    return out
+
+
+def months_back(scope: Scope, count: int) -> Sequence[Scope]:
+    """``count`` monthly scopes ending with the month of ``scope``'s last day (for trend lines)."""
+    first = scope.last.replace(day=1)
+    out = []
+    for i in range(count - 1, -1, -1):
+        start = add_months(first, -i)
+        out.append(Scope(start, add_months(start, 1), scope.entity_id, scope.currency))
+    return out
