@@ -1,0 +1,243 @@
+"""Matching runs: unresolved bank lines against open invoices, the sure ones applied.
+
+:func:`run_matching` loads everything the matcher needs in bulk (open invoices, customers, known
+payer IBANs, the accounts' fee tolerances and thresholds — a handful of queries, none per line),
+runs the pure :class:`~q2c.payments.matching.CashMatcher`, applies the ``auto`` outcomes through
+:mod:`q2c.payments.cash.services.apply` (the payments app's services: one payment per line, one
+application per invoice, the bank fee written off), and stores every other outcome on its line
+with its confidence, reasons and alternatives for the workbench. Lines money went out on are
+``not_receivable``; lines with nothing found stay ``unidentified`` (the queue) — nothing is dropped.
+
+Must not import any q2c app above ``payments``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, transaction
+
+from q2c.core import clock
+from q2c.core.money import Money
+from q2c.invoicing.domain import InvoiceStatus
+from q2c.invoicing.models import Invoice
+from q2c.parties.models import Account
+from q2c.parties.models import BankAccount as SellerBankAccount
+from q2c.payments.cash.models import BankLine, CashAccount, KnownPayer, LineState, MatchRun
+from q2c.payments.cash.services import apply as applying
+from q2c.payments.cash.services.importing import actor_name
+from q2c.payments.matching import (
+    BankLine as MatchLine,
+)
+from q2c.payments.matching import (
+    CashMatcher,
+    Customer,
+    MatchSettings,
+    OpenItem,
+    Outcome,
+    Proposal,
+    Status,
+)
+from q2c.payments.matching import (
+    KnownPayer as MatchPayer,
+)
+from q2c.payments.matching.references import fast_creditor_reference
+
+OPEN = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTIALLY_PAID.value)
+BATCH = 2000
+
+STATE_OF = {
+    Status.AUTO: LineState.APPLIED,
+    Status.PROPOSED: LineState.PROPOSED,
+    Status.UNIDENTIFIED: LineState.UNIDENTIFIED,
+    Status.NOT_RECEIVABLE: LineState.NOT_RECEIVABLE,
+}
+
+
+def proposal_dict(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "applications": [
+            {
+                "invoice_id": a.item_id,
+                "number": a.number,
+                "amount_minor": a.amount_minor,
+                "fee_minor": a.fee_minor,
+            }
+            for a in proposal.applications
+        ],
+        "currency": proposal.currency,
+        "fee_minor": proposal.fee_minor,
+        "unapplied_minor": proposal.unapplied_minor,
+        "confidence": proposal.confidence,
+        "customer_id": proposal.customer_id,
+        "reasons": [{"code": r.code, "text": r.text} for r in proposal.reasons],
+    }
+
+
+def open_items(entity_id: int) -> list[OpenItem]:
+    """Every open invoice of the entity as matcher input (one query)."""
+    rows = Invoice.objects.filter(entity_id=entity_id, status__in=OPEN).values_list(
+        "id", "account_id", "number", "total_minor", "paid_minor", "credited_minor", "written_off_minor",
+        "currency", "due_date",
+    )
+    items = []
+    for pk, account_id, number, total, paid, credited, written_off, currency, due in rows.iterator(chunk_size=20_000):
+        open_minor = total - paid - credited - written_off
+        if open_minor > 0 and number:
+            items.append(OpenItem(pk, account_id, number, open_minor, currency, due, fast_creditor_reference(number)))
+    return items
+
+
+def customers(entity_id: int) -> list[Customer]:
+    return [Customer(pk, name) for pk, name in Account.objects.filter(entity_id=entity_id).values_list("id", "name").iterator(chunk_size=20_000)]
+
+
+def known_payers(entity_id: int) -> list[MatchPayer]:
+    return [
+        MatchPayer(iban, account_id, name or None)
+        for account_id, iban, name in KnownPayer.objects.filter(account__entity_id=entity_id)
+        .values_list("account_id", "iban", "name")
+        .iterator(chunk_size=20_000)
+    ]
+
+
+def settings_for_entity(entity_id: int) -> tuple[MatchSettings, dict[str, int]]:
+    """Fee tolerance per IBAN; the threshold of the entity's accounts (the strictest one)."""
+    tolerance: dict[str, Money] = {}
+    thresholds: dict[str, int] = {}
+    ibans = dict(SellerBankAccount.objects.filter(entity_id=entity_id).values_list("id", "iban"))
+    for row in CashAccount.objects.filter(bank_account_id__in=list(ibans)):
+        iban = "".join(ibans[row.bank_account_id].split()).upper()
+        if row.fee_tolerance_minor:  # type: ignore[attr-defined]
+            tolerance[iban] = row.fee_tolerance
+        thresholds[iban] = row.auto_threshold
+    return MatchSettings(auto_threshold=min(thresholds.values(), default=90), fee_tolerance=tolerance), thresholds
+
+
+def _match_line(row: tuple[Any, ...], iban: str) -> MatchLine:
+    pk, amount_minor, currency, booking_date, value_date, remittance, references, payer_name, payer_iban, e2e = row
+    return MatchLine(
+        line_id=str(pk),
+        amount_minor=int(amount_minor),
+        currency=currency,
+        account=iban,
+        booking_date=booking_date or value_date,
+        remittance=remittance or "",
+        references=tuple(references or ()),
+        payer_name=payer_name or None,
+        payer_iban=payer_iban or None,
+        end_to_end_id=e2e or None,
+    )
+
+
+def _store(outcomes: Sequence[tuple[int, Outcome, LineState]], run_id: int, now: Any) -> None:
+    """One executemany for the outcomes' line rows (no ORM call per line)."""
+    vendor = connection.vendor
+    js = "%s::jsonb" if vendor == "postgresql" else "%s"
+    table = BankLine._meta.db_table
+    sets = (
+        f"state = %s, confidence = %s, reasons = {js}, proposal = {js}, alternatives = {js}, customer_id = %s, "
+        "unapplied_minor = %s, match_run_id = %s, resolved_at = %s, resolved_by = %s"
+    )
+    sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608 (constants only)
+    params = []
+    for pk, outcome, state in outcomes:
+        proposal = outcome.proposal
+        reasons = list(proposal.reasons if proposal else ()) + list(outcome.reasons)
+        params.append(
+            (
+                state.value,
+                proposal.confidence if proposal else None,
+                json.dumps([{"code": r.code, "text": r.text} for r in reasons]),
+                json.dumps(proposal_dict(proposal)) if proposal and state != LineState.APPLIED else "null",
+                json.dumps([proposal_dict(p) for p in outcome.alternatives]),
+                proposal.customer_id if proposal else None,
+                proposal.unapplied_minor if proposal and state == LineState.APPLIED else 0,
+                run_id,
+                now if state == LineState.APPLIED else None,
+                "matcher" if state == LineState.APPLIED else "",
+                pk,
+            )
+        )
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), BATCH):
+            cursor.executemany(sql, params[start : start + BATCH])
+
+
+def run_matching(
+    *,
+    entity_id: int | None = None,
+    file_id: int | None = None,
+    line_ids: Iterable[int] | None = None,
+    rematch: bool = False,
+    actor: Any = None,
+) -> dict[str, Any]:
+    """Match unresolved booked lines (new ones; with ``rematch`` also proposed and unidentified
+    ones) and apply the automatic matches.
+
+    Returns ``{"runs": [ids], "lines", "applied", "proposed", "unidentified", "not_receivable"}``.
+    One transaction per legal entity: its applications and the line states land together.
+    """
+    states = [LineState.NEW.value]
+    if rematch:
+        states += [LineState.PROPOSED.value, LineState.UNIDENTIFIED.value]
+    query = BankLine.objects.filter(state__in=states, booking_status="BOOK")
+    if file_id is not None:
+        query = query.filter(statement__file_id=file_id)
+    if line_ids is not None:
+        query = query.filter(pk__in=list(line_ids))
+    accounts = {
+        pk: (entity, "".join(iban.split()).upper())
+        for pk, entity, iban in SellerBankAccount.objects.values_list("id", "entity_id", "iban")
+    }
+    if entity_id is not None:
+        query = query.filter(bank_account_id__in=[pk for pk, (e, _i) in accounts.items() if e == entity_id])
+    by_entity: dict[int, list[tuple[int, MatchLine]]] = defaultdict(list)
+    for row in query.order_by("booking_date", "id").values_list(
+        "bank_account_id", "id", "amount_minor", "currency", "booking_date", "value_date", "remittance",
+        "references", "payer_name", "payer_iban", "end_to_end_id",
+    ).iterator(chunk_size=20_000):
+        entity, iban = accounts[row[0]]
+        by_entity[entity].append((row[1], _match_line(row[1:], iban)))
+    total: dict[str, Any] = {"runs": [], "lines": 0, "applied": 0, "proposed": 0, "unidentified": 0, "not_receivable": 0}
+    who = actor_name(actor)
+    for entity, lines in sorted(by_entity.items()):
+        counts = _run_entity(entity, lines, who)
+        total["runs"].append(counts.pop("run_id"))
+        for key, value in counts.items():
+            total[key] += value
+    return total
+
+
+def _run_entity(entity_id: int, lines: list[tuple[int, MatchLine]], who: str) -> dict[str, Any]:
+    settings, thresholds = settings_for_entity(entity_id)
+    matcher = CashMatcher(open_items(entity_id), customers(entity_id), known_payers(entity_id), settings)
+    outcomes = matcher.match_all([line for _pk, line in lines])
+    now = clock.now()
+    decided: list[tuple[int, Outcome, LineState]] = []
+    to_apply: list[tuple[int, MatchLine, Proposal]] = []
+    for (pk, line), outcome in zip(lines, outcomes, strict=True):
+        state = STATE_OF[outcome.status]
+        if state == LineState.APPLIED:
+            assert outcome.proposal is not None
+            threshold = thresholds.get(line.account, 90)
+            if outcome.proposal.confidence < threshold:
+                state = LineState.PROPOSED
+            else:
+                to_apply.append((pk, line, outcome.proposal))
+        decided.append((pk, outcome, state))
+    counts = {s: 0 for s in ("applied", "proposed", "unidentified", "not_receivable")}
+    for _pk, _o, state in decided:
+        counts["applied" if state == LineState.APPLIED else state.value] += 1
+    with transaction.atomic():
+        run = MatchRun.objects.create(
+            entity_id=entity_id, started_at=now, lines=len(lines), created_by=who, **counts
+        )
+        applying.apply_many(entity_id, [(pk, line, p, "auto") for pk, line, p in to_apply], run_id=run.pk, actor=who or "matcher")
+        _store(decided, run.pk, now)
+        run.finished_at = clock.now()
+        run.save(update_fields=["finished_at"])
+    return {"run_id": run.pk, "lines": len(lines), **counts}
