@@ -1,11 +1,215 @@
-"""Payments, allocations, credits, refunds, disputes, gateways, direct debit, AR — the API router (mounted in ``q2c/api.py``). Thin: checks the role, calls services and
-queries. Who may call what is written in docs/permissions.md.
+"""Payments, allocations, credits, refunds, disputes, write-offs, receivables and aging — the API
+router (mounted in ``q2c/api.py`` at ``/api/v1/payments/``). Thin: checks the role first, calls
+services and queries. Who may call what is written in docs/permissions.md (section payments).
+
+Must not import any q2c app above payments.
 """
 
 from __future__ import annotations
 
-from ninja import Router
+from datetime import date
+from typing import Any
 
-from q2c.platform.auth import api_auth
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from q2c.core.money import Money
+from q2c.payments import errors, queries, services
+from q2c.payments.models import Dispute, Payment, WriteOff
+from q2c.payments.schemas import (
+    PaymentAgingOut,
+    PaymentApplicationOut,
+    PaymentApplyIn,
+    PaymentCreditOut,
+    PaymentDisputeIn,
+    PaymentDisputeOut,
+    PaymentIn,
+    PaymentOpenItemOut,
+    PaymentOut,
+    PaymentRefundIn,
+    PaymentRefundOut,
+    PaymentResolveIn,
+    PaymentWriteOffIn,
+    PaymentWriteOffOut,
+)
+from q2c.payments.services import common as payment_common
+from q2c.platform.auth import api_auth, require
+from q2c.platform.pagination import Page, PageParams, paginate
+from q2c.platform.roles import Role
 
 router = Router(auth=api_auth, tags=["payments"])
+
+#: Who reads payments and receivables.
+READERS = (Role.FINANCE, Role.VIEWER)
+#: Who records and changes them.
+WRITERS = (Role.FINANCE,)
+
+
+def _actor(request: HttpRequest) -> Any:
+    return getattr(request, "auth", None) or request.user
+
+
+def _money(value: Any, currency: str, field: str) -> Money:
+    return payment_common.money(value, currency, field)
+
+
+def _allocs(items: list[Any], currency: str, prefix: str = "allocations") -> list[services.Allocation]:
+    return [
+        services.Allocation(a.invoice_id, None if a.amount is None else _money(a.amount, currency, f"{prefix}[{i}].amount"))
+        for i, a in enumerate(items)
+    ]
+
+
+def _out(payment_id: int) -> PaymentOut:
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise errors.PaymentNotFound(f"no payment {payment_id}", field="payment_id")
+    out = PaymentOut.from_orm(payment)
+    out.applications = [PaymentApplicationOut.from_orm(a) for a in queries.applications(payment_id=payment.pk)]
+    return out
+
+
+class PaymentFilterIn(Schema):
+    account_id: int | None = None
+    entity_id: int | None = None
+    status: str = ""
+    method: str = ""
+
+
+@router.get("/payments", response=Page[PaymentOut], operation_id="payments_list", summary="Payments")
+def list_payments(request: HttpRequest, filters: Query[PaymentFilterIn], paging: Query[PageParams]) -> dict[str, Any]:
+    require(request, *READERS)
+    return paginate(
+        queries.payments(account_id=filters.account_id, entity_id=filters.entity_id, status=filters.status, method=filters.method),
+        paging,
+    )
+
+
+@router.post("/payments", response={201: PaymentOut}, operation_id="payments_record", summary="Record a payment")
+def record_payment(request: HttpRequest, payload: PaymentIn, response: HttpResponse) -> Status[PaymentOut]:
+    require(request, *WRITERS)
+    currency = payload.currency.upper()
+    payment = services.record_payment(
+        payload.account_id, _money(payload.amount, currency, "amount"), method=payload.method,
+        received_on=payload.received_on, fees=None if payload.fees is None else _money(payload.fees, currency, "fees"),
+        payer_name=payload.payer_name, payer_iban=payload.payer_iban, reference=payload.reference,
+        external_id=payload.external_id, allocations=_allocs(payload.allocations, currency), actor=_actor(request),
+    )  # fmt: skip
+    response["Location"] = f"{request.path}/{payment.pk}"
+    return Status(201, _out(payment.pk))
+
+
+@router.get("/payments/{payment_id}", response=PaymentOut, operation_id="payments_get", summary="A payment")
+def get_payment(request: HttpRequest, payment_id: int) -> PaymentOut:
+    require(request, *READERS)
+    return _out(payment_id)
+
+
+@router.post("/payments/{payment_id}/applications", response=PaymentOut, operation_id="payments_apply", summary="Apply to invoices")
+def apply_payment(request: HttpRequest, payment_id: int, payload: PaymentApplyIn) -> PaymentOut:
+    require(request, *WRITERS)
+    currency = Payment.objects.filter(pk=payment_id).values_list("currency", flat=True).first()
+    if currency is None:
+        raise errors.PaymentNotFound(f"no payment {payment_id}", field="payment_id")
+    services.apply_payment(payment_id, _allocs(payload.allocations, currency), on=payload.on, actor=_actor(request))
+    return _out(payment_id)
+
+
+@router.post("/payments/{payment_id}/refunds", response={201: PaymentRefundOut}, operation_id="payments_refund", summary="Refund")
+def refund(request: HttpRequest, payment_id: int, payload: PaymentRefundIn) -> Status[PaymentRefundOut]:
+    require(request, *WRITERS)
+    currency = Payment.objects.filter(pk=payment_id).values_list("currency", flat=True).first()
+    if currency is None:
+        raise errors.PaymentNotFound(f"no payment {payment_id}", field="payment_id")
+    amount = None if payload.amount is None else _money(payload.amount, currency, "amount")
+    row = services.refund(payment_id, amount, method=payload.method, reason=payload.reason, actor=_actor(request))
+    return Status(201, PaymentRefundOut.from_orm(row))
+
+
+@router.get("/disputes", response=Page[PaymentDisputeOut], operation_id="payments_list_disputes", summary="Disputes")
+def list_disputes(request: HttpRequest, paging: Query[PageParams], status: str = "") -> dict[str, Any]:
+    require(request, *READERS)
+    query = Dispute.objects.all()
+    if status:
+        query = query.filter(status=status)
+    return paginate(query.order_by("-id"), paging)
+
+
+@router.post("/disputes", response={201: PaymentDisputeOut}, operation_id="payments_open_dispute", summary="Open a dispute")
+def open_dispute(request: HttpRequest, payload: PaymentDisputeIn) -> Status[PaymentDisputeOut]:
+    require(request, *WRITERS)
+    row = services.open_dispute(payload.payment_id, invoice_id=payload.invoice_id, reason=payload.reason,
+                                external_id=payload.external_id, actor=_actor(request))  # fmt: skip
+    return Status(201, PaymentDisputeOut.from_orm(row))
+
+
+@router.post("/disputes/{dispute_id}/resolve", response=PaymentDisputeOut, operation_id="payments_resolve_dispute", summary="Won or lost")
+def resolve_dispute(request: HttpRequest, dispute_id: int, payload: PaymentResolveIn) -> PaymentDisputeOut:
+    require(request, *WRITERS)
+    dispute = Dispute.objects.filter(pk=dispute_id).first()
+    if dispute is None:
+        raise errors.PaymentNotFound(f"no dispute {dispute_id}", field="dispute_id")
+    fee = None
+    if payload.fee is not None:
+        fee = _money(payload.fee, payment_common.settings_for(dispute.entity_id).currency, "fee")
+    return PaymentDisputeOut.from_orm(services.resolve_dispute(dispute_id, won=payload.won, fee=fee, actor=_actor(request)))
+
+
+@router.get("/write-offs", response=Page[PaymentWriteOffOut], operation_id="payments_list_write_offs", summary="Write-offs")
+def list_write_offs(request: HttpRequest, paging: Query[PageParams], status: str = "") -> dict[str, Any]:
+    require(request, *READERS)
+    query = WriteOff.objects.all()
+    if status:
+        query = query.filter(status=status)
+    return paginate(query.order_by("-id"), paging)
+
+
+@router.post("/write-offs", response={201: PaymentWriteOffOut}, operation_id="payments_write_off", summary="Write off an invoice's rest")
+def write_off(request: HttpRequest, payload: PaymentWriteOffIn) -> Status[PaymentWriteOffOut]:
+    require(request, *WRITERS)
+    return Status(201, PaymentWriteOffOut.from_orm(services.write_off(payload.invoice_id, reason=payload.reason, actor=_actor(request))))
+
+
+@router.post("/write-offs/{write_off_id}/approve", response=PaymentWriteOffOut, operation_id="payments_approve_write_off", summary="Approve")
+def approve_write_off(request: HttpRequest, write_off_id: int) -> PaymentWriteOffOut:
+    require(request, *WRITERS)
+    return PaymentWriteOffOut.from_orm(services.approve_write_off(write_off_id, actor=_actor(request)))
+
+
+@router.post("/write-offs/{write_off_id}/reject", response=PaymentWriteOffOut, operation_id="payments_reject_write_off", summary="Reject")
+def reject_write_off(request: HttpRequest, write_off_id: int) -> PaymentWriteOffOut:
+    require(request, *WRITERS)
+    return PaymentWriteOffOut.from_orm(services.reject_write_off(write_off_id, actor=_actor(request)))
+
+
+class PaymentReceivablesFilterIn(Schema):
+    account_id: int | None = None
+    entity_id: int | None = None
+    on: date | None = None
+
+
+@router.get("/receivables", response=list[PaymentOpenItemOut], operation_id="payments_receivables", summary="Open items")
+def receivables(request: HttpRequest, filters: Query[PaymentReceivablesFilterIn]) -> list[Any]:
+    require(request, *READERS)
+    return list(queries.open_receivables(account_id=filters.account_id, entity_id=filters.entity_id, on=filters.on))
+
+
+@router.get("/aging", response=list[PaymentAgingOut], operation_id="payments_aging", summary="Aging per customer")
+def aging(request: HttpRequest, filters: Query[PaymentReceivablesFilterIn]) -> list[dict[str, Any]]:
+    require(request, *READERS)
+    rows = queries.aging_by_account(entity_id=filters.entity_id, on=filters.on)
+    return [{**r, "buckets": {k: str(v.amount) for k, v in r["buckets"].items()}} for r in rows]  # type: ignore[attr-defined]
+
+
+@router.get("/accounts/{account_id}/credit", response=PaymentCreditOut, operation_id="payments_credit", summary="Customer credit")
+def credit(request: HttpRequest, account_id: int) -> dict[str, Any]:
+    require(request, *READERS)
+    return {"account_id": account_id, "credit": {k: str(v.amount) for k, v in queries.customer_credit(account_id).items()}}
+
+
+@router.post("/accounts/{account_id}/apply-credit", response=list[PaymentApplicationOut], operation_id="payments_apply_credit",
+             summary="Apply customer credit to open invoices")  # fmt: skip
+def apply_credit(request: HttpRequest, account_id: int) -> list[Any]:
+    require(request, *WRITERS)
+    return list(services.apply_credits(account_id, actor=_actor(request)))

@@ -1,0 +1,214 @@
+"""Payments API schemas. Class names start with ``Payment`` so OpenAPI components stay unique.
+Amounts travel as decimal strings (``"100.00"``), never floats."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ninja import Field, Schema
+from pydantic import StrictInt, StrictStr
+
+from q2c.core.money import Money
+
+Num = StrictStr | StrictInt
+
+
+def money_text(minor: int | None, currency: str) -> str:
+    return "0" if minor is None else str(Money.from_minor(int(minor), currency).amount)
+
+
+class PaymentAllocationIn(Schema):
+    invoice_id: int
+    amount: Num | None = Field(None, description="in the payment's currency; omitted: as much as open", examples=["100.00"])
+
+
+class PaymentIn(Schema):
+    account_id: int
+    amount: Num = Field(..., examples=["100.00"])
+    currency: str = Field(..., min_length=3, max_length=3, examples=["EUR"])
+    method: str = Field("bank_transfer", examples=["bank_transfer"])
+    received_on: date | None = None
+    fees: Num | None = Field(None, examples=["0.00"])
+    payer_name: str = Field("", max_length=140)
+    payer_iban: str = Field("", max_length=34)
+    reference: str = Field("", max_length=140)
+    external_id: str = Field("", max_length=80)
+    allocations: list[PaymentAllocationIn] = Field(default_factory=list)
+
+
+class PaymentApplyIn(Schema):
+    allocations: list[PaymentAllocationIn] = Field(..., min_length=1)
+    on: date | None = None
+
+
+class PaymentApplicationOut(Schema):
+    id: int
+    invoice_id: int
+    invoice_number: str
+    amount: str
+    invoice_amount: str
+    invoice_currency: str
+    fx: str
+    applied_on: date
+    reversed: bool
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return money_text(obj.amount_minor, obj.currency)
+
+    @staticmethod
+    def resolve_invoice_amount(obj: Any) -> str:
+        return money_text(obj.invoice_amount_minor, obj.invoice_currency)
+
+    @staticmethod
+    def resolve_fx(obj: Any) -> str:
+        return money_text(int(obj.base_minor) - int(obj.ar_base_minor), obj.base_currency)
+
+
+class PaymentOut(Schema):
+    id: int
+    number: str
+    account_id: int
+    method: str
+    status: str
+    currency: str
+    amount: str
+    fees: str
+    applied: str
+    refunded: str
+    unapplied: str
+    received_on: date
+    reference: str
+    payer_name: str
+    failure_code: str
+    failure_reason: str
+    applications: list[PaymentApplicationOut] = Field(default_factory=list)
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return money_text(obj.amount_minor, obj.currency)
+
+    @staticmethod
+    def resolve_fees(obj: Any) -> str:
+        return money_text(obj.fees_minor, obj.currency)
+
+    @staticmethod
+    def resolve_applied(obj: Any) -> str:
+        return money_text(obj.applied_minor, obj.currency)
+
+    @staticmethod
+    def resolve_refunded(obj: Any) -> str:
+        return money_text(obj.refunded_minor, obj.currency)
+
+    @staticmethod
+    def resolve_unapplied(obj: Any) -> str:
+        return money_text(obj.unapplied_minor, obj.currency)
+
+
+class PaymentRefundIn(Schema):
+    amount: Num | None = Field(None, description="omitted: all that is unapplied", examples=["10.00"])
+    method: str = Field("original", examples=["original"])
+    reason: str = Field("", max_length=300)
+
+
+class PaymentRefundOut(Schema):
+    id: int
+    payment_id: int
+    method: str
+    currency: str
+    amount: str
+    refunded_on: date
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return money_text(obj.amount_minor, obj.currency)
+
+
+class PaymentDisputeIn(Schema):
+    payment_id: int | None = None
+    invoice_id: int | None = None
+    reason: str = Field("", max_length=300)
+    external_id: str = Field("", max_length=80)
+
+
+class PaymentResolveIn(Schema):
+    won: bool
+    fee: Num | None = Field(None, examples=["15.00"])
+
+
+class PaymentDisputeOut(Schema):
+    id: int
+    payment_id: int | None
+    invoice_id: int | None
+    account_id: int
+    status: str
+    currency: str
+    amount: str
+    fee: str
+    reason: str
+    opened_on: date
+    closed_on: date | None
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return money_text(obj.amount_minor, obj.currency)
+
+    @staticmethod
+    def resolve_fee(obj: Any) -> str:
+        return money_text(obj.fee_minor, obj.currency)
+
+
+class PaymentWriteOffIn(Schema):
+    invoice_id: int
+    reason: str = Field(..., min_length=1, max_length=300, examples=["short payment"])
+
+
+class PaymentWriteOffOut(Schema):
+    id: int
+    invoice_id: int
+    invoice_number: str
+    status: str
+    currency: str
+    amount: str
+    reason: str
+    requested_by: str
+    decided_by: str
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return money_text(obj.amount_minor, obj.currency)
+
+
+class PaymentOpenItemOut(Schema):
+    invoice_id: int
+    number: str
+    account_id: int
+    currency: str
+    total: str
+    open: str
+    issue_date: date | None
+    due_date: date | None
+    days_overdue: int
+    bucket: str
+    disputed: bool
+
+    @staticmethod
+    def resolve_total(obj: Any) -> str:
+        return str(obj.total.amount)
+
+    @staticmethod
+    def resolve_open(obj: Any) -> str:
+        return str(obj.open.amount)
+
+
+class PaymentAgingOut(Schema):
+    account_id: int
+    account_name: str
+    currency: str
+    buckets: dict[str, str]
+
+
+class PaymentCreditOut(Schema):
+    account_id: int
+    credit: dict[str, str]
