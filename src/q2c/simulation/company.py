@@ -1,0 +1,442 @@
+"""The demo company lives day by day through the business clock (``q2c demo``).
+
+Each simulated day: the clock moves to the day; exchange rates are entered; reps open
+opportunities and build quotes; quotes are submitted, approved or refused by managers, sent and
+accepted or declined by the buyers (acceptance makes the contract and the order through the
+apps' own handlers); the warehouse receives stock, picks, ships and delivers; customers grow or
+shrink their contracts; then the registered daily jobs run for the day (bill run, quote expiry,
+renewals, provisioning, and whatever later stages register), exactly as the worker runs them.
+
+Only public services are called; reads use the apps' models. The same seed gives the same
+company. The buyers' behaviour is in ``behaviour.py`` and docs/simulation.md.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from q2c.core import clock
+from q2c.core.periods import add_months
+from q2c.simulation import behaviour as bh
+from q2c.simulation import world as w
+
+ACTOR = w.ACTOR
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Deal:
+    """A quote on its way through the sales process."""
+
+    quote_id: int
+    customer: w.Customer
+    rep: str
+    stage: str  # draft → submitted → sent → (decided)
+    next_day: date
+    discount: int
+    size_eur: Decimal
+    token: str = ""
+
+
+@dataclass
+class Bill:
+    """An issued invoice and how and when its customer will pay it."""
+
+    invoice_id: int
+    number: str
+    customer: w.Customer
+    method: str  # transfer | card | direct_debit
+    short_by: int  # minor units a transfer arrives short (the payer's bank fee)
+    reference: str  # what the payer writes: number | rf | typo | none
+
+
+@dataclass
+class Stats:
+    opportunities: int = 0
+    quotes: int = 0
+    approvals: int = 0
+    refused: int = 0
+    sent: int = 0
+    won: int = 0
+    lost: int = 0
+    amendments: int = 0
+    shipments: int = 0
+    payments: int = 0
+    bank_files: int = 0
+    job_runs: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Company:
+    def __init__(self, *, customers: int, months: int, seed: int, start: date) -> None:
+        self.rng = random.Random(seed)
+        self.customers = customers
+        self.start = start
+        self.end = add_months(start, months)
+        self.clock = clock.SimulationClock(start, default_tz="Europe/Berlin")
+        self.deals: list[Deal] = []
+        self.stats = Stats()
+        self.world: w.World | None = None
+        self.usd_rate = Decimal("1.0850")
+        self.gbp_rate = Decimal("0.8600")
+        self.bills: dict[date, list[Bill]] = {}
+        self.balances: dict[str, int] = {}  # closing balance per bank account (IBAN), minor units
+        self.sequence = 0
+
+    # ------------------------------------------------------------------ set-up
+
+    def set_up(self) -> None:
+        from q2c.orders import services as orders
+        from q2c.platform import schedules
+        from q2c.platform.registry import jobs
+
+        clock.install(self.clock)
+        self.world = w.build(self.rng, self.customers)
+        orders.receive_stock("EDGE", "40", received_on=self.start, reference="opening stock")
+        for name in jobs.names():
+            schedules.ensure(name, name, start_date=self.start, hour=2, time_zone="UTC")
+
+    # ------------------------------------------------------------------ the days
+
+    def run(self, progress: Progress | None = None) -> Stats:
+        self.set_up()
+        days = (self.end - self.start).days
+        day = self.start
+        for n in range(days):
+            self.live(day)
+            if progress is not None:
+                progress(n + 1, days, day.isoformat())
+            day += timedelta(days=1)
+        return self.stats
+
+    def live(self, day: date) -> None:
+        self.clock.set(day)
+        self.rates(day)
+        if day.weekday() < 5:
+            self.new_leads(day)
+            self.move_deals(day)
+            self.warehouse(day)
+        if day.day == 1:
+            self.receive_stock(day)
+            self.grow_and_shrink(day)
+        self.collect(day)
+        self.run_jobs(day)
+        self.plan_payments(day)
+
+    # ------------------------------------------------------------------ market data
+
+    def rates(self, day: date) -> None:
+        from q2c.invoicing.services import rates
+
+        drift = Decimal(self.rng.randint(-40, 40)) / Decimal(10_000)
+        self.usd_rate = (self.usd_rate + drift).quantize(Decimal("0.0001"))
+        # The GmbH bills US customers in USD: invoices need the USD→EUR rate of their date.
+        per_usd = (Decimal(1) / self.usd_rate).quantize(Decimal("0.000001"))
+        rates.set_rate("USD", "EUR", day, per_usd, source="demo", actor=ACTOR)
+
+    # ------------------------------------------------------------------ sales
+
+    def prospects(self) -> list[w.Customer]:
+        assert self.world is not None
+        from q2c.contracts.models import Contract
+
+        signed = set(
+            Contract.objects.filter(status__in=("active", "pending_signature")).values_list(
+                "account_id", flat=True
+            )
+        )
+        busy = {d.customer.account_id for d in self.deals}
+        return [c for c in self.world.customers if c.account_id not in signed and c.account_id not in busy]
+
+    def new_leads(self, day: date) -> None:
+        expected = bh.LEADS_PER_DAY_PER_100 * self.customers / 100
+        count = int(expected) + (1 if self.rng.random() < expected - int(expected) else 0)
+        pool = self.prospects()
+        for _ in range(min(count, len(pool))):
+            customer = pool.pop(self.rng.randrange(len(pool)))
+            self.open_deal(day, customer)
+
+    def lines_for(self, customer: w.Customer) -> tuple[list[dict[str, Any]], int]:
+        s = customer.segment
+        rng = self.rng
+        discount = bh.discount_percent(rng, s)
+        seat = "SEAT-PRO" if rng.random() < s.pro_share else "SEAT-STD"
+        lines: list[dict[str, Any]] = [
+            {"sku": seat, "quantity": rng.randint(*s.seats), **({"discount": {"percent": str(discount)}} if discount else {})},
+            {"sku": "ONB", "quantity": 1},
+            {"sku": "API"},
+        ]  # fmt: skip
+        if rng.random() < s.support:
+            lines.append({"sku": "SUPPORT", "quantity": 1})
+        devices = rng.randint(*s.appliances)
+        if devices:
+            lines.append({"sku": "EDGE", "quantity": devices})
+        if rng.random() < 0.3:
+            lines.append({"sku": "TRAIN", "quantity": rng.randint(1, 3)})
+        return lines, discount
+
+    def open_deal(self, day: date, customer: w.Customer) -> None:
+        from q2c.quotes import services as quotes
+
+        assert self.world is not None
+        rep = self.world.users[customer.owner]
+        opp = quotes.create_opportunity(
+            actor=rep, account_id=customer.account_id, name=f"{customer.name} platform"
+        )
+        self.stats.opportunities += 1
+        lines, discount = self.lines_for(customer)
+        start = add_months(date(day.year, day.month, 1), 1 if day.day < 15 else 2)
+        quote = quotes.create_quote(
+            actor=rep, opportunity_id=opp.pk, lines=lines, start_date=start, term_months=12
+        )
+        self.stats.quotes += 1
+        size = Decimal(quote.tcv.amount) if getattr(quote, "tcv", None) is not None else Decimal(0)
+        if customer.currency != "EUR":
+            size = size / (self.usd_rate if customer.currency == "USD" else self.gbp_rate)
+        self.deals.append(
+            Deal(quote.pk, customer, customer.owner, "draft", day + timedelta(days=self.rng.randint(*bh.DAYS_TO_SUBMIT)),
+                 discount, size)
+        )  # fmt: skip
+
+    def move_deals(self, day: date) -> None:
+        keep = []
+        for deal in self.deals:
+            if deal.next_day > day:
+                keep.append(deal)
+                continue
+            try:
+                if self.step(deal, day):
+                    keep.append(deal)
+            except Exception as exc:  # a refused step ends the deal; the reason is kept for the summary
+                self.stats.errors.append(f"{day} quote {deal.quote_id} ({deal.stage}): {exc}")
+        self.deals = keep
+
+    def step(self, deal: Deal, day: date) -> bool:
+        """One move of a deal; ``False`` once it is over."""
+        from q2c.quotes import services as quotes
+        from q2c.quotes.models import ApprovalStep, Quote
+
+        assert self.world is not None
+        rep = self.world.users[deal.rep]
+        quote = Quote.objects.get(pk=deal.quote_id)
+        if deal.stage == "draft":
+            quotes.submit_quote(deal.quote_id, actor=rep, lock_version=quote.lock_version)
+            deal.stage = "submitted"
+            deal.next_day = day + timedelta(days=1)
+            return True
+        if deal.stage == "submitted":
+            if quote.status == "in_review":
+                for step in ApprovalStep.objects.filter(request__quote_id=quote.pk, status="pending"):
+                    approver = step.approvers.order_by("pk").first()
+                    if approver is None:
+                        continue
+                    refuse = self.rng.random() < bh.MANAGER_REJECTS
+                    quotes.decide(step.pk, actor=approver, decision="reject" if refuse else "approve",
+                                  comment="too deep a discount" if refuse else "ok")  # fmt: skip
+                    self.stats.approvals += 1
+                    if refuse:
+                        self.stats.refused += 1
+                        return False
+                quote.refresh_from_db()
+                if quote.status == "in_review":
+                    deal.next_day = day + timedelta(days=1)
+                    return True
+            if quote.status != "approved":
+                return False
+            sent = quotes.send_quote(deal.quote_id, actor=rep, lock_version=quote.lock_version)
+            self.stats.sent += 1
+            deal.token = sent.token
+            deal.stage = "sent"
+            deal.next_day = day + timedelta(days=self.rng.randint(*bh.DAYS_TO_DECIDE))
+            return True
+        if deal.stage == "sent":
+            chance = bh.win_probability(
+                float(deal.discount), float(deal.size_eur), deal.rep, deal.customer.segment
+            )
+            contact = deal.customer.name
+            if self.rng.random() < chance:
+                quotes.accept_quote(deal.token, signer_name=f"Buyer at {contact}", signer_title="Managing Director",
+                                    agree=True, ip="192.0.2.10", user_agent="q2c-demo")  # fmt: skip
+                self.stats.won += 1
+            else:
+                quotes.reject_quote(deal.token, reason=self.rng.choice(("price", "timing", "competitor", "no budget")),
+                                    signer_name=f"Buyer at {contact}", ip="192.0.2.10", user_agent="q2c-demo")  # fmt: skip
+                self.stats.lost += 1
+            return False
+        return False
+
+    # ------------------------------------------------------------------ fulfilment
+
+    def receive_stock(self, day: date) -> None:
+        from q2c.orders import services as orders
+
+        orders.receive_stock(
+            "EDGE", str(self.rng.randint(10, 30)), received_on=day, reference=f"PO {day:%Y-%m}"
+        )
+
+    def warehouse(self, day: date) -> None:
+        """Pick and ship what is reserved; deliver what was shipped two days ago."""
+        from q2c.orders import services as orders
+        from q2c.orders.models import OrderLine, Shipment
+
+        for shipment in Shipment.objects.filter(status="shipped", shipped_on__lte=day - timedelta(days=2)):
+            orders.deliver(shipment.pk, delivered_on=day, actor="warehouse")
+        ready: dict[int, dict[int, Decimal]] = {}
+        for line in OrderLine.objects.filter(kind="good", reserved__gt=0):
+            ready.setdefault(line.order_id, {})[line.pk] = Decimal(line.reserved)
+        for order_id, quantities in sorted(ready.items()):
+            shipment = orders.pick(order_id, quantities, actor="warehouse")
+            orders.ship(shipment.pk, carrier="DHL", shipped_on=day, actor="warehouse")
+            self.stats.shipments += 1
+
+    # ------------------------------------------------------------------ customers over time
+
+    def grow_and_shrink(self, day: date) -> None:
+        """On the first of the month some customers add seats for the rest of their term."""
+        from q2c.contracts import services as contracts
+        from q2c.contracts.models import Contract, ContractLine
+
+        assert self.world is not None
+        by_account = {c.account_id: c for c in self.world.customers}
+        for contract in Contract.objects.filter(
+            status="active", start_date__lt=day, end_date__gt=day + timedelta(days=31)
+        ).order_by("pk"):
+            customer = by_account.get(contract.account_id)
+            if customer is None or self.rng.random() >= customer.segment.upsell:
+                continue
+            seat = (
+                ContractLine.objects.filter(contract=contract, sku__startswith="SEAT")
+                .order_by("-version__number")
+                .first()
+            )
+            if seat is None:
+                continue
+            extra = max(1, int(Decimal(seat.quantity) * Decimal("0.2")))
+            try:
+                contracts.amend(contract.pk, actor=self.world.users[customer.owner], lock_version=contract.lock_version,
+                                kind="add_quantity", effective_date=day.isoformat(), sku=seat.sku, quantity=str(extra))  # fmt: skip
+                self.stats.amendments += 1
+            except Exception as exc:
+                self.stats.errors.append(f"{day} amend {contract.pk}: {exc}")
+
+    # ------------------------------------------------------------------ getting paid
+
+    def plan_payments(self, day: date) -> None:
+        """Decide, for each invoice issued today, whether, when and how its customer pays."""
+        from q2c.invoicing.models import Invoice
+
+        assert self.world is not None
+        by_account = {c.account_id: c for c in self.world.customers}
+        for invoice in Invoice.objects.filter(issue_date=day, status="issued").order_by("pk"):
+            customer = by_account.get(invoice.account_id)
+            if customer is None or invoice.due_date is None:
+                continue
+            segment = customer.segment
+            offset = bh.payment_day_offset(self.rng, segment)
+            method = bh.payment_method(self.rng, segment)
+            if customer.currency == "USD":
+                method = "card"  # the GmbH keeps no USD account: US customers pay by card
+            short = 0
+            if method == "transfer" and self.rng.random() < segment.short_pays:
+                short = self.rng.choice((150, 250, 500, 1000))
+            bill = Bill(invoice.pk, invoice.number, customer, method, short, bh.reference_quality(self.rng))
+            if offset is None:
+                continue  # never paid: dunning and collections take over
+            pay_on = max(day + timedelta(days=1), invoice.due_date + timedelta(days=offset))
+            if method in ("card", "direct_debit"):
+                pay_on = max(day + timedelta(days=1), invoice.due_date - timedelta(days=1))
+            self.bills.setdefault(pay_on, []).append(bill)
+
+    def collect(self, day: date) -> None:
+        """Today's money: card charges and direct debits through the payments services, transfers
+        through the bank — a camt.053 statement per account, imported and matched by the cash
+        application, as a finance clerk's morning would."""
+        from q2c.payments import queries as receivables
+        from q2c.payments import services as payments
+
+        transfers: dict[str, list[Any]] = {}
+        for bill in self.bills.pop(day, []):
+            item = receivables.open_receivable(bill.invoice_id, on=day)
+            if item is None or not item.open.amount > 0:
+                continue
+            if bill.method == "transfer":
+                transfers.setdefault(bill.customer.entity, []).append((bill, item))
+                continue
+            try:
+                payments.record_payment(
+                    bill.customer.account_id,
+                    item.open,
+                    method="card" if bill.method == "card" else "sepa_dd",
+                    received_on=day,
+                    payer_name=bill.customer.name,
+                    reference=bill.number,
+                    external_id=f"demo-{bill.method}-{bill.invoice_id}",
+                    allocations=[payments.Allocation(bill.invoice_id, item.open)],
+                    actor=ACTOR,
+                )
+                self.stats.payments += 1
+            except Exception as exc:
+                self.stats.errors.append(f"{day} {bill.method} for {bill.number}: {exc}")
+        for entity, items in sorted(transfers.items()):
+            self.bank_statement(day, entity, items)
+
+    def bank_statement(self, day: date, entity: str, items: list[Any]) -> None:
+        from q2c.parties.references import creditor_reference
+        from q2c.simulation import bankfiles
+
+        assert self.world is not None
+        bank = w.BANK[entity]
+        lines = []
+        for bill, item in items:
+            amount = int(item.open.amount * 100) - bill.short_by
+            number = bill.number
+            if bill.reference == "typo" and len(number) > 3:
+                number = number[:-2] + number[-1] + number[-2]
+            remittance = {"number": f"Invoice {number}", "typo": f"Inv {number}", "rf": "", "none": ""}[
+                bill.reference
+            ]
+            lines.append(
+                bankfiles.Transfer(
+                    amount_minor=amount,
+                    currency=item.currency,
+                    payer_name=bill.customer.name,
+                    payer_iban=str(w.customer_iban(bill.customer)),
+                    remittance=remittance,
+                    reference=creditor_reference(bill.number) if bill.reference == "rf" else "",
+                    end_to_end_id=f"E2E{bill.invoice_id}",
+                )
+            )
+        self.sequence += 1
+        data, closing = bankfiles.camt053(
+            iban=bank["iban"], bic=bank["bic"], currency=bank["currency"], day=day,
+            opening_minor=self.balances.get(bank["iban"], 0), transfers=lines, sequence=self.sequence,
+        )  # fmt: skip
+        self.balances[bank["iban"]] = closing
+        try:
+            from q2c.payments.cash.services import importing, matching
+
+            report = importing.import_file(
+                data, file_name=f"{bank['iban'][-6:]}-{day:%Y%m%d}.xml", actor=ACTOR
+            )
+            matching.run_matching(
+                entity_id=self.world.entity_ids[entity], file_id=report.get("file_id"), actor=ACTOR
+            )
+            self.stats.bank_files += 1
+        except Exception as exc:
+            self.stats.errors.append(f"{day} bank statement {entity}: {exc}")
+
+    # ------------------------------------------------------------------ the worker's daily jobs
+
+    def run_jobs(self, day: date) -> None:
+        from q2c.platform import schedules
+
+        evening = datetime.combine(day, time(23, 0), tzinfo=UTC)
+        for name, business_date, status in schedules.poll(now=evening):
+            self.stats.job_runs += 1
+            if status != "done":  # ScheduleRun.Status.DONE
+                self.stats.errors.append(f"{business_date} job {name}: {status}")
