@@ -16,7 +16,11 @@ ACME_IBAN = "DE89370400440532013000"
 # number, issue date, lines (description, quantity, unit price, tax category) → total with 19 % VAT
 NORTHWIND_INVOICES: tuple[tuple[str, date, tuple[tuple[str, str, str, str], ...]], ...] = (
     # 6,275.00 + 19 % = 7,467.25
-    ("INV-2027-000001", date(2027, 2, 1), (("50 SEAT Feb", "50", "25.50", "service"), ("ONB", "1", "5000.00", "service"))),
+    (
+        "INV-2027-000001",
+        date(2027, 2, 1),
+        (("50 SEAT Feb", "50", "25.50", "service"), ("ONB", "1", "5000.00", "service")),
+    ),
     # 4,000.00 + 19 % = 4,760.00
     ("INV-2027-000002", date(2027, 2, 10), (("EDGE", "2", "2000.00", "service"),)),
     # 1,275.00 + 19 % = 1,517.25
@@ -27,7 +31,11 @@ NORTHWIND_INVOICES: tuple[tuple[str, date, tuple[tuple[str, str, str, str], ...]
     (
         "INV-2027-000005",
         date(2027, 4, 1),
-        (("50 SEAT Apr", "50", "25.50", "service"), ("10 SEAT Apr", "10", "25.50", "service"), ("API March", "1", "500.00", "service")),
+        (
+            ("50 SEAT Apr", "50", "25.50", "service"),
+            ("10 SEAT Apr", "10", "25.50", "service"),
+            ("API March", "1", "500.00", "service"),
+        ),
     ),
 )
 

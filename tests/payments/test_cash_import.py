@@ -52,7 +52,12 @@ def test_the_northwind_file_is_stored_once_and_a_second_import_writes_nothing(ac
     assert set(BankLine.objects.values_list("state", flat=True)) == {"new"}
 
     again = importing.import_file(fixture_bytes("camt053_northwind.xml"), file_name="nw.xml", actor="test")
-    assert (again["saved_statements"], again["saved_lines"], again["duplicates"], again["file_id"]) == (0, 0, 4, None)
+    assert (again["saved_statements"], again["saved_lines"], again["duplicates"], again["file_id"]) == (
+        0,
+        0,
+        4,
+        None,
+    )
     # The previous closing balance is the one before the file: no false gap on a re-import.
     assert again["warnings"] == []
     assert counts() == (1, 4, 4)
@@ -98,7 +103,10 @@ BAD_FILES = {
     "cut off": (fixture_bytes("camt053_northwind.xml")[:3000], "payments.bank.truncated"),
     "three decimals": (camt(entry("10.005")), "payments.bank.too_many_decimals"),
     "two currencies": (camt(entry("10.00") + entry("5.00", ccy="USD")), "payments.bank.mixed_currencies"),
-    "latin-1 bytes declared UTF-8": (camt(entry("10.00")).replace(b"<Id>S1</Id>", b"<Id>S\xe91</Id>"), "payments.bank.encoding"),
+    "latin-1 bytes declared UTF-8": (
+        camt(entry("10.00")).replace(b"<Id>S1</Id>", b"<Id>S\xe91</Id>"),
+        "payments.bank.encoding",
+    ),
     "empty": (b"   \n", "payments.bank.empty"),
 }
 
@@ -158,7 +166,11 @@ def test_a_csv_export_is_read_with_the_accounts_saved_mapping(acme):
     assert report["format"] == "csv"
     assert report["saved_lines"] == report["transaction_details"] > 0
     line = BankLine.objects.filter(bank_account=bank).order_by("id").first()
-    assert (line.amount_minor, line.remittance, line.payer_name) == (474500, "NORTHWIND INV 2027 0000O2", "NORTHWIND HANDELS GMBH")
+    assert (line.amount_minor, line.remittance, line.payer_name) == (
+        474500,
+        "NORTHWIND INV 2027 0000O2",
+        "NORTHWIND HANDELS GMBH",
+    )
 
 
 @pytest.mark.parametrize(
@@ -169,7 +181,10 @@ def test_a_csv_export_is_read_with_the_accounts_saved_mapping(acme):
         ({"fee_tolerance": "1e9"}, "fee_tolerance"),
         ({"fee_tolerance": "abc"}, "fee_tolerance"),
         ({"auto_threshold": 20}, "auto_threshold"),
-        ({"csv_mapping": {"account": "X", "currency": "USD", "date_column": "D", "amount_column": "A"}}, "csv_mapping"),
+        (
+            {"csv_mapping": {"account": "X", "currency": "USD", "date_column": "D", "amount_column": "A"}},
+            "csv_mapping",
+        ),
         ({"csv_mapping": {"acount": "X"}}, "csv_mapping"),
     ],
 )

@@ -33,10 +33,21 @@ IMPORT_BODY = {
                 "type": "object",
                 "required": ["file"],
                 "properties": {
-                    "file": {"type": "string", "format": "binary", "description": "camt.053/054, MT940, BAI2 or CSV"},
-                    "bank_account_id": {"type": "integer", "description": "needed for CSV (its saved mapping)"},
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "camt.053/054, MT940, BAI2 or CSV",
+                    },
+                    "bank_account_id": {
+                        "type": "integer",
+                        "description": "needed for CSV (its saved mapping)",
+                    },
                     "dry_run": {"type": "boolean", "default": False},
-                    "match": {"type": "boolean", "default": True, "description": "match the new lines at once"},
+                    "match": {
+                        "type": "boolean",
+                        "default": True,
+                        "description": "match the new lines at once",
+                    },
                 },
             }
         }
@@ -51,13 +62,23 @@ def _flag(request: HttpRequest, name: str, default: bool) -> bool:
     return raw.lower() in {"1", "true", "yes", "on"}
 
 
-@router.get("/accounts", response=list[schemas.CashAccountOut], operation_id="cash_list_accounts", summary="Bank accounts and their cash settings")
+@router.get(
+    "/accounts",
+    response=list[schemas.CashAccountOut],
+    operation_id="cash_list_accounts",
+    summary="Bank accounts and their cash settings",
+)
 def list_accounts(request: HttpRequest) -> list[dict[str, Any]]:
     require(request, *READ)
     return queries.bank_accounts()
 
 
-@router.put("/accounts/{bank_account_id}", response=schemas.CashAccountOut, operation_id="cash_set_account", summary="Set a bank account's cash settings")
+@router.put(
+    "/accounts/{bank_account_id}",
+    response=schemas.CashAccountOut,
+    operation_id="cash_set_account",
+    summary="Set a bank account's cash settings",
+)
 def set_account(request: HttpRequest, bank_account_id: int, payload: schemas.CashAccountIn) -> dict[str, Any]:
     require(request, *WRITE)
     accounts.update_settings(
@@ -88,7 +109,9 @@ def import_file(request: HttpRequest) -> Any:
     if upload is None:
         raise errors.CashInvalid("send the file as multipart field 'file'", field="file")
     if upload.size is not None and upload.size > MAX_UPLOAD:
-        return problem(413, errors.FILE_TOO_LARGE, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+        return problem(
+            413, errors.FILE_TOO_LARGE, f"the file is larger than {MAX_UPLOAD // (1024 * 1024)} MB"
+        )
     raw_account = request.POST.get("bank_account_id") or None
     if raw_account is not None and not raw_account.isdigit():
         raise errors.CashInvalid("bank_account_id is a number", field="bank_account_id")
@@ -105,52 +128,93 @@ def import_file(request: HttpRequest) -> Any:
     return report
 
 
-@router.get("/imports", response=Page[schemas.CashFileOut], operation_id="cash_list_files", summary="Imported bank files")
+@router.get(
+    "/imports",
+    response=Page[schemas.CashFileOut],
+    operation_id="cash_list_files",
+    summary="Imported bank files",
+)
 def list_files(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
     require(request, *READ)
     return paginate(queries.files(), paging)
 
 
-@router.post("/runs", response=schemas.CashRunSummaryOut, operation_id="cash_run_matching", summary="Match unresolved lines")
+@router.post(
+    "/runs",
+    response=schemas.CashRunSummaryOut,
+    operation_id="cash_run_matching",
+    summary="Match unresolved lines",
+)
 def run_matching(request: HttpRequest, payload: schemas.CashRunIn) -> dict[str, Any]:
     require(request, *WRITE)
     return matching.run_matching(entity_id=payload.entity_id, rematch=payload.rematch, actor=request.auth)  # type: ignore[attr-defined]
 
 
-@router.get("/runs", response=Page[schemas.CashRunOut], operation_id="cash_list_runs", summary="Matching runs")
+@router.get(
+    "/runs", response=Page[schemas.CashRunOut], operation_id="cash_list_runs", summary="Matching runs"
+)
 def list_runs(request: HttpRequest, paging: Query[PageParams]) -> dict[str, Any]:
     require(request, *READ)
     return paginate(queries.runs(), paging)
 
 
-@router.get("/lines", response=Page[schemas.CashLineOut], operation_id="cash_list_lines", summary="Bank lines (the workbench queue: state=open)")
-def list_lines(request: HttpRequest, filters: Query[schemas.CashLineFilterIn], paging: Query[PageParams]) -> dict[str, Any]:
+@router.get(
+    "/lines",
+    response=Page[schemas.CashLineOut],
+    operation_id="cash_list_lines",
+    summary="Bank lines (the workbench queue: state=open)",
+)
+def list_lines(
+    request: HttpRequest, filters: Query[schemas.CashLineFilterIn], paging: Query[PageParams]
+) -> dict[str, Any]:
     require(request, *READ)
     page = paginate(queries.lines(filters.state, search=filters.search), paging)
     page["items"] = [queries.line_out(row) for row in page["items"]]
     return page
 
 
-@router.get("/lines/{line_id}", response=schemas.CashLineDetailOut, operation_id="cash_get_line", summary="A bank line with its proposal, alternatives and applications")
+@router.get(
+    "/lines/{line_id}",
+    response=schemas.CashLineDetailOut,
+    operation_id="cash_get_line",
+    summary="A bank line with its proposal, alternatives and applications",
+)
 def get_line(request: HttpRequest, line_id: int) -> dict[str, Any]:
     require(request, *READ)
     return queries.line_out(queries.line(line_id), detail=True)
 
 
-@router.get("/lines/{line_id}/invoices", response=list[schemas.CashOpenInvoiceOut], operation_id="cash_line_invoices", summary="Open invoices to apply a line to")
-def line_invoices(request: HttpRequest, line_id: int, search: str = "", customer_id: int | None = None) -> list[dict[str, Any]]:
+@router.get(
+    "/lines/{line_id}/invoices",
+    response=list[schemas.CashOpenInvoiceOut],
+    operation_id="cash_line_invoices",
+    summary="Open invoices to apply a line to",
+)
+def line_invoices(
+    request: HttpRequest, line_id: int, search: str = "", customer_id: int | None = None
+) -> list[dict[str, Any]]:
     require(request, *READ)
     return queries.open_invoices(queries.line(line_id), search=search[:100], customer_id=customer_id)
 
 
-@router.post("/lines/{line_id}/accept", response=schemas.CashLineDetailOut, operation_id="cash_accept_line", summary="Apply the proposal (or an alternative)")
+@router.post(
+    "/lines/{line_id}/accept",
+    response=schemas.CashLineDetailOut,
+    operation_id="cash_accept_line",
+    summary="Apply the proposal (or an alternative)",
+)
 def accept(request: HttpRequest, line_id: int, payload: schemas.CashAcceptIn) -> dict[str, Any]:
     require(request, *WRITE)
     workbench.accept(line_id, alternative=payload.alternative, note=payload.note, actor=request.auth)  # type: ignore[attr-defined]
     return queries.line_out(queries.line(line_id), detail=True)
 
 
-@router.post("/lines/{line_id}/apply", response=schemas.CashLineDetailOut, operation_id="cash_apply_line", summary="Apply a line to invoices named by hand (split, reassign)")
+@router.post(
+    "/lines/{line_id}/apply",
+    response=schemas.CashLineDetailOut,
+    operation_id="cash_apply_line",
+    summary="Apply a line to invoices named by hand (split, reassign)",
+)
 def apply(request: HttpRequest, line_id: int, payload: schemas.CashApplyIn) -> dict[str, Any]:
     require(request, *WRITE)
     workbench.apply_manual(
@@ -162,7 +226,12 @@ def apply(request: HttpRequest, line_id: int, payload: schemas.CashApplyIn) -> d
     return queries.line_out(queries.line(line_id), detail=True)
 
 
-@router.post("/lines/{line_id}/not-ours", response=schemas.CashLineDetailOut, operation_id="cash_not_ours", summary="Mark a line as not accounts receivable")
+@router.post(
+    "/lines/{line_id}/not-ours",
+    response=schemas.CashLineDetailOut,
+    operation_id="cash_not_ours",
+    summary="Mark a line as not accounts receivable",
+)
 def not_ours(request: HttpRequest, line_id: int, payload: schemas.CashNotOursIn) -> dict[str, Any]:
     require(request, *WRITE)
     workbench.mark_not_ours(line_id, note=payload.note, actor=request.auth)  # type: ignore[attr-defined]

@@ -147,8 +147,12 @@ class BankLine(models.Model):
     proposal = models.JSONField(null=True, blank=True)
     alternatives = models.JSONField(default=list, blank=True)
     unapplied = MoneyField(default=0, help_text="cash of the line not applied to any invoice")
-    customer_id = models.BigIntegerField(null=True, blank=True, help_text="parties.Account the cash came from")
-    match_run = models.ForeignKey(MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer_id = models.BigIntegerField(
+        null=True, blank=True, help_text="parties.Account the cash came from"
+    )
+    match_run = models.ForeignKey(
+        MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField()
@@ -175,7 +179,9 @@ class CashApplication(models.Model):
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     reasons = models.JSONField(default=list, blank=True)
     payment_id = models.BigIntegerField(null=True, blank=True, help_text="the payments app's payment")
-    match_run = models.ForeignKey(MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    match_run = models.ForeignKey(
+        MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=150, blank=True, default="")
 

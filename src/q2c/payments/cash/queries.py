@@ -42,7 +42,9 @@ def bank_accounts() -> list[dict[str, Any]]:
                 "iban": account.iban,
                 "label": account.label or account.bank_name,
                 "currency": account.currency,
-                "fee_tolerance": str(row.fee_tolerance.amount) if row else str(Money(0, account.currency).round().amount),
+                "fee_tolerance": str(row.fee_tolerance.amount)
+                if row
+                else str(Money(0, account.currency).round().amount),
                 "auto_threshold": row.auto_threshold if row else 90,
                 "csv_mapping": (row.csv_mapping or None) if row else None,
             }
@@ -68,7 +70,11 @@ def lines(state: str | None = None, *, search: str = "") -> QuerySet[BankLine]:
             raise errors.CashInvalid(f"state is open or one of {', '.join(STATES)}", field="state")
         query = query.filter(state=state)
     if search:
-        query = query.filter(Q(remittance__icontains=search) | Q(payer_name__icontains=search) | Q(payer_iban__icontains=search.replace(" ", "")))
+        query = query.filter(
+            Q(remittance__icontains=search)
+            | Q(payer_name__icontains=search)
+            | Q(payer_iban__icontains=search.replace(" ", ""))
+        )
     return query.order_by("-booking_date", "-id")
 
 
@@ -158,9 +164,15 @@ def line_out(row: BankLine, *, detail: bool = False) -> dict[str, Any]:
     return out
 
 
-def open_invoices(line_row: BankLine, *, search: str = "", customer_id: int | None = None, limit: int = 25) -> list[dict[str, Any]]:
+def open_invoices(
+    line_row: BankLine, *, search: str = "", customer_id: int | None = None, limit: int = 25
+) -> list[dict[str, Any]]:
     """Open invoices in the line's currency to apply it to: by number or customer name."""
-    entity_id = SellerBankAccount.objects.filter(pk=line_row.bank_account_id).values_list("entity_id", flat=True).first()
+    entity_id = (
+        SellerBankAccount.objects.filter(pk=line_row.bank_account_id)
+        .values_list("entity_id", flat=True)
+        .first()
+    )
     query = Invoice.objects.filter(entity_id=entity_id, status__in=OPEN, currency=line_row.currency)
     if customer_id is not None:
         query = query.filter(account_id=customer_id)
@@ -168,7 +180,15 @@ def open_invoices(line_row: BankLine, *, search: str = "", customer_id: int | No
         accounts = Account.objects.filter(entity_id=entity_id, name__icontains=search).values("id")
         query = query.filter(Q(number__icontains=search) | Q(account_id__in=accounts))
     rows = query.order_by("due_date", "id").values_list(
-        "id", "number", "account_id", "due_date", "total_minor", "paid_minor", "credited_minor", "written_off_minor", "currency"
+        "id",
+        "number",
+        "account_id",
+        "due_date",
+        "total_minor",
+        "paid_minor",
+        "credited_minor",
+        "written_off_minor",
+        "currency",
     )[:limit]
     names = dict(Account.objects.filter(pk__in={r[2] for r in rows}).values_list("id", "name"))
     return [

@@ -25,9 +25,13 @@ class CashAccountOut(Schema):
 
 
 class CashAccountIn(Schema):
-    fee_tolerance: StrictStr | None = Field(None, examples=["20.00"], description="short payments up to this are a bank fee")
+    fee_tolerance: StrictStr | None = Field(
+        None, examples=["20.00"], description="short payments up to this are a bank fee"
+    )
     auto_threshold: StrictInt | None = Field(None, examples=[90], description="50–99")
-    csv_mapping: dict[str, Any] | None = Field(None, description="the column mapping of the account's CSV exports")
+    csv_mapping: dict[str, Any] | None = Field(
+        None, description="the column mapping of the account's CSV exports"
+    )
     clear_mapping: bool = False
 
 
@@ -89,7 +93,10 @@ class CashRunOut(Schema):
 
 
 class CashLineFilterIn(Schema):
-    state: str | None = Field(None, description="open (the workbench queue) or new, applied, proposed, unidentified, not_receivable, not_ours, pending")
+    state: str | None = Field(
+        None,
+        description="open (the workbench queue) or new, applied, proposed, unidentified, not_receivable, not_ours, pending",
+    )
     search: str = Field("", max_length=100, description="in the remittance text, payer name or IBAN")
 
 
@@ -136,7 +143,9 @@ class CashLineDetailOut(CashLineOut):
 
 
 class CashAcceptIn(Schema):
-    alternative: StrictInt | None = Field(None, description="accept the n-th alternative (from 0) instead of the proposal")
+    alternative: StrictInt | None = Field(
+        None, description="accept the n-th alternative (from 0) instead of the proposal"
+    )
     note: str = Field("", max_length=500)
 
 

@@ -175,8 +175,16 @@ def apply(request: HttpRequest, line_id: int) -> HttpResponse:
         if not invoice and not amount:
             continue
         if not invoice.isdigit():
-            raise errors.CashInvalid("choose the invoice of each row with an amount", field=f"allocations[{i}].invoice_id")
-        allocations.append({"invoice_id": int(invoice), "amount": amount, "fee": request.POST.get(f"fee_{i}", "").strip() or "0"})
+            raise errors.CashInvalid(
+                "choose the invoice of each row with an amount", field=f"allocations[{i}].invoice_id"
+            )
+        allocations.append(
+            {
+                "invoice_id": int(invoice),
+                "amount": amount,
+                "fee": request.POST.get(f"fee_{i}", "").strip() or "0",
+            }
+        )
     workbench.apply_manual(line_id, allocations, note=request.POST.get("note", "")[:500], actor=request.user)
     messages.success(request, "Applied.")
     return redirect("payments_cash:line", line_id=line_id)

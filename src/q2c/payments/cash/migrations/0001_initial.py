@@ -6,189 +6,344 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('parties', '0001_initial'),
+        ("parties", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CashAccount',
+            name="CashAccount",
             fields=[
-                ('bank_account', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='+', serialize=False, to='parties.bankaccount')),
-                ('currency', models.CharField(max_length=3)),
-                ('fee_tolerance', q2c.platform.fields.MoneyField(currency_field='currency', default=0, help_text='short payments up to this are a bank fee')),
-                ('auto_threshold', models.PositiveSmallIntegerField(default=90)),
-                ('csv_mapping', models.JSONField(blank=True, default=dict, help_text='column mapping of CSV exports')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.CharField(blank=True, default='', max_length=150)),
+                (
+                    "bank_account",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="parties.bankaccount",
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "fee_tolerance",
+                    q2c.platform.fields.MoneyField(
+                        currency_field="currency",
+                        default=0,
+                        help_text="short payments up to this are a bank fee",
+                    ),
+                ),
+                ("auto_threshold", models.PositiveSmallIntegerField(default=90)),
+                (
+                    "csv_mapping",
+                    models.JSONField(blank=True, default=dict, help_text="column mapping of CSV exports"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("updated_by", models.CharField(blank=True, default="", max_length=150)),
             ],
             options={
-                'db_table': 'payments_cash_account',
+                "db_table": "payments_cash_account",
             },
         ),
         migrations.CreateModel(
-            name='BankLine',
+            name="BankLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(max_length=48)),
-                ('entry_fingerprint', models.CharField(blank=True, default='', max_length=48)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', q2c.platform.fields.MoneyField(currency_field='currency', help_text='signed: money in > 0')),
-                ('booking_date', models.DateField(blank=True, null=True)),
-                ('value_date', models.DateField(blank=True, null=True)),
-                ('booking_status', models.CharField(default='BOOK', max_length=4)),
-                ('reversal', models.BooleanField(default=False)),
-                ('bank_reference', models.CharField(blank=True, default='', max_length=140)),
-                ('end_to_end_id', models.CharField(blank=True, default='', max_length=140)),
-                ('remittance', models.TextField(blank=True, default='')),
-                ('references', models.JSONField(blank=True, default=list)),
-                ('payer_name', models.CharField(blank=True, default='', max_length=200)),
-                ('payer_iban', models.CharField(blank=True, default='', max_length=34)),
-                ('state', models.CharField(choices=[('new', 'new'), ('applied', 'applied'), ('proposed', 'proposed'), ('unidentified', 'unidentified'), ('not_receivable', 'not receivable'), ('not_ours', 'not ours'), ('pending', 'pending')], default='new', max_length=15)),
-                ('confidence', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('reasons', models.JSONField(blank=True, default=list)),
-                ('proposal', models.JSONField(blank=True, null=True)),
-                ('alternatives', models.JSONField(blank=True, default=list)),
-                ('unapplied', q2c.platform.fields.MoneyField(currency_field='currency', default=0, help_text='cash of the line not applied to any invoice')),
-                ('customer_id', models.BigIntegerField(blank=True, help_text='parties.Account the cash came from', null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_by', models.CharField(blank=True, default='', max_length=150)),
-                ('created_at', models.DateTimeField()),
-                ('bank_account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.bankaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fingerprint", models.CharField(max_length=48)),
+                ("entry_fingerprint", models.CharField(blank=True, default="", max_length=48)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "amount",
+                    q2c.platform.fields.MoneyField(
+                        currency_field="currency", help_text="signed: money in > 0"
+                    ),
+                ),
+                ("booking_date", models.DateField(blank=True, null=True)),
+                ("value_date", models.DateField(blank=True, null=True)),
+                ("booking_status", models.CharField(default="BOOK", max_length=4)),
+                ("reversal", models.BooleanField(default=False)),
+                ("bank_reference", models.CharField(blank=True, default="", max_length=140)),
+                ("end_to_end_id", models.CharField(blank=True, default="", max_length=140)),
+                ("remittance", models.TextField(blank=True, default="")),
+                ("references", models.JSONField(blank=True, default=list)),
+                ("payer_name", models.CharField(blank=True, default="", max_length=200)),
+                ("payer_iban", models.CharField(blank=True, default="", max_length=34)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "new"),
+                            ("applied", "applied"),
+                            ("proposed", "proposed"),
+                            ("unidentified", "unidentified"),
+                            ("not_receivable", "not receivable"),
+                            ("not_ours", "not ours"),
+                            ("pending", "pending"),
+                        ],
+                        default="new",
+                        max_length=15,
+                    ),
+                ),
+                ("confidence", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("reasons", models.JSONField(blank=True, default=list)),
+                ("proposal", models.JSONField(blank=True, null=True)),
+                ("alternatives", models.JSONField(blank=True, default=list)),
+                (
+                    "unapplied",
+                    q2c.platform.fields.MoneyField(
+                        currency_field="currency",
+                        default=0,
+                        help_text="cash of the line not applied to any invoice",
+                    ),
+                ),
+                (
+                    "customer_id",
+                    models.BigIntegerField(
+                        blank=True, help_text="parties.Account the cash came from", null=True
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_by", models.CharField(blank=True, default="", max_length=150)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "bank_account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.bankaccount",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'payments_cash_line',
-                'ordering': ['-id'],
+                "db_table": "payments_cash_line",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='MatchRun',
+            name="MatchRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('lines', models.PositiveIntegerField(default=0)),
-                ('applied', models.PositiveIntegerField(default=0)),
-                ('proposed', models.PositiveIntegerField(default=0)),
-                ('unidentified', models.PositiveIntegerField(default=0)),
-                ('not_receivable', models.PositiveIntegerField(default=0)),
-                ('created_by', models.CharField(blank=True, default='', max_length=150)),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.legalentity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("lines", models.PositiveIntegerField(default=0)),
+                ("applied", models.PositiveIntegerField(default=0)),
+                ("proposed", models.PositiveIntegerField(default=0)),
+                ("unidentified", models.PositiveIntegerField(default=0)),
+                ("not_receivable", models.PositiveIntegerField(default=0)),
+                ("created_by", models.CharField(blank=True, default="", max_length=150)),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.legalentity",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'payments_cash_match_run',
-                'ordering': ['-id'],
+                "db_table": "payments_cash_match_run",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='CashApplication',
+            name="CashApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('invoice_id', models.BigIntegerField(db_index=True)),
-                ('invoice_number', models.CharField(max_length=40)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', q2c.platform.fields.MoneyField(currency_field='currency')),
-                ('fee', q2c.platform.fields.MoneyField(currency_field='currency', default=0)),
-                ('how', models.CharField(help_text='auto or manual', max_length=10)),
-                ('confidence', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('reasons', models.JSONField(blank=True, default=list)),
-                ('payment_id', models.BigIntegerField(blank=True, help_text="the payments app's payment", null=True)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.CharField(blank=True, default='', max_length=150)),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='payments_cash.bankline')),
-                ('match_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='payments_cash.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("invoice_id", models.BigIntegerField(db_index=True)),
+                ("invoice_number", models.CharField(max_length=40)),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", q2c.platform.fields.MoneyField(currency_field="currency")),
+                ("fee", q2c.platform.fields.MoneyField(currency_field="currency", default=0)),
+                ("how", models.CharField(help_text="auto or manual", max_length=10)),
+                ("confidence", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("reasons", models.JSONField(blank=True, default=list)),
+                (
+                    "payment_id",
+                    models.BigIntegerField(blank=True, help_text="the payments app's payment", null=True),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("created_by", models.CharField(blank=True, default="", max_length=150)),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="applications",
+                        to="payments_cash.bankline",
+                    ),
+                ),
+                (
+                    "match_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="payments_cash.matchrun",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'payments_cash_application',
-                'ordering': ['id'],
+                "db_table": "payments_cash_application",
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='bankline',
-            name='match_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='payments_cash.matchrun'),
+            model_name="bankline",
+            name="match_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="payments_cash.matchrun",
+            ),
         ),
         migrations.CreateModel(
-            name='Statement',
+            name="Statement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(max_length=48)),
-                ('statement_id', models.CharField(blank=True, default='', max_length=140)),
-                ('kind', models.CharField(default='statement', max_length=15)),
-                ('sequence', models.CharField(blank=True, default='', max_length=40)),
-                ('from_date', models.DateField(blank=True, null=True)),
-                ('to_date', models.DateField(blank=True, null=True)),
-                ('currency', models.CharField(max_length=3)),
-                ('opening', q2c.platform.fields.MoneyField(blank=True, currency_field='currency', null=True)),
-                ('opening_date', models.DateField(blank=True, null=True)),
-                ('closing', q2c.platform.fields.MoneyField(blank=True, currency_field='currency', null=True)),
-                ('closing_date', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('bank_account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.bankaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fingerprint", models.CharField(max_length=48)),
+                ("statement_id", models.CharField(blank=True, default="", max_length=140)),
+                ("kind", models.CharField(default="statement", max_length=15)),
+                ("sequence", models.CharField(blank=True, default="", max_length=40)),
+                ("from_date", models.DateField(blank=True, null=True)),
+                ("to_date", models.DateField(blank=True, null=True)),
+                ("currency", models.CharField(max_length=3)),
+                ("opening", q2c.platform.fields.MoneyField(blank=True, currency_field="currency", null=True)),
+                ("opening_date", models.DateField(blank=True, null=True)),
+                ("closing", q2c.platform.fields.MoneyField(blank=True, currency_field="currency", null=True)),
+                ("closing_date", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "bank_account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.bankaccount",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'payments_cash_statement',
-                'ordering': ['-id'],
+                "db_table": "payments_cash_statement",
+                "ordering": ["-id"],
             },
         ),
         migrations.AddField(
-            model_name='bankline',
-            name='statement',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='payments_cash.statement'),
+            model_name="bankline",
+            name="statement",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="lines",
+                to="payments_cash.statement",
+            ),
         ),
         migrations.CreateModel(
-            name='StatementFile',
+            name="StatementFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('format', models.CharField(max_length=30)),
-                ('file_name', models.CharField(blank=True, default='', max_length=255)),
-                ('statements', models.PositiveIntegerField(default=0)),
-                ('lines', models.PositiveIntegerField(default=0, help_text='transaction details in the file')),
-                ('saved_lines', models.PositiveIntegerField(default=0)),
-                ('duplicates', models.PositiveIntegerField(default=0)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.CharField(blank=True, default='', max_length=150)),
-                ('entity', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='parties.legalentity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("format", models.CharField(max_length=30)),
+                ("file_name", models.CharField(blank=True, default="", max_length=255)),
+                ("statements", models.PositiveIntegerField(default=0)),
+                (
+                    "lines",
+                    models.PositiveIntegerField(default=0, help_text="transaction details in the file"),
+                ),
+                ("saved_lines", models.PositiveIntegerField(default=0)),
+                ("duplicates", models.PositiveIntegerField(default=0)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField()),
+                ("created_by", models.CharField(blank=True, default="", max_length=150)),
+                (
+                    "entity",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="parties.legalentity",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'payments_cash_statement_file',
-                'ordering': ['-id'],
+                "db_table": "payments_cash_statement_file",
+                "ordering": ["-id"],
             },
         ),
         migrations.AddField(
-            model_name='statement',
-            name='file',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statement_rows', to='payments_cash.statementfile'),
+            model_name="statement",
+            name="file",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="statement_rows",
+                to="payments_cash.statementfile",
+            ),
         ),
         migrations.CreateModel(
-            name='KnownPayer',
+            name="KnownPayer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('iban', models.CharField(max_length=34)),
-                ('name', models.CharField(blank=True, default='', max_length=200)),
-                ('last_paid_on', models.DateField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='parties.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("iban", models.CharField(max_length=34)),
+                ("name", models.CharField(blank=True, default="", max_length=200)),
+                ("last_paid_on", models.DateField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="parties.account"
+                    ),
+                ),
             ],
             options={
-                'db_table': 'payments_cash_known_payer',
-                'constraints': [models.UniqueConstraint(fields=('account', 'iban'), name='payments_cash_known_payer_once')],
+                "db_table": "payments_cash_known_payer",
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "iban"), name="payments_cash_known_payer_once")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='bankline',
-            index=models.Index(fields=['state', 'bank_account'], name='payments_cash_line_state'),
+            model_name="bankline",
+            index=models.Index(fields=["state", "bank_account"], name="payments_cash_line_state"),
         ),
         migrations.AddConstraint(
-            model_name='bankline',
-            constraint=models.UniqueConstraint(fields=('bank_account', 'fingerprint'), name='payments_cash_line_once'),
+            model_name="bankline",
+            constraint=models.UniqueConstraint(
+                fields=("bank_account", "fingerprint"), name="payments_cash_line_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(fields=('bank_account', 'fingerprint'), name='payments_cash_statement_once'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                fields=("bank_account", "fingerprint"), name="payments_cash_statement_once"
+            ),
         ),
     ]

@@ -60,7 +60,10 @@ def update_settings(
     """
     with transaction.atomic():
         row = settings_for(bank_account_id)
-        currency = row.currency or SellerBankAccount.objects.filter(pk=bank_account_id).values_list("currency", flat=True).get()
+        currency = (
+            row.currency
+            or SellerBankAccount.objects.filter(pk=bank_account_id).values_list("currency", flat=True).get()
+        )
         if fee_tolerance is not None:
             try:
                 value = Decimal(str(fee_tolerance).strip())

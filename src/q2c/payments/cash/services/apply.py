@@ -43,7 +43,9 @@ def apply_many(
     if not items:
         return []
     now = clock.now()
-    payment_ids = payments_bridge.settle_lines(entity_id, [LineApplication(*item) for item in items], actor=actor)
+    payment_ids = payments_bridge.settle_lines(
+        entity_id, [LineApplication(*item) for item in items], actor=actor
+    )
     rows = []
     payers: dict[tuple[int, str], tuple[str, Any]] = {}
     for (line_id, line, proposal, how), payment_id in zip(items, payment_ids, strict=True):

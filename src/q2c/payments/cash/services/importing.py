@@ -66,7 +66,9 @@ def known_accounts() -> dict[str, KnownAccount]:
     """The seller's bank accounts by IBAN (an IBAN held by two entities is left out: ambiguous)."""
     out: dict[str, KnownAccount] = {}
     seen: set[str] = set()
-    for pk, entity_id, iban, currency in SellerBankAccount.objects.values_list("id", "entity_id", "iban", "currency"):
+    for pk, entity_id, iban, currency in SellerBankAccount.objects.values_list(
+        "id", "entity_id", "iban", "currency"
+    ):
         key = "".join(str(iban).split()).upper()
         if key in seen:
             out.pop(key, None)
@@ -77,7 +79,11 @@ def known_accounts() -> dict[str, KnownAccount]:
 
 
 def saved_mapping(bank_account_id: int) -> CsvMapping | None:
-    raw = CashAccount.objects.filter(bank_account_id=bank_account_id).values_list("csv_mapping", flat=True).first()
+    raw = (
+        CashAccount.objects.filter(bank_account_id=bank_account_id)
+        .values_list("csv_mapping", flat=True)
+        .first()
+    )
     return CsvMapping.from_dict(raw) if raw else None
 
 
@@ -103,7 +109,9 @@ def _previous_closing(parsed: ParsedFile, accounts: dict[str, KnownAccount]) -> 
     first: dict[str, Any] = {}
     for s in parsed.statements:
         day = (s.opening_balance.date if s.opening_balance else None) or s.from_date
-        if s.account not in first or (day is not None and (first[s.account] is None or day < first[s.account])):
+        if s.account not in first or (
+            day is not None and (first[s.account] is None or day < first[s.account])
+        ):
             first[s.account] = day
     out: dict[str, Balance] = {}
     for account_name, day in first.items():
@@ -125,7 +133,9 @@ def _previous_closing(parsed: ParsedFile, accounts: dict[str, KnownAccount]) -> 
     return out
 
 
-def _existing(model: type[Statement] | type[BankLine], pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+def _existing(
+    model: type[Statement] | type[BankLine], pairs: Sequence[tuple[int, str]]
+) -> set[tuple[int, str]]:
     """Which (bank_account_id, fingerprint) pairs are stored already (bulk, chunked)."""
     by_account: dict[int, list[str]] = {}
     for account_id, fp in pairs:
@@ -143,7 +153,9 @@ def _existing(model: type[Statement] | type[BankLine], pairs: Sequence[tuple[int
     return found
 
 
-def _resolve(parsed: ParsedFile, accounts: dict[str, KnownAccount], bank_account_id: int | None) -> dict[str, KnownAccount]:
+def _resolve(
+    parsed: ParsedFile, accounts: dict[str, KnownAccount], bank_account_id: int | None
+) -> dict[str, KnownAccount]:
     """Each statement's account, or the refusal naming the first one q2c does not hold."""
     chosen: KnownAccount | None = None
     if bank_account_id is not None:
@@ -248,15 +260,17 @@ def import_file(
     with transaction.atomic():
         line_pairs = [(resolved[s.account].id, d.fingerprint) for s, _e, d in parsed.details()]
         known_lines = _existing(BankLine, line_pairs)
-        known_statements = _existing(Statement, [(resolved[s.account].id, s.fingerprint) for s in parsed.statements])
+        known_statements = _existing(
+            Statement, [(resolved[s.account].id, s.fingerprint) for s in parsed.statements]
+        )
         report = dry_run_report(
             parsed, known_fingerprints={fp for _a, fp in known_lines}, known_accounts=None
         )
         statement_ids: dict[tuple[int, str], int] = {}
         for account_id, fp in known_statements:
-            statement_ids[(account_id, fp)] = Statement.objects.only("id").get(
-                bank_account_id=account_id, fingerprint=fp
-            ).pk
+            statement_ids[(account_id, fp)] = (
+                Statement.objects.only("id").get(bank_account_id=account_id, fingerprint=fp).pk
+            )
         new_statements = []
         for s in parsed.statements:
             key = (resolved[s.account].id, s.fingerprint)
@@ -279,7 +293,9 @@ def import_file(
             )
             new_statements.append(row)
             statement_ids[key] = -1  # placeholder until saved
-        new_line_keys = {(resolved[s.account].id, d.fingerprint) for s, _e, d in parsed.details()} - known_lines
+        new_line_keys = {
+            (resolved[s.account].id, d.fingerprint) for s, _e, d in parsed.details()
+        } - known_lines
         if not new_statements and not new_line_keys:
             # Everything is held already: nothing is written, not even a file record.
             report.update(saved=True, file_id=None, saved_statements=0, saved_lines=0)
@@ -301,7 +317,9 @@ def import_file(
         saved_statements = Statement.objects.bulk_create(new_statements, batch_size=500)
         for row in saved_statements:
             if row.pk is None:  # backends without RETURNING
-                row.pk = Statement.objects.get(bank_account_id=row.bank_account_id, fingerprint=row.fingerprint).pk
+                row.pk = Statement.objects.get(
+                    bank_account_id=row.bank_account_id, fingerprint=row.fingerprint
+                ).pk
             statement_ids[(row.bank_account_id, row.fingerprint)] = row.pk
         lines = []
         seen: set[tuple[int, str]] = set()

@@ -80,19 +80,35 @@ def proposal_dict(proposal: Proposal) -> dict[str, Any]:
 def open_items(entity_id: int) -> list[OpenItem]:
     """Every open invoice of the entity as matcher input (one query)."""
     rows = Invoice.objects.filter(entity_id=entity_id, status__in=OPEN).values_list(
-        "id", "account_id", "number", "total_minor", "paid_minor", "credited_minor", "written_off_minor",
-        "currency", "due_date",
+        "id",
+        "account_id",
+        "number",
+        "total_minor",
+        "paid_minor",
+        "credited_minor",
+        "written_off_minor",
+        "currency",
+        "due_date",
     )
     items = []
-    for pk, account_id, number, total, paid, credited, written_off, currency, due in rows.iterator(chunk_size=20_000):
+    for pk, account_id, number, total, paid, credited, written_off, currency, due in rows.iterator(
+        chunk_size=20_000
+    ):
         open_minor = total - paid - credited - written_off
         if open_minor > 0 and number:
-            items.append(OpenItem(pk, account_id, number, open_minor, currency, due, fast_creditor_reference(number)))
+            items.append(
+                OpenItem(pk, account_id, number, open_minor, currency, due, fast_creditor_reference(number))
+            )
     return items
 
 
 def customers(entity_id: int) -> list[Customer]:
-    return [Customer(pk, name) for pk, name in Account.objects.filter(entity_id=entity_id).values_list("id", "name").iterator(chunk_size=20_000)]
+    return [
+        Customer(pk, name)
+        for pk, name in Account.objects.filter(entity_id=entity_id)
+        .values_list("id", "name")
+        .iterator(chunk_size=20_000)
+    ]
 
 
 def known_payers(entity_id: int) -> list[MatchPayer]:
@@ -114,11 +130,24 @@ def settings_for_entity(entity_id: int) -> tuple[MatchSettings, dict[str, int]]:
         if row.fee_tolerance_minor:  # type: ignore[attr-defined]
             tolerance[iban] = row.fee_tolerance
         thresholds[iban] = row.auto_threshold
-    return MatchSettings(auto_threshold=min(thresholds.values(), default=90), fee_tolerance=tolerance), thresholds
+    return MatchSettings(
+        auto_threshold=min(thresholds.values(), default=90), fee_tolerance=tolerance
+    ), thresholds
 
 
 def _match_line(row: tuple[Any, ...], iban: str) -> MatchLine:
-    pk, amount_minor, currency, booking_date, value_date, remittance, references, payer_name, payer_iban, e2e = row
+    (
+        pk,
+        amount_minor,
+        currency,
+        booking_date,
+        value_date,
+        remittance,
+        references,
+        payer_name,
+        payer_iban,
+        e2e,
+    ) = row
     return MatchLine(
         line_id=str(pk),
         amount_minor=int(amount_minor),
@@ -196,13 +225,33 @@ def run_matching(
     if entity_id is not None:
         query = query.filter(bank_account_id__in=[pk for pk, (e, _i) in accounts.items() if e == entity_id])
     by_entity: dict[int, list[tuple[int, MatchLine]]] = defaultdict(list)
-    for row in query.order_by("booking_date", "id").values_list(
-        "bank_account_id", "id", "amount_minor", "currency", "booking_date", "value_date", "remittance",
-        "references", "payer_name", "payer_iban", "end_to_end_id",
-    ).iterator(chunk_size=20_000):
+    for row in (
+        query.order_by("booking_date", "id")
+        .values_list(
+            "bank_account_id",
+            "id",
+            "amount_minor",
+            "currency",
+            "booking_date",
+            "value_date",
+            "remittance",
+            "references",
+            "payer_name",
+            "payer_iban",
+            "end_to_end_id",
+        )
+        .iterator(chunk_size=20_000)
+    ):
         entity, iban = accounts[row[0]]
         by_entity[entity].append((row[1], _match_line(row[1:], iban)))
-    total: dict[str, Any] = {"runs": [], "lines": 0, "applied": 0, "proposed": 0, "unidentified": 0, "not_receivable": 0}
+    total: dict[str, Any] = {
+        "runs": [],
+        "lines": 0,
+        "applied": 0,
+        "proposed": 0,
+        "unidentified": 0,
+        "not_receivable": 0,
+    }
     who = actor_name(actor)
     for entity, lines in sorted(by_entity.items()):
         counts = _run_entity(entity, lines, who)
@@ -236,7 +285,12 @@ def _run_entity(entity_id: int, lines: list[tuple[int, MatchLine]], who: str) ->
         run = MatchRun.objects.create(
             entity_id=entity_id, started_at=now, lines=len(lines), created_by=who, **counts
         )
-        applying.apply_many(entity_id, [(pk, line, p, "auto") for pk, line, p in to_apply], run_id=run.pk, actor=who or "matcher")
+        applying.apply_many(
+            entity_id,
+            [(pk, line, p, "auto") for pk, line, p in to_apply],
+            run_id=run.pk,
+            actor=who or "matcher",
+        )
         _store(decided, run.pk, now)
         run.finished_at = clock.now()
         run.save(update_fields=["finished_at"])

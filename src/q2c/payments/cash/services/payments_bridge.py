@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from q2c.core.money import Money
+from q2c.payments import services as payments
 from q2c.payments.domain import Method
-from q2c.payments.services.receive import Allocation, record_payment
 
 if TYPE_CHECKING:
     from q2c.payments.cash.services.apply import LineApplication
@@ -34,7 +34,7 @@ def settle_lines(entity_id: int, items: Sequence[LineApplication], *, actor: str
         if proposal.customer_id is None:
             raise ValueError("a proposal to apply names its customer")
         currency = proposal.currency
-        payment = record_payment(
+        payment = payments.record_payment(
             int(proposal.customer_id),
             Money.from_minor(item.line.amount_minor + proposal.fee_minor, currency),
             method=Method.BANK_TRANSFER,
@@ -45,7 +45,7 @@ def settle_lines(entity_id: int, items: Sequence[LineApplication], *, actor: str
             reference=(item.line.remittance or item.line.end_to_end_id or "")[:140],
             external_id=external_id(item.line_id),
             allocations=[
-                Allocation(int(a.item_id), Money.from_minor(a.amount_minor + a.fee_minor, currency))
+                payments.Allocation(int(a.item_id), Money.from_minor(a.amount_minor + a.fee_minor, currency))
                 for a in proposal.applications
             ],
             actor=actor,

@@ -85,7 +85,17 @@ def _done(line: BankLine, proposal: Proposal, who: str, note: str) -> None:
         [{"code": "note", "text": note}] if note else []
     )
     line.proposal = None
-    line.save(update_fields=["state", "resolved_at", "resolved_by", "customer_id", "unapplied_minor", "reasons", "proposal"])
+    line.save(
+        update_fields=[
+            "state",
+            "resolved_at",
+            "resolved_by",
+            "customer_id",
+            "unapplied_minor",
+            "reasons",
+            "proposal",
+        ]
+    )
 
 
 def _from_dict(data: dict[str, Any], reason: Reason) -> Proposal:
@@ -120,9 +130,7 @@ def accept(line_id: int, *, alternative: int | None = None, note: str = "", acto
         else:
             options = line.alternatives or []
             if not isinstance(alternative, int) or not 0 <= alternative < len(options):
-                raise errors.CashInvalid(
-                    f"the line has {len(options)} alternatives", field="alternative"
-                )
+                raise errors.CashInvalid(f"the line has {len(options)} alternatives", field="alternative")
             chosen = options[alternative]
         if not chosen or not chosen.get("applications"):
             raise errors.CashInvalid("the line has no proposal to accept", field="proposal")
@@ -189,7 +197,9 @@ def apply_manual(
         parsed: list[tuple[int, int, int]] = []
         for i, item in enumerate(allocations):
             if not isinstance(item, dict):
-                raise errors.CashInvalid("each allocation names invoice_id and amount", field=f"allocations[{i}]")
+                raise errors.CashInvalid(
+                    "each allocation names invoice_id and amount", field=f"allocations[{i}]"
+                )
             invoice_id = item.get("invoice_id")
             if not isinstance(invoice_id, int) or isinstance(invoice_id, bool):
                 raise errors.CashInvalid("invoice_id is a number", field=f"allocations[{i}].invoice_id")
@@ -211,9 +221,15 @@ def apply_manual(
                 raise errors.CashInvalid(f"no invoice {invoice_id}", field=f"allocations[{i}].invoice_id")
             number, account_id, cur, status = found
             if status not in OPEN:
-                raise errors.CashInvalid(f"invoice {number} is {status}: nothing to pay on it", field=f"allocations[{i}].invoice_id")
+                raise errors.CashInvalid(
+                    f"invoice {number} is {status}: nothing to pay on it",
+                    field=f"allocations[{i}].invoice_id",
+                )
             if cur != currency:
-                raise errors.CashInvalid(f"invoice {number} is in {cur}; the line is in {currency}", field=f"allocations[{i}].invoice_id")
+                raise errors.CashInvalid(
+                    f"invoice {number} is in {cur}; the line is in {currency}",
+                    field=f"allocations[{i}].invoice_id",
+                )
             customers.add(account_id)
         if len(customers) != 1:
             raise errors.CashInvalid(
@@ -225,9 +241,15 @@ def apply_manual(
         line_minor = int(line.amount_minor)  # type: ignore[attr-defined]
         if cash > line_minor:
             raise errors.CashInvalid(
-                f"{Money.from_minor(cash, currency)} is more than the line's {line.amount}", field="allocations"
+                f"{Money.from_minor(cash, currency)} is more than the line's {line.amount}",
+                field="allocations",
             )
-        tolerance = CashAccount.objects.filter(bank_account_id=line.bank_account_id).values_list("fee_tolerance_minor", flat=True).first() or 0
+        tolerance = (
+            CashAccount.objects.filter(bank_account_id=line.bank_account_id)
+            .values_list("fee_tolerance_minor", flat=True)
+            .first()
+            or 0
+        )
         if fee > tolerance:
             raise errors.CashInvalid(
                 f"bank fees of {Money.from_minor(fee, currency)} are more than the account's tolerance "
@@ -235,10 +257,13 @@ def apply_manual(
                 field="allocations",
             )
         if fee and cash != line_minor:
-            raise errors.CashInvalid("a bank fee is written off only when the whole line is applied", field="allocations")
+            raise errors.CashInvalid(
+                "a bank fee is written off only when the whole line is applied", field="allocations"
+            )
         proposal = Proposal(
             applications=tuple(
-                Application(invoice_id, invoices[invoice_id][0], amount, f, currency) for invoice_id, amount, f in parsed
+                Application(invoice_id, invoices[invoice_id][0], amount, f, currency)
+                for invoice_id, amount, f in parsed
             ),
             fee_minor=fee,
             unapplied_minor=line_minor - cash,
@@ -259,7 +284,11 @@ def mark_not_ours(line_id: int, *, note: str = "", actor: Any = None) -> BankLin
     if not note:
         raise errors.CashInvalid("say what the money is (a note)", field="note")
     with transaction.atomic():
-        line = BankLine.objects.select_for_update().filter(pk=line_id).first() if isinstance(line_id, int) else None
+        line = (
+            BankLine.objects.select_for_update().filter(pk=line_id).first()
+            if isinstance(line_id, int)
+            else None
+        )
         if line is None:
             raise errors.CashNotFound(f"no bank line {line_id}", field="line_id")
         if line.state not in UNRESOLVED:

@@ -38,16 +38,26 @@ class Command(Q2CCommand):
         imp.add_argument("--dry-run", action="store_true", help="parse and report; save nothing")
         imp.add_argument("--json", action="store_true", help="print one JSON object")
         imp.add_argument("--mapping", metavar="MAPPING.json", help="column mapping for a CSV export")
-        imp.add_argument("--account", metavar="IBAN", help="the bank account the file belongs to (CSV, local account numbers)")
+        imp.add_argument(
+            "--account",
+            metavar="IBAN",
+            help="the bank account the file belongs to (CSV, local account numbers)",
+        )
         imp.add_argument("--no-match", action="store_true", help="store the lines; do not match them now")
         match = sub.add_parser("match", help="match unresolved bank lines and apply what is sure")
         match.add_argument("--entity", type=int, metavar="ID", help="only this legal entity's accounts")
-        match.add_argument("--rematch", action="store_true", help="also retry proposed and unidentified lines")
+        match.add_argument(
+            "--rematch", action="store_true", help="also retry proposed and unidentified lines"
+        )
         match.add_argument("--json", action="store_true", help="print one JSON object")
         account = sub.add_parser("account", help="cash-application settings of a bank account")
         account.add_argument("iban", metavar="IBAN")
-        account.add_argument("--fee-tolerance", metavar="AMOUNT", help="short payments up to this are a bank fee")
-        account.add_argument("--threshold", type=int, metavar="N", help="confidence at which matches apply themselves")
+        account.add_argument(
+            "--fee-tolerance", metavar="AMOUNT", help="short payments up to this are a bank fee"
+        )
+        account.add_argument(
+            "--threshold", type=int, metavar="N", help="confidence at which matches apply themselves"
+        )
         account.add_argument("--mapping", metavar="MAPPING.json", help="save this CSV column mapping")
         account.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -108,7 +118,9 @@ class Command(Q2CCommand):
             f"{report['transaction_details']} transaction details, {report['duplicates']} duplicates"
         )
         if not opts["dry_run"]:
-            self.stdout.write(f"  {report['saved_statements']} statements and {report['saved_lines']} lines stored")
+            self.stdout.write(
+                f"  {report['saved_statements']} statements and {report['saved_lines']} lines stored"
+            )
         for currency, sums in report["totals"].items():
             self.stdout.write(f"  {currency}: credits {sums['credits']}, debits {sums['debits']}")
         for warning in report["warnings"]:
