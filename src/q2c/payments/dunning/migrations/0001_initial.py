@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('invoicing', '0003_alter_emaildelivery_attachments'),
+        ('invoicing', '0001_initial'),
         ('parties', '0001_initial'),
     ]
 
