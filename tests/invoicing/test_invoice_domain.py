@@ -37,6 +37,10 @@ ALLOWED = {
     ("partially_paid", "uncollectible"),
     ("uncollectible", "partially_paid"),
     ("uncollectible", "paid"),
+    # A payment taken back (chargeback lost, SEPA return) reopens the invoice.
+    ("paid", "partially_paid"),
+    ("paid", "issued"),
+    ("partially_paid", "issued"),
 }
 
 

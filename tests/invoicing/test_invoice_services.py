@@ -212,6 +212,41 @@ def test_payments_make_an_invoice_partially_paid_then_paid(acme, northwind):
     assert services.apply_payment(invoice.pk, eur("1261.00")).status == "paid"
 
 
+def test_a_payment_taken_back_reopens_the_invoice(acme, northwind):
+    # 2,261.00 paid in two parts; a chargeback of the 1,261.00 part leaves 1,000.00 paid.
+    invoice = services.issue(consulting(northwind).pk, formats=[])
+    services.apply_payment(invoice.pk, eur("1000.00"))
+    assert services.apply_payment(invoice.pk, eur("1261.00")).status == "paid"
+    back = services.unapply_payment(invoice.pk, eur("1261.00"), reason="chargeback lost")
+    assert (back.status, back.paid_minor, back.paid_base_minor, back.open_minor) == (
+        "partially_paid", 100000, 100000, 126100,
+    )  # fmt: skip
+    assert services.unapply_payment(invoice.pk, eur("1000.00")).status == "issued"
+    assert ar_control() == []
+    for bad, field in ((eur("0.01"), "amount"), (Money(D("5"), "USD"), "amount"), (eur("-1"), "amount")):
+        with pytest.raises(DomainError) as err:
+            services.unapply_payment(invoice.pk, bad)
+        assert (err.value.code, err.value.field) == ("invoicing.invalid_payment", field)
+    draft = consulting(northwind)
+    with pytest.raises(InvalidTransition):
+        services.unapply_payment(draft.pk, eur("1.00"))
+
+
+def test_a_foreign_currency_payment_taken_back_gives_back_its_base_amount(acme):
+    contoso = customer(acme, CONTOSO)
+    services.set_rate("USD", "EUR", date(2027, 2, 26), "0.9137")
+    draft = services.create_draft(
+        account_id=contoso.pk, lines=draft_lines(("Consulting day", "1", "1000.00", "service"))
+    )
+    invoice = services.issue(draft.pk, formats=[])
+    # Paid 1,000.00 USD worth 920.00 EUR on the day; 400.00 USD of it comes back: 400 × 0.9137 = 365.48.
+    services.apply_payment(invoice.pk, Money(D("1000.00"), "USD"), base_amount=eur("920.00"))
+    back = services.unapply_payment(invoice.pk, Money(D("400.00"), "USD"))
+    assert (back.status, back.paid_minor, back.paid_base_minor) == ("partially_paid", 60000, 92000 - 36548)
+    rest = services.unapply_payment(invoice.pk, Money(D("600.00"), "USD"))
+    assert (rest.status, rest.paid_minor, rest.paid_base_minor) == ("issued", 0, 0)
+
+
 def test_a_partial_credit_note_takes_its_amount_off_the_open_invoice(acme, northwind):
     invoice = services.issue(consulting(northwind).pk, formats=[])
     (line,) = InvoiceLine.objects.filter(invoice=invoice)

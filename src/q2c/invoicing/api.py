@@ -30,6 +30,7 @@ from q2c.invoicing.schemas import (
     InvoiceLineOut,
     InvoiceOut,
     InvoiceSummaryOut,
+    InvoicingResendIn,
     InvoicingSettingsOut,
     LinesIn,
     PaymentIn,
@@ -307,6 +308,32 @@ def credit_note_document(request: HttpRequest, credit_note_id: int, fmt: str) ->
     return _file(queries.document_file("credit_note", credit_note_id, fmt))
 
 
+@router.post(
+    "/invoices/{invoice_id}/deliveries",
+    response={202: DeliveryOut},
+    operation_id="invoicing_resend_invoice",
+    summary="E-mail an issued invoice again",
+)
+def resend_invoice(request: HttpRequest, invoice_id: int, payload: InvoicingResendIn) -> Status[Any]:
+    require(request, *WRITERS)
+    from q2c.invoicing.services import documents
+
+    return Status(202, documents.resend("invoice", invoice_id, to=payload.to, actor=_actor(request)))
+
+
+@router.post(
+    "/credit-notes/{credit_note_id}/deliveries",
+    response={202: DeliveryOut},
+    operation_id="invoicing_resend_credit_note",
+    summary="E-mail a credit note again",
+)
+def resend_credit_note(request: HttpRequest, credit_note_id: int, payload: InvoicingResendIn) -> Status[Any]:
+    require(request, *WRITERS)
+    from q2c.invoicing.services import documents
+
+    return Status(202, documents.resend("credit_note", credit_note_id, to=payload.to, actor=_actor(request)))
+
+
 def _file(f: Any) -> HttpResponse:
     response = HttpResponse(bytes(f.content), content_type=f.content_type)
     response["Content-Disposition"] = f'attachment; filename="{f.filename}"'
@@ -366,7 +393,7 @@ def _settings_out(entity_id: int) -> dict[str, Any]:
     )
     return {
         "entity_id": entity_id, "terms_basis": s.terms_basis, "formats": s.formats, "send_email": s.send_email,
-        "fx_max_age_days": s.fx_max_age_days, "render_in_bill_run": s.render_in_bill_run,
+        "email_xml": s.email_xml, "fx_max_age_days": s.fx_max_age_days, "render_in_bill_run": s.render_in_bill_run,
     }  # fmt: skip
 
 

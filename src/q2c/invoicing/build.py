@@ -35,7 +35,7 @@ HEAD_HASH_FIELDS = (
 LINE_HASH_FIELDS = (
     "position", "description", "item_id", "quantity", "unit_price", "share_num", "share_den", "gross_minor",
     "discount_minor", "net_minor", "tax_minor", "vat_category", "tax_percent", "service_start", "service_end",
-    "source_type", "source_id",
+    "source_type", "source_id", "tiers",
 )  # fmt: skip
 
 
@@ -51,6 +51,60 @@ def head_text(head: Mapping[str, Any]) -> str:
 
 def line_text(line: Mapping[str, Any]) -> str:
     return hash_text(line.get(f) for f in LINE_HASH_FIELDS)
+
+
+def tiers_text(tiers: Sequence[Mapping[str, Any]]) -> str:
+    """A line's tier breakdown as stored (canonical JSON text; ``[]`` for none)."""
+    if not tiers:
+        return "[]"
+    return json.dumps([dict(t) for t in tiers], sort_keys=True)
+
+
+TIER_KEYS = ("lower", "upper", "quantity", "unit_price", "amount")
+MAX_TIERS = 50
+
+
+def normalize_tiers(raw: Any, currency: str, *, field: str = "tiers") -> list[dict[str, Any]]:
+    """Check and normalise a usage line's tier breakdown (as given by a caller) to what is stored:
+    dicts of ``lower`` (first unit, inclusive), ``upper`` (last unit, or None for no bound),
+    ``quantity``, ``unit_price`` and ``amount`` (at most the currency's decimals), decimal text.
+
+    Errors: ``ValidationError`` naming ``{field}[i].key``.
+    """
+    from q2c.core.errors import ValidationError
+    from q2c.core.money import currency_exponent, to_decimal
+
+    if raw is None or raw == []:
+        return []
+    if not isinstance(raw, list | tuple) or len(raw) > MAX_TIERS:
+        raise ValidationError(f"tiers are a list of at most {MAX_TIERS} tiers", field=field)
+    exp = currency_exponent(currency)
+    out: list[dict[str, Any]] = []
+    for i, tier in enumerate(raw):
+        where = f"{field}[{i}]"
+        if not isinstance(tier, Mapping):
+            raise ValidationError("a tier has lower, upper, quantity, unit_price and amount", field=where)
+        values: dict[str, Decimal | None] = {}
+        for key in TIER_KEYS:
+            value = tier.get(key)
+            if key == "upper" and value in (None, ""):
+                values[key] = None
+                continue
+            try:
+                number = to_decimal(value, field=f"{where}.{key}")
+            except TypeError as exc:
+                raise ValidationError(str(exc), field=f"{where}.{key}") from None
+            if not number.is_finite() or number < 0 or abs(number) >= Decimal("1e15"):
+                raise ValidationError("a non-negative amount below 10^15", field=f"{where}.{key}")
+            values[key] = number
+        lower, upper, amount = values["lower"], values["upper"], values["amount"]
+        assert lower is not None and amount is not None
+        if upper is not None and upper < lower:
+            raise ValidationError("a tier's last unit is not below its first", field=f"{where}.upper")
+        if amount != amount.quantize(Decimal(1).scaleb(-exp)):
+            raise ValidationError(f"the amount has at most {exp} decimals", field=f"{where}.amount")
+        out.append({k: (None if v is None else str(v)) for k, v in values.items()})
+    return out
 
 
 def content_record(head: str, lines: Sequence[str], tax_json: str, seller_sha: str, buyer_sha: str) -> bytes:
@@ -129,6 +183,19 @@ def _m(minor: int, currency: str) -> Money:
     return Money.from_minor(int(minor), currency)
 
 
+def _tiers(tiers: Sequence[Mapping[str, Any]], currency: str) -> tuple[doc.UsageTier, ...]:
+    return tuple(
+        doc.UsageTier(
+            lower=Decimal(t["lower"]),
+            upper=None if t.get("upper") in (None, "") else Decimal(t["upper"]),
+            quantity=Decimal(t["quantity"]),
+            unit_price=Money(Decimal(t["unit_price"]), currency),
+            amount=Money(Decimal(t["amount"]), currency),
+        )
+        for t in tiers
+    )
+
+
 def _lines(rows: Sequence[Any], currency: str) -> tuple[doc.InvoiceLine, ...]:
     out = []
     for row in rows:
@@ -151,6 +218,7 @@ def _lines(rows: Sequence[Any], currency: str) -> tuple[doc.InvoiceLine, ...]:
                 item_id=row.item_id,
                 note=f"Contract {row.contract_number}" if row.contract_number else "",
                 detail=row.detail,
+                tiers=_tiers(getattr(row, "tiers", None) or (), currency),
                 allowances_charges=(
                     doc.AllowanceCharge(_m(discount, currency), "Discount", reason_code="95"),
                 )

@@ -19,7 +19,7 @@ Must not import Django or any q2c app above ``tax`` (pure: ``q2c.core``, ``q2c.t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -89,6 +89,10 @@ class DraftLine:
     revenue_category: str = "other"
     posting: str = Posting.REVENUE
     detail: str = ""
+    #: A usage line's tier breakdown as stored and printed (``build.normalize_tiers``): dicts of
+    #: ``lower`` (first unit, inclusive), ``upper`` (last unit or None), ``quantity``,
+    #: ``unit_price`` and ``amount`` (rounded to the currency), all decimal text.
+    tiers: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

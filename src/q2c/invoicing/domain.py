@@ -56,9 +56,12 @@ TRANSITIONS: Mapping[InvoiceStatus, Set[InvoiceStatus]] = MappingProxyType(
                 InvoiceStatus.UNCOLLECTIBLE,
             }
         ),
-        InvoiceStatus.PARTIALLY_PAID: frozenset({InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE}),
+        # A payment taken back (chargeback lost, SEPA return): paid → partially paid | issued.
+        InvoiceStatus.PARTIALLY_PAID: frozenset(
+            {InvoiceStatus.PAID, InvoiceStatus.UNCOLLECTIBLE, InvoiceStatus.ISSUED}
+        ),
         InvoiceStatus.UNCOLLECTIBLE: frozenset({InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID}),
-        InvoiceStatus.PAID: frozenset(),
+        InvoiceStatus.PAID: frozenset({InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.ISSUED}),
         InvoiceStatus.VOID: frozenset(),
     }
 )

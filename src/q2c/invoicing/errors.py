@@ -24,6 +24,10 @@ NO_BOOK = "invoicing.no_book"
 TAX_FAILED = "invoicing.tax_failed"
 INVALID_SETTINGS = "invoicing.invalid_settings"
 NEGATIVE_TOTAL = "invoicing.negative_total"
+NOT_ISSUED = "invoicing.not_issued"
+INVALID_DELIVERY = "invoicing.invalid_delivery"
+INVALID_EXPORT = "invoicing.invalid_export"
+EXPORT_CONFLICT = "invoicing.export_conflict"
 
 
 class InvoiceNotFound(NotFound):

@@ -40,6 +40,9 @@ class InvoicingSettings(models.Model):
         max_length=60, default="pdf,ubl", help_text="documents rendered at issue: pdf, ubl, cii, facturx"
     )
     send_email = models.BooleanField(default=True, help_text="e-mail issued documents to the customer")
+    email_xml = models.BooleanField(
+        default=True, help_text="attach the e-invoice XML (UBL/CII) to the e-mail beside the PDF"
+    )
     fx_max_age_days = models.PositiveSmallIntegerField(
         default=7, help_text="an exchange rate older than this on the issue date is missing"
     )
@@ -61,6 +64,10 @@ class AccountInvoicing(models.Model):
         max_length=100, blank=True, default="", help_text="the customer's PO or reference (BT-10)"
     )
     send_email = models.BooleanField(null=True, blank=True)
+    formats = models.CharField(
+        max_length=60, blank=True, default="", help_text="documents rendered at issue ('' = the entity's)"
+    )
+    email_xml = models.BooleanField(null=True, blank=True, help_text="attach the XML (None = the entity's)")
 
     class Meta:
         db_table = "invoicing_account_settings"
@@ -236,6 +243,9 @@ class InvoiceLine(models.Model):
     base_currency = models.CharField(max_length=3, blank=True, default="")
     net_base = MoneyField(default=0, currency_field="base_currency")
     tax_base = MoneyField(default=0, currency_field="base_currency")
+    tiers = models.JSONField(
+        default=list, blank=True, help_text="usage tier breakdown: lower, upper, quantity, unit_price, amount"
+    )
 
     class Meta:
         db_table = "invoicing_invoice_line"
@@ -351,6 +361,12 @@ class EmailDelivery(models.Model):
     last_error = models.TextField(blank=True, default="")
     queued_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    attachments = models.CharField(
+        max_length=200, blank=True, default="", help_text="formats attached: pdf, ubl …"
+    )
+    requested_by = models.CharField(
+        max_length=150, blank=True, default="", help_text="who asked for a resend"
+    )
 
     class Meta:
         db_table = "invoicing_email_delivery"

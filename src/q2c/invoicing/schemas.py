@@ -196,6 +196,12 @@ class DeliveryOut(Schema):
     last_error: str
     queued_at: datetime
     sent_at: datetime | None
+    attachments: str = ""
+    requested_by: str = ""
+
+
+class InvoicingResendIn(Schema):
+    to: str = Field("", max_length=254, description="another address; empty: the customer's invoice address")
 
 
 class CreditNoteSummaryOut(Schema):
@@ -388,6 +394,7 @@ class SettingsIn(Schema):
     terms_basis: str | None = Field(None, examples=["net"], description="net or end_of_month")
     formats: str | None = Field(None, examples=["pdf,ubl"])
     send_email: bool | None = None
+    email_xml: bool | None = Field(None, description="attach the e-invoice XML to the e-mail beside the PDF")
     fx_max_age_days: int | None = Field(None, ge=0, le=366)
     render_in_bill_run: bool | None = None
 
@@ -397,6 +404,7 @@ class InvoicingSettingsOut(Schema):
     terms_basis: str
     formats: str
     send_email: bool
+    email_xml: bool
     fx_max_age_days: int
     render_in_bill_run: bool
 

@@ -36,6 +36,7 @@ from q2c.invoicing.models import (
     PartySnapshot,
 )
 from q2c.invoicing.services import common
+from q2c.invoicing.services import documents as docsvc
 from q2c.platform import events
 from q2c.platform.events import DomainEvent, enqueue_after_commit
 
@@ -43,13 +44,21 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-def queue_delivery(doc_type: str, doc_id: int, to: str) -> EmailDelivery:
-    """Log an e-mail to send and enqueue it once the current transaction commits."""
+def queue_delivery(
+    doc_type: str, doc_id: int, to: str, formats: Sequence[str] = (), *, requested_by: str = ""
+) -> EmailDelivery:
+    """Log an e-mail to send (with the files of ``formats``; none given: every stored file) and
+    enqueue it once the current transaction commits."""
     delivery = EmailDelivery.objects.create(
-        doc_type=doc_type, doc_id=doc_id, to=to[:300], queued_at=clock.now()
-    )
-    enqueue_after_commit(send_document, delivery.pk)
+        doc_type=doc_type, doc_id=doc_id, to=to[:300], queued_at=clock.now(),
+        attachments=",".join(formats)[:200], requested_by=requested_by[:150],
+    )  # fmt: skip
+    enqueue_send(delivery.pk)
     return delivery
+
+
+def enqueue_send(delivery_id: int) -> None:
+    enqueue_after_commit(send_document, delivery_id)
 
 
 def queue_rendering(invoice_ids: Sequence[int]) -> None:
@@ -92,15 +101,16 @@ def render_batch(invoice_ids: list[int]) -> int:
         setting = settings[invoice.entity_id]
         try:
             with transaction.atomic():
-                files = render_invoice(invoice, common.formats_of(setting.formats))
+                acct: AccountInvoicing | None = per_account.get(invoice.account_id)
+                formats = docsvc.formats_for(setting, acct)
+                files = render_invoice(invoice, formats)
                 if files:
                     events.record(
                         DomainEvent(ev.DOCUMENT_RENDERED, "invoicing.invoice", invoice.pk,
                                     {"invoice_id": invoice.pk, "number": invoice.number,
                                      "files": {f.format: f.sha256 for f in files}}, entity_id=invoice.entity_id)
                     )  # fmt: skip
-                acct: AccountInvoicing | None = per_account.get(invoice.account_id)
-                send = acct.send_email if acct and acct.send_email is not None else setting.send_email
+                send = docsvc.sends_email(setting, acct)
                 email = (
                     PartySnapshot.objects.filter(pk=int(invoice.buyer_snapshot_id or 0))
                     .values_list("data", flat=True)
@@ -112,7 +122,10 @@ def render_batch(invoice_ids: list[int]) -> int:
                     and email
                     and not EmailDelivery.objects.filter(doc_type="invoice", doc_id=invoice.pk).exists()
                 ):
-                    queue_delivery("invoice", invoice.pk, email)
+                    queue_delivery(
+                        "invoice", invoice.pk, email,
+                        docsvc.attachment_formats(formats, docsvc.attaches_xml(setting, acct)),
+                    )  # fmt: skip
             done += 1
         except Exception:  # one invoice's document must not hold up the others; it is retried later
             log.exception("documents of invoice %s not rendered", invoice.pk)
@@ -136,6 +149,9 @@ def send_document(delivery_id: int) -> str:
     if delivery is None or delivery.status == EmailDelivery.Status.SENT:
         return "nothing to do"
     number, files = _document(delivery.doc_type, delivery.doc_id)
+    wanted = common.formats_of(delivery.attachments)
+    if wanted:
+        files = [f for f in files if f.format in wanted]
     kind = "Credit note" if delivery.doc_type == "credit_note" else "Invoice"
     try:
         message = EmailMessage(

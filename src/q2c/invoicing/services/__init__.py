@@ -3,7 +3,7 @@
 - drafts: ``create_draft``, ``replace_lines``, ``discard_draft``;
 - issue: ``issue`` (one draft: number, tax, rate, due date, documents, posting) and
   ``issue_bulk`` (a bill run's batch of priced invoices), ``legal_problems``, ``tax_context``;
-- settle: ``void``, ``write_off``, ``apply_payment``;
+- settle: ``void``, ``write_off``, ``apply_payment``, ``unapply_payment``;
 - credit: ``credit`` (full or partial credit notes with a reason code), ``reissue``;
 - rates: ``set_rate``, ``import_rates``; settings: ``save_settings``, ``save_account_settings``.
 
@@ -28,7 +28,7 @@ from q2c.invoicing.services.issue import (
 )
 from q2c.invoicing.services.rates import import_rates, set_rate
 from q2c.invoicing.services.settings import save_account_settings, save_settings
-from q2c.invoicing.services.settle import apply_payment, void, write_off
+from q2c.invoicing.services.settle import apply_payment, unapply_payment, void, write_off
 
 __all__ = [
     "BulkInvoice",
@@ -52,6 +52,7 @@ __all__ = [
     "save_settings",
     "set_rate",
     "tax_context",
+    "unapply_payment",
     "void",
     "write_lines",
     "write_off",

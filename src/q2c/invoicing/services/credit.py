@@ -338,14 +338,13 @@ def credit(
         invoice.updated_at = now
         invoice.save()
 
+        from q2c.invoicing.services import documents as docsvc
+
         settings = common.settings_for(entity.pk)
+        acct = common.account_settings([invoice.account_id]).get(invoice.account_id)
         document = build.credit_note_document(note, credit_rows, invoice, seller.data, buyer.data)
-        render_and_store(
-            "credit_note",
-            note.pk,
-            document,
-            formats if formats is not None else common.formats_of(settings.formats),
-        )
+        chosen = list(formats) if formats is not None else docsvc.formats_for(settings, acct)
+        stored = render_and_store("credit_note", note.pk, document, chosen)
         events.record(
             DomainEvent(
                 ev.CREDIT_NOTE_ISSUED,
@@ -375,10 +374,11 @@ def credit(
             )
         )
         email = buyer.data.get("email")
-        if email and settings.send_email:
-            from q2c.invoicing import tasks
-
-            tasks.queue_delivery("credit_note", note.pk, email)
+        if email and docsvc.sends_email(settings, acct):
+            docsvc.queue_email(
+                "credit_note", note.pk, email,
+                docsvc.attachment_formats([f.format for f in stored], docsvc.attaches_xml(settings, acct)),
+            )  # fmt: skip
     return note
 
 

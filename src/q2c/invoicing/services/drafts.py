@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +16,7 @@ from django.db import transaction
 from q2c.core import clock
 from q2c.core.errors import ValidationError
 from q2c.core.money import Money, check_currency, currency_exponent, to_decimal
-from q2c.invoicing import errors
+from q2c.invoicing import build, errors
 from q2c.invoicing import events as ev
 from q2c.invoicing.domain import InvoiceStatus, Posting
 from q2c.invoicing.models import Invoice, InvoiceLine
@@ -38,13 +38,26 @@ def _line(i: int, raw: Mapping[str, Any], currency: str) -> dict[str, Any]:
     description = str(raw.get("description") or "").strip()
     if not description or len(description) > 300:
         raise fail("description", "a line needs a description of 1 to 300 characters")
+    tiers = build.normalize_tiers(raw.get("tiers"), currency, field=f"{where}.tiers")
     try:
         quantity = to_decimal(raw.get("quantity", 1), field=f"{where}.quantity")
-        unit_price = to_decimal(raw.get("unit_price"), field=f"{where}.unit_price")
+        # A tiered usage line's amount is the sum of its tiers; its unit price is then derived.
+        unit_price = to_decimal(
+            raw.get("unit_price") if not tiers or raw.get("unit_price") is not None else 0,
+            field=f"{where}.unit_price",
+        )
     except TypeError as exc:
         raise fail("unit_price", str(exc)) from None
     if quantity <= 0:
         raise fail("quantity", "the quantity must be above zero")
+    gross = Money.zero(currency)
+    if tiers:
+        gross = Money(sum((Decimal(t["amount"]) for t in tiers), Decimal(0)), currency)
+        if sum(Decimal(t["quantity"]) for t in tiers) != quantity:
+            raise fail("tiers", "the tiers' quantities must add up to the line's quantity")
+        with localcontext() as ctx:
+            ctx.prec = 28
+            unit_price = gross.amount / quantity
     category = str(raw.get("tax_category") or "")
     if category not in TaxCategory._value2member_map_:
         raise fail(
@@ -86,6 +99,8 @@ def _line(i: int, raw: Mapping[str, Any], currency: str) -> dict[str, Any]:
         "contract_line_key": str(raw.get("contract_line_key") or ""),
         "revenue_category": str(raw.get("revenue_category") or "other"),
         "posting": posting,
+        "tiers": tiers,
+        "gross": gross,
     }
 
 

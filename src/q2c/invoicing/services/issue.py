@@ -256,7 +256,7 @@ LINE_COLUMNS = (
     "net_minor", "tax_minor", "credited_minor", "tax_category", "vat_category", "tax_percent", "tax_jurisdiction",
     "tax_mention", "tax_reason_code", "tax_code", "service_start", "service_end", "delivery_date", "source_type",
     "source_id", "contract_id", "contract_number", "contract_line_key", "schedule_id", "revenue_category",
-    "posting", "base_currency", "net_base_minor", "tax_base_minor",
+    "posting", "base_currency", "net_base_minor", "tax_base_minor", "tiers",
 )  # fmt: skip
 _ID, _NUMBER, _SEQ, _SHA = (INVOICE_COLUMNS.index(c) for c in ("id", "number", "seq", "content_sha256"))
 _LINE_HASH = [LINE_COLUMNS.index(f) - 1 for f in build.LINE_HASH_FIELDS]  # in lines without their invoice id
@@ -274,6 +274,7 @@ def _line_values(p: calc.PricedLine, i: int, currency: str, base: str, nb: int, 
         str(p.percent), p.jurisdiction, p.mention[:300], p.reason_code, p.tax_code, d(ln.service_start),
         d(ln.service_end), d(ln.delivery_date), ln.source_type, ln.source_id, ln.contract_id, ln.contract_number,
         ln.contract_line_key, ln.schedule_id, ln.revenue_category, str(ln.posting), base, nb, tb,
+        build.tiers_text(ln.tiers),
     )  # fmt: skip
 
 
@@ -521,6 +522,9 @@ def _draft_lines(rows: Sequence[InvoiceLine]) -> list[calc.DraftLine]:
             revenue_category=r.revenue_category,
             posting=r.posting,
             detail=r.detail,
+            # A tiered usage line's amount is the sum of its tiers, fixed when it was drafted.
+            gross_minor=int(r.gross_minor) if r.tiers else None,  # type: ignore[attr-defined]
+            tiers=tuple(r.tiers or ()),
         )
         for r in rows
     ]
@@ -678,12 +682,10 @@ def issue(invoice_id: int, *, actor: Any = None, formats: Sequence[str] | None =
         )
         invoice.save()
         document = build.invoice_document(invoice, rows, seller, buyer)
-        render_and_store(
-            "invoice",
-            invoice.pk,
-            document,
-            formats if formats is not None else common.formats_of(settings.formats),
-        )
+        from q2c.invoicing.services import documents as docsvc
+
+        chosen = list(formats) if formats is not None else docsvc.formats_for(settings, acct)
+        stored = render_and_store("invoice", invoice.pk, document, chosen)
         original = None
         if not same:
             amounts = {"ar": priced.total_minor}
@@ -721,9 +723,9 @@ def issue(invoice_id: int, *, actor: Any = None, formats: Sequence[str] | None =
                 actor=who,
             )
         )
-        send_email = acct.send_email if acct and acct.send_email is not None else settings.send_email
-        if send_email and buyer.get("email"):
-            from q2c.invoicing import tasks
-
-            tasks.queue_delivery("invoice", invoice.pk, buyer["email"])
+        if docsvc.sends_email(settings, acct) and buyer.get("email"):
+            docsvc.queue_email(
+                "invoice", invoice.pk, buyer["email"],
+                docsvc.attachment_formats([f.format for f in stored], docsvc.attaches_xml(settings, acct)),
+            )  # fmt: skip
     return invoice

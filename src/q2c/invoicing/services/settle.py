@@ -13,6 +13,7 @@ Must not import any q2c app above ``invoicing``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -22,7 +23,7 @@ from q2c.core.money import Money, currency_exponent
 from q2c.invoicing import errors
 from q2c.invoicing import events as ev
 from q2c.invoicing import posting as book
-from q2c.invoicing.domain import InvoiceStatus, move, open_base, status_after_settlement
+from q2c.invoicing.domain import InvoiceStatus, convert_minor, move, open_base, status_after_settlement
 from q2c.invoicing.models import Invoice
 from q2c.invoicing.services import common
 from q2c.ledger import chart
@@ -185,6 +186,91 @@ def apply_payment(
                 invoice.pk,
                 {"invoice_id": invoice.pk, "number": invoice.number, "amount": amount, "reference": reference,
                  "status": invoice.status},
+                entity_id=invoice.entity_id,
+                actor=who,
+            )
+        )  # fmt: skip
+    return invoice
+
+
+def unapply_payment(
+    invoice_id: int,
+    amount: Money,
+    *,
+    base_amount: Money | None = None,
+    reason: str = "",
+    actor: Any = None,
+    reference: str = "",
+) -> Invoice:
+    """Take ``amount`` (invoice currency) of a recorded payment back off an invoice — a chargeback
+    lost, a SEPA direct debit returned — so it is open again: paid → partially paid or issued
+    (an uncollectible invoice stays uncollectible).
+
+    ``base_amount`` is what it was worth in the entity currency (default: all of ``paid_base``
+    when the whole payment goes back, else ``amount`` at the invoice's rate). No ledger posting:
+    the payments app posts the cash side. Errors: ``invoicing.invalid_payment`` (wrong currency,
+    not positive, more than paid), ``invoice.invalid_transition`` (409: a draft or void invoice).
+    """
+    who = common.actor_name(actor)
+    with transaction.atomic():
+        invoice = common.lock_invoice(invoice_id)
+        if not isinstance(amount, Money) or amount.currency != invoice.currency or amount.amount <= 0:
+            raise errors.InvalidInvoice(
+                f"a payment taken back is a positive amount in {invoice.currency}",
+                code=errors.INVALID_PAYMENT,
+                field="amount",
+            )
+        if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+            move(invoice.status, InvoiceStatus.PARTIALLY_PAID)  # raises the 409 naming the state
+        minor = amount.minor_units()
+        paid = int(invoice.paid_minor)  # type: ignore[attr-defined]
+        if minor > paid:
+            raise errors.InvalidInvoice(
+                f"{amount} is more than the {Money.from_minor(paid, invoice.currency)} paid on {invoice.number}",
+                code=errors.INVALID_PAYMENT,
+                field="amount",
+            )
+        if base_amount is not None and (
+            not isinstance(base_amount, Money) or base_amount.currency != invoice.base_currency
+        ):
+            raise errors.InvalidInvoice(
+                f"the base amount is in {invoice.base_currency}",
+                code=errors.INVALID_PAYMENT,
+                field="base_amount",
+            )
+        paid_base = int(invoice.paid_base_minor)  # type: ignore[attr-defined]
+        if base_amount is not None:
+            base = base_amount.minor_units()
+        elif minor == paid or invoice.rate is None:
+            base = paid_base if minor == paid else minor
+        else:
+            base = convert_minor(
+                minor, Decimal(invoice.rate), currency_exponent(invoice.currency),
+                currency_exponent(invoice.base_currency), invoice.rounding,  # type: ignore[arg-type]
+            )  # fmt: skip
+        if not 0 <= base <= paid_base:
+            raise errors.InvalidInvoice(
+                "the base amount is more than was paid in the entity currency",
+                code=errors.INVALID_PAYMENT,
+                field="base_amount",
+            )
+        invoice.paid = Money.from_minor(paid - minor, invoice.currency)
+        invoice.paid_base = Money.from_minor(paid_base - base, invoice.base_currency)
+        if invoice.status != InvoiceStatus.UNCOLLECTIBLE:
+            settled = int(invoice.paid_minor) + int(invoice.credited_minor) + int(invoice.written_off_minor)  # type: ignore[attr-defined]
+            target = status_after_settlement(int(invoice.total_minor), settled)  # type: ignore[attr-defined]
+            if target != invoice.status:
+                invoice.status = move(invoice.status, target)
+        invoice.updated_at = clock.now()
+        invoice.save()
+        events.record(
+            DomainEvent(
+                ev.INVOICE_PAYMENT_REVERSED,
+                "invoicing.invoice",
+                invoice.pk,
+                {"invoice_id": invoice.pk, "number": invoice.number, "amount": amount,
+                 "base_amount": Money.from_minor(base, invoice.base_currency), "reason": str(reason or "")[:2000],
+                 "reference": reference, "status": invoice.status},
                 entity_id=invoice.entity_id,
                 actor=who,
             )

@@ -1,0 +1,57 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("invoicing", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="accountinvoicing",
+            name="email_xml",
+            field=models.BooleanField(
+                blank=True, help_text="attach the XML (None = the entity's)", null=True
+            ),
+        ),
+        migrations.AddField(
+            model_name="accountinvoicing",
+            name="formats",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="documents rendered at issue ('' = the entity's)",
+                max_length=60,
+            ),
+        ),
+        migrations.AddField(
+            model_name="emaildelivery",
+            name="attachments",
+            field=models.CharField(
+                blank=True, default="", help_text="formats attached: pdf, ubl …", max_length=200
+            ),
+        ),
+        migrations.AddField(
+            model_name="emaildelivery",
+            name="requested_by",
+            field=models.CharField(
+                blank=True, default="", help_text="who asked for a resend", max_length=150
+            ),
+        ),
+        migrations.AddField(
+            model_name="invoiceline",
+            name="tiers",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="usage tier breakdown: lower, upper, quantity, unit_price, amount",
+            ),
+        ),
+        migrations.AddField(
+            model_name="invoicingsettings",
+            name="email_xml",
+            field=models.BooleanField(
+                default=True, help_text="attach the e-invoice XML (UBL/CII) to the e-mail beside the PDF"
+            ),
+        ),
+    ]
