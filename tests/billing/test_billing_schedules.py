@@ -212,7 +212,11 @@ def test_the_contract_activated_payload_becomes_schedules(world):
     handlers.on_contract_activated(
         DomainEvent("contracts.contract.activated", "contracts.contract", 7, payload)
     )
-    (s,) = Schedule.objects.filter(contract_id=7)  # usage is the usage issue's; a repeat creates nothing
+    # The usage line becomes a usage schedule metering its SKU; a repeat creates nothing.
+    assert list(
+        Schedule.objects.filter(contract_id=7, kind="usage").values_list("sku", "metric", "timing")
+    ) == [("API", "api", "in_arrears")]
+    (s,) = Schedule.objects.filter(contract_id=7).exclude(kind="usage")
     assert (s.kind, s.quantity, s.unit_price, s.every_months, s.anchor_day, s.anchor_month, s.start, s.end) == (
         "recurring", D(50), D("25.50"), 1, 1, 2, date(2027, 2, 1), date(2028, 2, 1),
     )  # fmt: skip

@@ -82,6 +82,7 @@ class Schedule(models.Model):
         RECURRING = "recurring"
         ONE_TIME = "one_time"
         MILESTONE = "milestone"
+        USAGE = "usage"  # metered: rated per calendar month in arrears (``billing.usage``)
 
     class Status(models.TextChoices):
         ACTIVE = "active"
@@ -121,6 +122,16 @@ class Schedule(models.Model):
         null=True, blank=True, help_text="periods starting before this are billed"
     )
     terms_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    metric = models.CharField(
+        max_length=60, blank=True, default="", db_default="", help_text="usage: the metric it meters"
+    )
+    included = DecimalTextField(
+        null=True, blank=True, help_text="usage: units included per period (allowance)"
+    )
+    minimum = DecimalTextField(null=True, blank=True, help_text="usage: minimum commitment per period")
+    price_book = models.CharField(
+        max_length=40, blank=True, default="", db_default="", help_text="usage: '' = the best book"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -303,6 +314,14 @@ class Charge(models.Model):
     bill_on = models.DateField()
     invoice_id = models.BigIntegerField(null=True, blank=True)
     bill_run_id = models.BigIntegerField(null=True, blank=True)
+    billed_on = models.DateField(null=True, blank=True, help_text="the date of the invoice that carries it")
+    tiers = models.JSONField(default=list, blank=True, help_text="usage: the tier breakdown printed")
+    usage_close_id = models.BigIntegerField(null=True, blank=True, help_text="usage: the close that rated it")
+    subscription_id = models.BigIntegerField(null=True, blank=True, help_text="usage: the usage schedule")
+    dimension = models.CharField(max_length=200, blank=True, default="", help_text="usage: group-by values")
+    cumulative = DecimalTextField(
+        null=True, blank=True, help_text="usage: the period's aggregate billed so far"
+    )
     actor = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField()
 
@@ -316,3 +335,97 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.description}"
+
+
+class UsageMetric(models.Model):
+    """How a metric aggregates (``billing.engine.usage.Metric``): sum, max, count, unique count of
+    ``property``, last; ``group_by`` properties split it into dimensions priced apart."""
+
+    code = models.CharField(max_length=60, unique=True)
+    name = models.CharField(max_length=200, blank=True, default="")
+    aggregation = models.CharField(max_length=20, default="sum")
+    property = models.CharField(max_length=60, blank=True, default="")
+    group_by = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "billing_usage_metric"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class UsageEvent(models.Model):
+    """One metered event as ingested. ``(entity_id, event_id)`` is unique: a re-sent event is
+    ignored by the insert (``ON CONFLICT DO NOTHING``). ``period_start`` is the first day of the
+    calendar month its timestamp falls in, in the entity's time zone; ``ts_us`` the timestamp in
+    microseconds since the Unix epoch (UTC). ``close_id`` is set when a usage close rates it.
+
+    Written in bulk by raw inserts (``q2c.billing.usage``): no ORM call per event."""
+
+    entity_id = models.BigIntegerField()
+    event_id = models.CharField(max_length=200)
+    subscription_id = models.BigIntegerField()
+    account_id = models.BigIntegerField()
+    metric = models.CharField(max_length=60)
+    quantity = DecimalTextField()
+    ts_us = models.BigIntegerField()
+    period_start = models.DateField()
+    properties = models.TextField(blank=True, default="", help_text="JSON object of strings ('' = none)")
+    received_at = models.DateTimeField()
+    close_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "billing_usage_event"
+        constraints = [
+            models.UniqueConstraint(fields=["entity_id", "event_id"], name="billing_usage_event_once")
+        ]
+        indexes = [
+            models.Index(fields=["subscription_id", "period_start"], name="billing_usage_sub_period"),
+            models.Index(
+                fields=["period_start", "subscription_id"],
+                name="billing_usage_open",
+                condition=models.Q(close_id__isnull=True),
+            ),
+        ]
+
+
+class UsageClose(models.Model):
+    """One rating of a subscription's period: the first (``seq`` 0) bills the period, later ones
+    bill late events as adjustments. Events carry the close that rated them."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, related_name="usage_closes")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    seq = models.PositiveIntegerField()
+    as_of = models.DateField()
+    events = models.PositiveIntegerField(default=0)
+    amount_minor = models.BigIntegerField(default=0, help_text="what this close added (all its lines)")
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "billing_usage_close"
+        ordering = ["schedule_id", "period_start", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "period_start", "seq"], name="billing_usage_close_once"
+            )
+        ]
+
+
+class UsagePending(models.Model):
+    """A subscription's month with events not yet rated: what the next usage close rates."""
+
+    subscription_id = models.BigIntegerField()
+    period_start = models.DateField()
+    touched_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "billing_usage_pending"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription_id", "period_start"], name="billing_usage_pending_once"
+            )
+        ]

@@ -327,14 +327,18 @@ class Chg:
     contract_number: str
     bill_on: date
     kind: str
+    tiers: list[Any]
     terms_days: None = None
 
 
 CHG_FIELDS = tuple(f for f in Chg.__dataclass_fields__ if f != "terms_days")
+#: Invoice lines carry a tier breakdown where invoicing stores one (``DraftLine.tiers``).
+_LINE_TIERS = "tiers" in DraftLine.__dataclass_fields__
 
 
 def charge_item(c: Chg, bill_date: date) -> Item:
     """A charge's item, billed on ``bill_date`` (the date of the account's invoice in the run)."""
+    extra: dict[str, Any] = {"tiers": tuple(c.tiers or ())} if _LINE_TIERS and c.tiers else {}
     line = DraftLine(
         description=c.description,
         quantity=c.quantity,
@@ -352,6 +356,7 @@ def charge_item(c: Chg, bill_date: date) -> Item:
         revenue_category=c.revenue_category,
         posting=c.posting,
         detail=c.detail,
+        **extra,
     )
     start = c.service_start or c.bill_on
     end = c.service_end or start + _DAY

@@ -62,3 +62,11 @@ def items_of_invoice(invoice_id: int) -> list[BilledItem]:
     return list(
         BilledItem.objects.filter(invoice_id=invoice_id).order_by("schedule_id", "period_start", "part")
     )
+
+
+def unbilled_usage(as_of: Any, *, entity_id: int | None = None) -> list[Any]:
+    """Usage occurred by the end of ``as_of`` and not invoiced by then, per subscription and month
+    (``q2c.billing.usage.UnbilledUsage``): the month-end unbilled receivable of usage revenue."""
+    from q2c.billing.usage import unbilled_usage as compute
+
+    return compute(as_of, entity_id=entity_id)

@@ -49,7 +49,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Mod
 
-from q2c.billing import errors, plan
+from q2c.billing import errors, plan, usage
 from q2c.billing import events as ev
 from q2c.billing.models import (
     Adjustment,
@@ -107,8 +107,13 @@ def crash_point(point: str) -> None:
 
 
 def _due_schedules(as_of: date) -> QuerySet[Schedule]:
-    return Schedule.objects.filter(status=Schedule.Status.ACTIVE, start__lte=as_of).filter(
-        ~Q(kind=Schedule.Kind.RECURRING) | Q(billed_through__isnull=True) | Q(billed_through__lte=as_of)
+    # Usage schedules are rated by the usage close (``billing.usage``), which leaves charges.
+    return (
+        Schedule.objects.filter(status=Schedule.Status.ACTIVE, start__lte=as_of)
+        .exclude(kind=Schedule.Kind.USAGE)
+        .filter(
+            ~Q(kind=Schedule.Kind.RECURRING) | Q(billed_through__isnull=True) | Q(billed_through__lte=as_of)
+        )
     )
 
 
@@ -134,6 +139,7 @@ def check(as_of: date) -> None:
     pairs = set(_due_schedules(as_of).values_list("entity_id", "currency").distinct())
     pairs |= set(_due_adjustments(as_of).values_list("schedule__entity_id", "currency").distinct())
     pairs |= set(_due_charges(as_of).values_list("entity_id", "currency").distinct())
+    pairs |= usage.pending_currencies(as_of)
     if not pairs:
         return
     entity_ids = sorted({e for e, _ in pairs})
@@ -581,7 +587,7 @@ class _RunContext:
         )
         with _WRITE_LOCK or contextlib.nullcontext(), transaction.atomic():
             # Lines, billed items and schedule marks first; the numbers last, held to the commit.
-            _record_billed(run.pk, batch, invoicing.write_lines(prep))
+            _record_billed(run.pk, batch, invoicing.write_lines(prep), self.as_of)
             issued = invoicing.write_prepared(
                 prep, batch=f"r{run.pk}a{run.attempts}s{self.shard}b{k}", hook=crash_point
             )
@@ -623,7 +629,9 @@ def _refuse_credit_only(g: plan.Group) -> None:
     )
 
 
-def _record_billed(run_id: int, batch: Sequence[tuple[plan.Group, Any]], invoice_ids: Sequence[int]) -> None:
+def _record_billed(
+    run_id: int, batch: Sequence[tuple[plan.Group, Any]], invoice_ids: Sequence[int], billed_on: date
+) -> None:
     """The billed items, the schedules' billed-through marks and the prorations billed."""
     rows: list[tuple[Any, ...]] = []
     marks: dict[int, date] = {}
@@ -676,7 +684,7 @@ def _record_billed(run_id: int, batch: Sequence[tuple[plan.Group, Any]], invoice
         Adjustment.objects.filter(pk__in=adjusted).update(billed=True)
     for invoice_id, charge_ids in charged.items():
         done = Charge.objects.filter(pk__in=charge_ids, invoice_id__isnull=True).update(
-            invoice_id=invoice_id, bill_run_id=run_id
+            invoice_id=invoice_id, bill_run_id=run_id, billed_on=billed_on
         )
         if done != len(charge_ids):  # another run billed one of them meanwhile: this batch must not
             raise errors.BillRunConflict("a one-off charge of this batch was billed by another run")
@@ -849,6 +857,9 @@ def bill_run(
         raise errors.BillRunRefused("workers is 1 to 64", code=errors.INVALID_WORKERS, field="workers")
     started = time.perf_counter()
     check(as_of)
+    # Usage of the months ended by the date becomes charges first (each month in a transaction of
+    # its own); the run then bills them with everything else due.
+    closed = usage.close_usage(as_of, actor=actor)
     run = claim(as_of, workers, actor)
     crash_point("start")
     try:
@@ -869,6 +880,9 @@ def bill_run(
         )
         raise
     result = finish(run)
+    if closed.errors:  # subscriptions whose usage could not be rated (a price missing): reported
+        result.errors = [*result.errors, *closed.errors]
+        BillRun.objects.filter(pk=run.pk).update(errors=result.errors)
     result.seconds = time.perf_counter() - started
     result.timings = timings
     return result

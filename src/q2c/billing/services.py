@@ -12,7 +12,8 @@ one schedule:
 - one-time lines bill once, on the contract start, activation, delivery (per delivery, the
   quantity delivered), completion, a date, or in milestones — per product (``ChargeRule``);
   default: delivery for goods (hardware), contract start for the rest;
-- usage lines are billed by the usage issue's rating, reductions deferred to renewal not at all.
+- usage lines become usage schedules, rated per calendar month in arrears by ``billing.usage``;
+  reductions deferred to renewal are not billed at all.
 
 **Amendments** (:func:`amend_schedules`): new delta lines get schedules of their own. For a line
 billed in advance whose current period is cut by the amendment, the billing engine's ``amend``
@@ -151,7 +152,7 @@ def _tax_category(line: LineIn) -> str:
 def spec_for(head: ContractHead, line: LineIn, rules: Mapping[tuple[str, str], str]) -> dict[str, Any] | None:
     """The schedule fields of one contract line, or None when billing does not bill it here."""
     kind = line.charge_kind
-    if kind == "usage" or line.at_renewal:
+    if line.at_renewal:
         return None
     description = f"{line.sku} — {line.name}" if line.name else line.sku
     common: dict[str, Any] = {
@@ -188,6 +189,22 @@ def spec_for(head: ContractHead, line: LineIn, rules: Mapping[tuple[str, str], s
             "timing": line.timing if line.timing in ("in_advance", "in_arrears") else "in_advance",
             "end": line.service_end,
         }
+    if kind == "usage":
+        # Metered: rated per calendar month in arrears by ``billing.usage`` (no unit price here;
+        # the catalog's price model of the charge prices it).
+        return {
+            **common,
+            "description": (f"{line.sku} — {line.name}" if line.name else line.sku)[:300],
+            "kind": Schedule.Kind.USAGE,
+            "quantity": Decimal(0),
+            "unit_price": None,
+            "price_months": 0,
+            "every_months": 1,
+            "anchor_day": 1,
+            "timing": "in_arrears",
+            "end": line.service_end,
+            "metric": usage_metric_for(line.sku, line.charge),
+        }
     if kind == "one_time":
         trigger = _trigger(head.entity_id, line, rules)
         return {
@@ -202,6 +219,30 @@ def spec_for(head: ContractHead, line: LineIn, rules: Mapping[tuple[str, str], s
             "end": line.service_end,
         }
     raise errors.BillingInvalid(f"line {line.key} has an unknown charge kind '{kind}'", field="charge_kind")
+
+
+def usage_metric_for(sku: str, charge: str) -> str:
+    """The metric a usage line meters: its catalog charge's ``usage_metric``, else the SKU in
+    lower case. The metric is defined (``UsageMetric``, the charge's aggregation, sum by default)
+    when first used."""
+    from q2c.billing.models import UsageMetric
+    from q2c.catalog.models import Charge as CatalogCharge
+
+    row: Mapping[str, Any] | None = (
+        CatalogCharge.objects.filter(product__sku=sku, code=charge)
+        .values("usage_metric", "usage_aggregation")
+        .first()
+        if charge
+        else None
+    )
+    code = ((row or {}).get("usage_metric") or sku.lower())[:60]
+    aggregation = (row or {}).get("usage_aggregation") or "sum"
+    if aggregation not in {"sum", "max", "count", "unique_count", "last"}:
+        aggregation = "sum"
+    UsageMetric.objects.get_or_create(
+        code=code, defaults={"name": code, "aggregation": aggregation, "created_at": clock.now()}
+    )
+    return code
 
 
 def charge_rules(entity_id: int) -> dict[tuple[str, str], str]:
@@ -431,6 +472,12 @@ def end_schedules(head: ContractHead, effective: date, *, actor: Any = None) -> 
         )
         ended = []
         for s in rows:
+            if s.kind == Schedule.Kind.USAGE:
+                # Usage up to the effective date is still rated (late events included).
+                if s.end is None or s.end > effective:
+                    s.end = effective
+                    ended.append(s)
+                continue
             if s.kind != Schedule.Kind.RECURRING:
                 if s.start >= effective:
                     s.status = Schedule.Status.ENDED
