@@ -19,7 +19,7 @@ Sales (quotes services, the Northwind catalog of northwind.md): O1 "Northwind pl
 2027-01-10 with quote Q1 (50 SEAT at 15 % off, ONB, 2 EDGE, API; list TCV 27,000.00, TCV
 24,300.00), approved 01-11, sent 01-12, accepted 01-20 → won, contract C-1 from 2027-02-01 with
 50 SEAT at 25.50 = 1,275.00 MRR. O2 created 01-10, lost 02-05. O3 created 03-01, moved to
-proposal (50 %), quote Q3 with the same lines (TCV 24,300.00), not sent.
+proposal (50 %) — its name is a formula with markup (``O3_NAME``) —, quote Q3 with the same lines (TCV 24,300.00), not sent.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ from typing import Any
 from q2c.core.money import Money
 from tests.billing.world import CONTOSO, at, draft_lines
 from tests.billing.world import seller as billing_seller
+
+#: O3's name tries a spreadsheet formula and markup: exports neutralise it, pages escape it.
+O3_NAME = '=HYPERLINK("https://evil.example") <i>expansion</i>'
 
 LINES = [
     {"key": "L1", "sku": "SEAT", "quantity": "50", "discount": {"percent": "15"}},
@@ -101,7 +104,7 @@ def build() -> dict[str, Any]:
 
     sim.set(date(2027, 3, 1))
     i3 = consulting(contoso, "1")
-    o3 = quotes.create_opportunity(actor=rita, account_id=northwind.pk, name="Northwind expansion")
+    o3 = quotes.create_opportunity(actor=rita, account_id=northwind.pk, name=O3_NAME)
     quotes.move(o3.pk, "proposal", actor=rita)
     quotes.create_quote(
         actor=rita, opportunity_id=o3.pk, start_date=date(2027, 4, 1), term_months=12, lines=LINES
@@ -119,5 +122,5 @@ def build() -> dict[str, Any]:
     return {
         "entity": entity, "northwind": northwind, "contoso": contoso, "clock": sim,
         "invoices": {"I1": i1, "I2": i2, "I3": i3, "I4": i4, "I5": i5},
-        "opportunities": {"O1": o1, "O2": o2, "O3": o3}, "rita": rita, "max": max_,
+        "opportunities": {"O1": o1, "O2": o2, "O3": o3}, "quote_q1": q1, "rita": rita, "max": max_,
     }  # fmt: skip

@@ -52,6 +52,7 @@ from q2c.analytics.metrics import (
     WriteOff,
     kpi_report,
 )
+from q2c.analytics.metrics.conversion import Deal
 from q2c.analytics.metrics.types import MetricsError, NoRate
 from q2c.core import clock
 from q2c.core.errors import ValidationError
@@ -115,9 +116,11 @@ def scope_from(
     ``analytics.range_too_long`` (from), ``analytics.unknown_entity`` (entity),
     ``analytics.unknown_currency`` (currency).
     """
-    last = _day(date_to, "to") if date_to not in (None, "") else clock.today()
+    last = _day(date_to, "to") if date_to is not None and date_to != "" else clock.today()
     first = (
-        _day(date_from, "from") if date_from not in (None, "") else add_months(last, -12) + timedelta(days=1)
+        _day(date_from, "from")
+        if date_from is not None and date_from != ""
+        else add_months(last, -12) + timedelta(days=1)
     )
     if last < first:
         raise MetricsError(
@@ -147,10 +150,10 @@ def scope_from(
             raise UnknownCurrency(
                 f"'{currency}' is not an ISO 4217 currency code", field="currency"
             ) from None
-    bases = {c for c, _tz in entities.values()}
-    if cur not in bases and not _has_rates_into(cur):
+    known = {c for c, _tz in entities.values()}
+    if cur not in known and not _has_rates_into(cur):
         raise NoRate(
-            f"no exchange rate into {cur} is stored; report in {', '.join(sorted(bases)) or 'EUR'} "
+            f"no exchange rate into {cur} is stored; report in {', '.join(sorted(known)) or 'EUR'} "
             "or enter rates (POST /api/v1/invoicing/rates)",
             field="currency",
         )
@@ -264,7 +267,7 @@ def receivables(entity_id: int | None, last: date) -> Receivables:
         "pk", "account_id", "issue_date", "due_date", "currency", "total_minor", "written_off_minor",
         "written_off_on",
     ):  # fmt: skip
-        if total <= 0:
+        if total <= 0 or issued is None:
             continue
         invoices.append(Invoice(pk, account_id, issued, due or issued, Money.from_minor(int(total), cur)))
         if off and off_on is not None and off_on <= last:
@@ -304,7 +307,7 @@ def payments(entity_id: int | None, last: date) -> tuple[list[Payment], str]:
         events = events.filter(entity_id=entity_id)
     out = []
     for ent, occurred, payload in events.values_list("entity_id", "occurred_at", "payload"):
-        day = occurred.astimezone(zones.get(ent, UTC)).date()
+        day = occurred.astimezone(zones.get(ent, UTC) if ent is not None else UTC).date()
         amount = payload.get("amount") or {}
         if day > last or not amount:
             continue
@@ -451,4 +454,72 @@ def months_back(scope: Scope, count: int) -> Sequence[Scope]:
     for i in range(count - 1, -1, -1):
         start = add_months(first, -i)
         out.append(Scope(start, add_months(start, 1), scope.entity_id, scope.currency))
+    return out
+
+
+def deals(entity_id: int | None, last: date) -> list[Deal]:
+    """Every sent quote version followed to cash (``metrics.conversion``): its acceptance, the
+    first invoice issued for the contract made from it, and the day that invoice was paid in
+    full; a version declined, expired, withdrawn or superseded is dropped on that day."""
+    from q2c.contracts.models import Contract
+    from q2c.invoicing.models import InvoiceLine
+    from q2c.platform.models import Event
+    from q2c.quotes.models import Acceptance
+    from q2c.quotes.models import Quote as Row
+
+    rows = Row.objects.filter(sent_at__isnull=False)
+    if entity_id is not None:
+        rows = rows.filter(entity_id=entity_id)
+    accepted = dict(
+        Acceptance.objects.filter(outcome="accepted", quote__in=rows).values_list("quote_id", "decided_at")
+    )
+    contract_of = dict(
+        Contract.objects.filter(source_quote_id__in=list(accepted)).values_list("source_quote_id", "pk")
+    )
+    first_invoice: dict[int, tuple[date, int]] = {}
+    for contract_id, invoice_id, issued in (
+        InvoiceLine.objects.filter(contract_id__in=list(contract_of.values()), invoice__issue_date__lte=last)
+        .exclude(invoice__status__in=("draft", "void"))
+        .values_list("contract_id", "invoice_id", "invoice__issue_date")
+    ):
+        if contract_id is None or issued is None:
+            continue
+        seen = first_invoice.get(contract_id)
+        if seen is None or (issued, invoice_id) < seen:
+            first_invoice[contract_id] = (issued, invoice_id)
+    wanted = {str(inv) for _day, inv in first_invoice.values()}
+    paid_on: dict[int, date] = {}
+    for aggregate_id, occurred, payload in Event.objects.filter(
+        type="invoicing.invoice.payment_applied", aggregate_id__in=wanted
+    ).values_list("aggregate_id", "occurred_at", "payload"):
+        if payload.get("status") == "paid":
+            paid_on[int(aggregate_id)] = _utc_day(occurred)
+    out = []
+    for pk, number, version, status, cur, tcv, sent, decided, superseded in rows.values_list(
+        "pk", "number", "version", "status", "currency", "tcv_minor", "sent_at", "decided_at", "superseded_at"
+    ):
+        if sent is None:
+            continue
+        sent_on = _utc_day(sent)
+        if sent_on > last:
+            continue
+        taken = accepted.get(pk)
+        invoice = first_invoice.get(contract_of.get(pk, -1))
+        dropped = None
+        if superseded is not None:
+            dropped = _utc_day(superseded)
+        elif status in ("rejected", "expired", "withdrawn"):
+            dropped = _utc_day(decided) if decided is not None else last
+        out.append(
+            Deal(
+                quote_id=pk,
+                label=f"{number} v{version}",
+                amount=Money.from_minor(int(tcv), cur),
+                sent_on=sent_on,
+                accepted_on=None if taken is None else _utc_day(taken),
+                invoiced_on=None if taken is None or invoice is None else invoice[0],
+                paid_on=None if taken is None or invoice is None else paid_on.get(invoice[1]),
+                dropped_on=dropped if taken is None else None,
+            )
+        )
     return out

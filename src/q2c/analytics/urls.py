@@ -1,9 +1,16 @@
-"""KPIs, forecasts and dashboards — page URLs (mounted in ``q2c/urls.py``)."""
+"""KPIs and dashboards — page URLs (mounted in ``q2c/urls.py`` at ``/analytics/``)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from q2c.analytics import views
 
 app_name = "analytics"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("sales/", views.sales, name="sales"),
+    path("finance/", views.finance, name="finance"),
+    path("executive/", views.executive, name="executive"),
+]

@@ -1,4 +1,4 @@
-"""KPIs and dashboards (issue 18).
+"""KPIs and dashboards (issue 18): the Analytics pages in the navigation.
 
 Part of the composition root: called once by ``q2c.wiring.wire()``.
 """
@@ -7,4 +7,6 @@ from __future__ import annotations
 
 
 def wire() -> None:
-    return None
+    from q2c.platform import ui
+
+    ui.add_nav("Analytics", "/analytics/", roles={"sales_manager", "finance", "viewer"})
