@@ -190,6 +190,7 @@ def amendment(
     effective: date,
     delta_lines: Sequence[Mapping[str, Any]],
     cancel: bool = False,
+    unrecognised: Mapping[str, Decimal] | None = None,
 ) -> dict[str, Any] | None:
     """Add the modification of amendment ``number`` (or a cancellation) to ``document``; returns
     it, or None when it changes nothing revenue sees."""
@@ -227,15 +228,36 @@ def amendment(
         # A reduction (or what a cancellation stops) of the obligation it adjusts.
         target = target or key
         ob = find_obligation(document, target)
+        if cancel:
+            # Termination: what stops is removed with the consideration not yet recognised for it
+            # (no refund is assumed: a credit is a credit note, which billing posts).
+            if ob is not None and target not in remove:
+                remove.append(target)
+                price_change -= (unrecognised or {}).get(target, Decimal(0))
+            continue
         price_change += value
         if ob is None:
+            continue
+        if qty == 0:
+            # A price change of the obligation alone. Its SSP for what remains: the line's SSP per
+            # unit and period when given (the SSP may have changed), else the default (its SSP ×
+            # the share not yet transferred).
+            item: dict[str, Any] = {"obligation": target}
+            ssp_unit = _dec(line.get("ssp_unit"))
+            if ssp_unit and ob["pattern"] == RATABLE and effective < date.fromisoformat(ob["end"]):
+                units = _dec(facts["lines"].get(target, {}).get("quantity")) or Decimal(1)
+                months = months_between({"service_start": max(effective, date.fromisoformat(ob["start"])),
+                                         "service_end": ob["end"]})  # fmt: skip
+                per = Decimal(int(line.get("period_months") or 1))
+                item["ssp"] = _fmt(ssp_unit * units * months / per, currency)
+            change.append(item)
             continue
         before = _dec(facts["lines"].get(target, {}).get("quantity")) or Decimal(0)
         left = before + qty if qty < 0 else Decimal(0)
         facts["lines"].setdefault(target, {})["quantity"] = str(max(left, Decimal(0)))
         if ob["pattern"] == RATABLE:
             start, end = date.fromisoformat(ob["start"]), date.fromisoformat(ob["end"])
-            if cancel or left <= 0:
+            if left <= 0:
                 if effective <= start:
                     remove.append(target)
                 else:

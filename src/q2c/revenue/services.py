@@ -28,6 +28,7 @@ from django.db import transaction
 
 from q2c.core import clock
 from q2c.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from q2c.core.money import Money
 from q2c.core.periods import add_months
 from q2c.platform import events
 from q2c.platform.events import DomainEvent
@@ -220,6 +221,7 @@ def modify(payload: Mapping[str, Any], *, cancel: bool = False, actor: str = "")
         mod = documents.amendment(
             document, facts, number=number, effective=effective,
             delta_lines=list(payload.get("delta_lines", ())), cancel=cancel,
+            unrecognised=_unrecognised(rc, effective) if cancel else None,
         )  # fmt: skip
         if cancel:
             rc.status = "cancelled"
@@ -246,6 +248,31 @@ def modify(payload: Mapping[str, Any], *, cancel: bool = False, actor: str = "")
             actor,
         )
     return rc
+
+
+def _unrecognised(rc: RevenueContract, effective: date) -> dict[str, Decimal]:
+    """Each obligation's allocation not yet recognised at the start of ``effective``: ratable by
+    the cumulative day method to the day before, others from the schedule's month ends."""
+    from q2c.revenue.engine.ratable import ratable_to_date
+
+    before = effective - timedelta(days=1)
+    out: dict[str, Decimal] = {}
+    for ob in Obligation.objects.filter(contract=rc).exclude(pattern=documents.USAGE):
+        spec = documents.find_obligation(rc.document, ob.key) or {}
+        if (
+            ob.pattern == documents.RATABLE
+            and "start" in spec
+            and len(rc.document.get("modifications", [])) == 0
+        ):
+            done = ratable_to_date(ob.allocated_minor, date.fromisoformat(spec["start"]),
+                                   date.fromisoformat(spec["end"]), before)  # fmt: skip
+        else:
+            done = 0
+            for ordinal, cumulative in ob.schedule:
+                if ordinal <= before.toordinal():
+                    done = cumulative
+        out[ob.key] = Money.from_minor(ob.allocated_minor - done, rc.currency).amount
+    return out
 
 
 def renewed(payload: Mapping[str, Any], *, actor: str = "") -> None:
