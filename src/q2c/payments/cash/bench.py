@@ -152,12 +152,8 @@ def _reset_sequence(model: type[models.Model]) -> None:
         return
     table = model._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM "
-            + table
-            + "))",  # noqa: S608
-            [table],
-        )
+        sql = f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"  # noqa: S608
+        cursor.execute(sql, [table])
 
 
 def setup(lines: int, open_items: int, seed: int) -> tuple[pure.BenchData, Path, int]:

@@ -98,10 +98,11 @@ def proposal_out(data: dict[str, Any] | None) -> dict[str, Any] | None:
     if not data:
         return None
     currency = data["currency"]
-    names = dict(Account.objects.filter(pk=data.get("customer_id") or 0).values_list("id", "name"))
+    customer_id = data.get("customer_id")
+    name = Account.objects.filter(pk=customer_id or 0).values_list("name", flat=True).first() or ""
     return {
-        "customer_id": data.get("customer_id"),
-        "customer": names.get(data.get("customer_id"), ""),
+        "customer_id": customer_id,
+        "customer": name,
         "confidence": data["confidence"],
         "currency": currency,
         "fee": money_text(data["fee_minor"], currency),

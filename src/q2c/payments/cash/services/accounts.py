@@ -29,7 +29,7 @@ def settings_for(bank_account_id: int) -> CashAccount:
     currency = SellerBankAccount.objects.filter(pk=bank_account_id).values_list("currency", flat=True).first()
     if currency is None:
         raise errors.CashNotFound(f"no bank account {bank_account_id}", field="bank_account_id")
-    return CashAccount(bank_account_id=bank_account_id, currency=currency, fee_tolerance=Money(0, currency))
+    return CashAccount(bank_account_id=bank_account_id, currency=currency, fee_tolerance=Money(0, currency))  # type: ignore[misc]
 
 
 def settings_dict(row: CashAccount) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def apply_many(
         reasons = [{"code": r.code, "text": r.text} for r in proposal.reasons]
         for a in proposal.applications:
             rows.append(
-                CashApplication(
+                CashApplication(  # type: ignore[misc]
                     line_id=line_id,
                     invoice_id=int(a.item_id),
                     invoice_number=a.number,

@@ -129,7 +129,7 @@ def _previous_closing(parsed: ParsedFile, accounts: dict[str, KnownAccount]) -> 
             .first()
         )
         if row is not None:
-            out[account_name] = Balance(Money.from_minor(int(row[0]), row[1]), row[2], "CLBD")
+            out[account_name] = Balance(Money.from_minor(int(row[0] or 0), row[1]), row[2], "CLBD")
     return out
 
 
@@ -276,7 +276,7 @@ def import_file(
             key = (resolved[s.account].id, s.fingerprint)
             if key in known_statements or key in statement_ids:
                 continue
-            row = Statement(
+            row = Statement(  # type: ignore[misc]
                 bank_account_id=key[0],
                 fingerprint=s.fingerprint,
                 statement_id=(s.statement_id or "")[:140],
@@ -331,7 +331,7 @@ def import_file(
             seen.add(key)
             booked = entry.status == "BOOK"
             lines.append(
-                BankLine(
+                BankLine(  # type: ignore[misc]
                     bank_account_id=account_id,
                     statement_id=statement_ids[(account_id, s.fingerprint)],
                     fingerprint=d.fingerprint,
