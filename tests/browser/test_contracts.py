@@ -13,20 +13,26 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def c1(transactional_db):
+def make_c1(transactional_db):
+    """``make_c1(owner_id)``: C-1, active, owned by the sales rep who sells it (a rep sees only
+    the contracts they own)."""
     from q2c.core import clock
     from tests.contracts import builders
 
-    # Set up on 2027-01-20 in this thread; the live server keeps its own clock (amendments are
-    # dated by their effective date, which the form gives).
-    with clock.use(clock.SimulationClock(date(2027, 1, 20), default_tz="Europe/Berlin")):
-        entity = builders.seller()
-        account = builders.customer()
-        return builders.active_contract(entity, account)
+    def make(owner_id: int):
+        # Set up on 2027-01-20 in this thread; the live server keeps its own clock (amendments are
+        # dated by their effective date, which the form gives).
+        with clock.use(clock.SimulationClock(date(2027, 1, 20), default_tz="Europe/Berlin")):
+            entity = builders.seller()
+            account = builders.customer()
+            return builders.active_contract(entity, account, owner_id=owner_id)
+
+    return make
 
 
-def test_a_sales_rep_adds_seats_to_a_contract_and_sees_the_new_version(page, login_as, screenshot, c1):
-    login_as("sales_rep", "rita")
+def test_a_sales_rep_adds_seats_to_a_contract_and_sees_the_new_version(page, login_as, screenshot, make_c1):
+    rita = login_as("sales_rep", "rita")
+    c1 = make_c1(rita.pk)
     page.get_by_role("link", name="Contracts").click()
     page.get_by_role("link", name=c1.number).click()
     page.wait_for_url(f"**/contracts/{c1.pk}/")

@@ -66,10 +66,23 @@ def build_place(world: dict, on_day, route: str) -> dict:
     on_day(date(2027, 1, 20))
     entity, account = world["entity"], world["account"]
     place: dict = {"world": world, "product": Product.objects.get(sku="SEAT").pk, "token": "none"}
-    place["active"] = builders.active_contract(entity, account, owner_id=world["rita"].pk)
-    place["draft"] = services.create_contract(builders.new_contract(entity, account), actor="test")
+    # The sales rep owns the contracts and is in the sales manager's team: both may read them
+    # (tests/contracts/test_row_access.py covers the owner and team rule itself).
+    place["users"] = users = {role: builders.user(f"who_{role}", role) for role in ROLES}
+    from q2c.quotes import services as quotes
+
+    quotes.save_team(
+        name="Access", manager_id=users["sales_manager"].pk, member_ids=[users["sales_rep"].pk], actor="test"
+    )
+    owner = users["sales_rep"].pk
+    place["active"] = builders.active_contract(entity, account, owner_id=owner)
+    place["draft"] = services.create_contract(
+        builders.new_contract(entity, account, owner_id=owner), actor="test"
+    )
     if "decide" in route or "decision" in route:
-        deviating = services.create_contract(builders.new_contract(entity, account), actor="test")
+        deviating = services.create_contract(
+            builders.new_contract(entity, account, owner_id=owner), actor="test"
+        )
         services.revise_document(
             deviating.pk,
             actor="rita",
@@ -88,8 +101,8 @@ def build_place(world: dict, on_day, route: str) -> dict:
         sku="SEAT",
         quantity="10",
     )
-    if "withdraw" in route:
-        proposed = builders.active_contract(entity, account, owner_id=world["rita"].pk)
+    if "withdraw" in route or "rebase" in route:
+        proposed = builders.active_contract(entity, account, owner_id=owner)
         services.amend(
             proposed.pk,
             actor=world["rita"],
@@ -101,19 +114,18 @@ def build_place(world: dict, on_day, route: str) -> dict:
         )
         place["proposed"] = proposed
     if "sign" in route:
-        sent = services.create_contract(builders.new_contract(entity, account), actor="test")
+        sent = services.create_contract(builders.new_contract(entity, account, owner_id=owner), actor="test")
         _, place["token"] = services.send_for_signature(sent.pk, actor="rita", lock_version=sent.lock_version)
         place["sent"] = sent
     for name in ("active", "proposed", "draft", "deviating", "sent"):
         if name in place:
             place[name].refresh_from_db()
-    place["users"] = {role: builders.user(f"who_{role}", role) for role in ROLES}
     return place
 
 
 def target(route: str) -> str:
     """Which contract a route acts on."""
-    if "withdraw" in route:
+    if "withdraw" in route or "rebase" in route:
         return "proposed"
     if (
         "negotiate" in route
@@ -167,6 +179,8 @@ def api_body(route: str, place: dict) -> dict:
         return {"lock_version": place["draft"].lock_version, "clauses": {"payment-terms": "Net 60."}}
     if route.endswith("/decision"):
         return {"approve": True}
+    if route.endswith("/rebase"):
+        return {"lock_version": place["proposed"].lock_version}
     if route.endswith("/send-for-signature"):
         return {"lock_version": place["draft"].lock_version}
     if "/signatures/" in route:
@@ -195,6 +209,8 @@ def api_body(route: str, place: dict) -> dict:
 
 
 def page_form(route: str, place: dict) -> dict:
+    if route.endswith("/rebase/"):
+        return {"lock_version": place["proposed"].lock_version}
     if route.endswith("/amend/"):
         return {
             "lock_version": place["active"].lock_version,

@@ -131,7 +131,9 @@ def test_bad_amendments_answer_problem_json_and_write_nothing(
 
 def test_cancelling_inside_the_notice_period_needs_a_managers_override(world, api_as, on_day):
     on_day(date(2027, 1, 20))
-    contract = builders.active_contract(world["entity"], world["account"], non_cancellable=False)
+    contract = builders.active_contract(
+        world["entity"], world["account"], non_cancellable=False, owner_id=world["rita"].pk
+    )
     on_day(date(2027, 6, 20))
     body = {
         "lock_version": contract.lock_version,
@@ -159,7 +161,9 @@ def test_cancelling_inside_the_notice_period_needs_a_managers_override(world, ap
 
 def test_negotiation_redline_approval_and_signature_through_the_api(world, api_as, on_day):
     on_day(date(2027, 1, 20))
-    draft = services.create_contract(builders.new_contract(world["entity"], world["account"]), actor="test")
+    draft = services.create_contract(
+        builders.new_contract(world["entity"], world["account"], owner_id=world["rita"].pk), actor="test"
+    )
     rita = api_as(None, user=world["rita"])
     response = post(
         rita,

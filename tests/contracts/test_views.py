@@ -77,7 +77,9 @@ def test_the_amend_form_applies_an_amendment_and_a_bad_one_says_why(rita_client,
 
 def test_negotiating_shows_the_redline_and_html_stays_text(rita_client, world, on_day):
     on_day(date(2027, 1, 20))
-    draft = services.create_contract(builders.new_contract(world["entity"], world["account"]), actor="test")
+    draft = services.create_contract(
+        builders.new_contract(world["entity"], world["account"], owner_id=world["rita"].pk), actor="test"
+    )
     response = rita_client.post(
         f"/contracts/{draft.pk}/negotiate/",
         {
@@ -94,7 +96,9 @@ def test_negotiating_shows_the_redline_and_html_stays_text(rita_client, world, o
 
 def test_the_public_page_signs_the_sent_version(world, on_day):
     on_day(date(2027, 1, 20))
-    draft = services.create_contract(builders.new_contract(world["entity"], world["account"]), actor="test")
+    draft = services.create_contract(
+        builders.new_contract(world["entity"], world["account"], owner_id=world["rita"].pk), actor="test"
+    )
     _, token = services.send_for_signature(draft.pk, actor=world["rita"], lock_version=draft.lock_version)
     client = Client()
     page = client.get(f"/contracts/sign/{token}/").content.decode()

@@ -25,6 +25,7 @@ from q2c.contracts.schemas import (
     ClauseVersionOut,
     ContractIn,
     ContractOut,
+    ContractRebaseIn,
     ContractSummary,
     DecisionIn,
     EventOut,
@@ -81,7 +82,11 @@ class ListFilter(PageParams):
 def list_contracts(request: HttpRequest, filters: Query[ListFilter]) -> dict[str, Any]:
     require(request, *READERS)
     rows = queries.search(
-        q=filters.q[:200], status=filters.status, account_id=filters.account_id, sort=filters.sort
+        user=_actor(request),
+        q=filters.q[:200],
+        status=filters.status,
+        account_id=filters.account_id,
+        sort=filters.sort,
     )
     page = paginate(rows, filters)
     page["items"] = [present.summary(c) for c in page["items"]]
@@ -100,9 +105,13 @@ def create_contract(
     require(request, *LEGAL)
     data = payload.dict()
     lines = [NewContractLine(**line) for line in data.pop("lines")]
-    contract = services.create_contract(NewContract(lines=lines, **data), actor=_actor(request))
+    # The caller owns what they record, so the owner/team read rule lets them see it.
+    owner_id = getattr(_actor(request), "pk", None)
+    contract = services.create_contract(
+        NewContract(lines=lines, owner_id=owner_id, **data), actor=_actor(request)
+    )
     response["Location"] = f"{request.path}/{contract.pk}"
-    return Status(201, present.contract_out(queries.get(contract.pk)))
+    return Status(201, present.contract_out(queries.get(contract.pk, user=_actor(request))))
 
 
 @router.get(
@@ -113,7 +122,7 @@ def create_contract(
 )
 def get_contract(request: HttpRequest, contract_id: int) -> dict[str, Any]:
     require(request, *READERS)
-    return present.contract_out(queries.get(contract_id))
+    return present.contract_out(queries.get(contract_id, user=_actor(request)))
 
 
 @router.get(
@@ -124,7 +133,9 @@ def get_contract(request: HttpRequest, contract_id: int) -> dict[str, Any]:
 )
 def list_versions(request: HttpRequest, contract_id: int) -> list[dict[str, Any]]:
     require(request, *READERS)
-    return [present.version_summary(v) for v in queries.versions(queries.get(contract_id))]
+    return [
+        present.version_summary(v) for v in queries.versions(queries.get(contract_id, user=_actor(request)))
+    ]
 
 
 @router.post(
@@ -135,6 +146,7 @@ def list_versions(request: HttpRequest, contract_id: int) -> list[dict[str, Any]
 )
 def revise(request: HttpRequest, contract_id: int, payload: RevisionIn) -> Status[dict[str, Any]]:
     require(request, *SELLERS)
+    queries.get(contract_id, user=_actor(request))  # 404 unless the caller may read it
     version = services.revise_document(
         contract_id,
         actor=_actor(request),
@@ -142,7 +154,10 @@ def revise(request: HttpRequest, contract_id: int, payload: RevisionIn) -> Statu
         clause_texts=payload.clauses,
         note=payload.note,
     )
-    return Status(201, present.version_out(queries.version(queries.get(contract_id), version.number)))
+    return Status(
+        201,
+        present.version_out(queries.version(queries.get(contract_id, user=_actor(request)), version.number)),
+    )
 
 
 @router.get(
@@ -153,7 +168,7 @@ def revise(request: HttpRequest, contract_id: int, payload: RevisionIn) -> Statu
 )
 def get_version(request: HttpRequest, contract_id: int, number: int) -> dict[str, Any]:
     require(request, *READERS)
-    return present.version_out(queries.version(queries.get(contract_id), number))
+    return present.version_out(queries.version(queries.get(contract_id, user=_actor(request)), number))
 
 
 @router.get(
@@ -164,7 +179,7 @@ def get_version(request: HttpRequest, contract_id: int, number: int) -> dict[str
 )
 def version_pdf(request: HttpRequest, contract_id: int, number: int) -> HttpResponse:
     require(request, *READERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=_actor(request))
     version = queries.version(contract, number)
     from q2c.core import clock
 
@@ -186,10 +201,11 @@ def version_pdf(request: HttpRequest, contract_id: int, number: int) -> HttpResp
 )
 def decide(request: HttpRequest, contract_id: int, number: int, payload: DecisionIn) -> dict[str, Any]:
     require(request, *LEGAL)
+    queries.get(contract_id, user=_actor(request))  # 404 unless the caller may read it
     services.decide_version(
         contract_id, number, actor=_actor(request), approve=payload.approve, comment=payload.comment
     )
-    return present.version_summary(queries.version(queries.get(contract_id), number))
+    return present.version_summary(queries.version(queries.get(contract_id, user=_actor(request)), number))
 
 
 @router.get(
@@ -200,7 +216,7 @@ def decide(request: HttpRequest, contract_id: int, number: int, payload: Decisio
 )
 def redline(request: HttpRequest, contract_id: int, a: int, b: int) -> dict[str, Any]:
     require(request, *READERS)
-    red = queries.compare(queries.get(contract_id), a, b)
+    red = queries.compare(queries.get(contract_id, user=_actor(request)), a, b)
     stats = red.stats
     return {
         "a": a,
@@ -220,6 +236,7 @@ def redline(request: HttpRequest, contract_id: int, a: int, b: int) -> dict[str,
 )
 def send(request: HttpRequest, contract_id: int, payload: SendIn) -> dict[str, Any]:
     require(request, *SELLERS)
+    queries.get(contract_id, user=_actor(request))  # 404 unless the caller may read it
     contract, token = services.send_for_signature(
         contract_id, actor=_actor(request), lock_version=payload.lock_version, email=payload.email
     )
@@ -252,7 +269,7 @@ def sign(request: HttpRequest, token: str, payload: SignIn) -> dict[str, Any]:
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         agreed=payload.agree,
     )
-    contract = queries.get(signature.contract_id)
+    contract = queries.get(signature.contract_id, user=None)
     return {
         "contract_id": contract.pk,
         "number": contract.number,
@@ -272,7 +289,7 @@ def sign(request: HttpRequest, token: str, payload: SignIn) -> dict[str, Any]:
 )
 def list_amendments(request: HttpRequest, contract_id: int) -> list[dict[str, Any]]:
     require(request, *READERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=_actor(request))
     return [present.amendment_out(a, contract) for a in queries.amendments(contract)]
 
 
@@ -286,6 +303,7 @@ def amend(
     request: HttpRequest, contract_id: int, payload: AmendmentIn, response: HttpResponse
 ) -> Status[dict[str, Any]]:
     require(request, *SELLERS)
+    queries.get(contract_id, user=_actor(request))  # 404 unless the caller may read it
     amendment = services.amend(
         contract_id,
         actor=_actor(request),
@@ -299,7 +317,7 @@ def amend(
         new_end_date=payload.new_end_date,
         reason=payload.reason,
     )
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=_actor(request))
     response["Location"] = f"{request.path}/{amendment.number}"
     return Status(201, present.amendment_out(amendment, contract))
 
@@ -312,7 +330,7 @@ def amend(
 )
 def get_amendment(request: HttpRequest, contract_id: int, number: int) -> dict[str, Any]:
     require(request, *READERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=_actor(request))
     return present.amendment_out(queries.amendment(contract, number), contract)
 
 
@@ -324,9 +342,24 @@ def get_amendment(request: HttpRequest, contract_id: int, number: int) -> dict[s
 )
 def withdraw(request: HttpRequest, contract_id: int, number: int) -> dict[str, Any]:
     require(request, *SELLERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=_actor(request))
     amendment = services.withdraw_amendment(queries.amendment(contract, number).pk, actor=_actor(request))
-    return present.amendment_out(amendment, queries.get(contract_id))
+    return present.amendment_out(amendment, queries.get(contract_id, user=_actor(request)))
+
+
+@router.post(
+    "/contracts/{contract_id}/amendments/{number}/rebase",
+    response=AmendmentOut,
+    operation_id="contracts_rebase_amendment",
+    summary="Base a proposed amendment on the current version, with a new quote",
+)
+def rebase(request: HttpRequest, contract_id: int, number: int, payload: ContractRebaseIn) -> dict[str, Any]:
+    require(request, *SELLERS)
+    queries.get(contract_id, user=_actor(request))  # 404 unless the caller may read it
+    amendment = services.rebase_amendment(
+        contract_id, number, actor=_actor(request), lock_version=payload.lock_version
+    )
+    return present.amendment_out(amendment, queries.get(contract_id, user=_actor(request)))
 
 
 @router.post(
@@ -337,6 +370,7 @@ def withdraw(request: HttpRequest, contract_id: int, number: int) -> dict[str, A
 )
 def cancel(request: HttpRequest, contract_id: int, payload: CancelIn) -> dict[str, Any]:
     require(request, *CANCELLERS)
+    queries.get(contract_id, user=_actor(request))  # 404 unless the caller may read it
     amendment = services.cancel(
         contract_id,
         actor=_actor(request),
@@ -345,7 +379,7 @@ def cancel(request: HttpRequest, contract_id: int, payload: CancelIn) -> dict[st
         reason=payload.reason,
         override=payload.override,
     )
-    return present.amendment_out(amendment, queries.get(contract_id))
+    return present.amendment_out(amendment, queries.get(contract_id, user=_actor(request)))
 
 
 @router.post(
@@ -356,8 +390,9 @@ def cancel(request: HttpRequest, contract_id: int, payload: CancelIn) -> dict[st
 )
 def renewal_quote(request: HttpRequest, contract_id: int) -> dict[str, Any]:
     require(request, *SELLERS)
+    queries.get(contract_id, user=_actor(request))  # 404 unless the caller may read it
     services.create_renewal_quote(contract_id, actor=_actor(request))
-    return present.contract_out(queries.get(contract_id))
+    return present.contract_out(queries.get(contract_id, user=_actor(request)))
 
 
 @router.get(
@@ -370,7 +405,7 @@ def list_events(request: HttpRequest, contract_id: int) -> list[dict[str, Any]]:
     require(request, *READERS)
     return [
         {"seq": e.seq, "type": e.type, "actor": e.actor, "occurred_at": e.occurred_at, "payload": e.payload}
-        for e in queries.events(queries.get(contract_id))
+        for e in queries.events(queries.get(contract_id, user=_actor(request)))
     ]
 
 

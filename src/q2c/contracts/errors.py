@@ -16,7 +16,10 @@ OVERRIDE_ROLE = "contracts.override_role"  # override asked by someone without t
 NEEDS_APPROVAL = "contracts.needs_approval"  # sending a deviating version not approved (409)
 NOT_NEGOTIABLE = "contracts.not_negotiable"  # changing the document after signature (409)
 LINK_NOT_CURRENT = "contracts.link_not_current"  # the document behind the link was replaced (409)
-AMENDMENT_PENDING = "contracts.amendment_pending"  # another quoted amendment waits (409)
+AMENDMENT_PENDING = "contracts.amendment_pending"  # (no longer raised: several may wait at once)
+AMENDMENT_STALE = "contracts.amendment_stale"  # its base version was changed where it applies (409)
+NEXT_TERM_EXISTS = "contracts.next_term_exists"  # extending a term whose renewal is made (409)
+NOT_PROPOSED = "contracts.not_proposed"  # re-basing an amendment that no longer waits (409)
 
 
 class ContractNotFound(NotFound):

@@ -26,6 +26,7 @@ SIGNED = "contracts.contract.signed"
 CONTRACT_ACTIVATED = "contracts.contract.activated"
 AMENDMENT_PROPOSED = "contracts.amendment.proposed"
 AMENDMENT_WITHDRAWN = "contracts.amendment.withdrawn"
+AMENDMENT_REBASED = "contracts.amendment.rebased"
 CONTRACT_AMENDED = "contracts.contract.amended"
 RENEWAL_QUOTED = "contracts.contract.renewal_quoted"
 CONTRACT_RENEWED = "contracts.contract.renewed"
@@ -47,6 +48,7 @@ ALL = (
     CONTRACT_ACTIVATED,
     AMENDMENT_PROPOSED,
     AMENDMENT_WITHDRAWN,
+    AMENDMENT_REBASED,
     CONTRACT_AMENDED,
     RENEWAL_QUOTED,
     CONTRACT_RENEWED,

@@ -170,6 +170,8 @@ def amendment_out(amendment: Amendment, contract: Contract) -> dict[str, Any]:
         "quote_id": amendment.quote_id,
         "quote_number": amendment.quote_number,
         "based_on_version": amendment.based_on_version,
+        # Proposed on a version an amendment applied since has replaced (see services.amendments).
+        "stale": amendment.status == "proposed" and amendment.based_on_version != contract.current_version,
         "version": version.number if version is not None else None,
         "delta_value": money(amendment.delta_value),
         "created_at": amendment.created_at,

@@ -2,6 +2,13 @@
 its versions, amendments, signatures and event timeline, the lines of any version, the redline
 between any two versions, and the renewal status.
 
+**Who reads which contract** is the quotes' rule (``q2c.quotes.access``), on the contract's
+``owner_id`` (the user who sold it): ``admin``, ``finance`` and ``viewer`` read every contract; a
+``sales_rep`` reads the contracts they own; a ``sales_manager`` their own and their teams'. A
+contract the caller may not read answers 404, as a quote does (its existence is not revealed).
+:func:`search` and :func:`get` take the caller (``user``) and apply it; ``user=None`` is the
+system (services, jobs, the public signing link, which is authorised by its signed token).
+
 Must not import any q2c app above ``invoicing``.
 """
 
@@ -27,6 +34,8 @@ from q2c.contracts.models import (
 )
 from q2c.core import clock
 from q2c.platform.models import Event
+from q2c.platform.roles import roles_of
+from q2c.quotes import access as quote_access
 
 SORTS: dict[str, tuple[str, ...]] = {
     "-created": ("-created_at", "-id"),
@@ -38,8 +47,22 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def visible(user: Any, rows: QuerySet[Contract]) -> QuerySet[Contract]:
+    """The contracts of ``rows`` that ``user`` may read (None: the system, all of them)."""
+    if user is None:
+        return rows
+    roles = roles_of(user)
+    if roles & quote_access.READ_ALL:
+        return rows
+    if not roles & quote_access.SELLERS:
+        return rows.none()
+    owners = {int(user.pk)} | quote_access.team_member_ids(user)
+    return rows.filter(owner_id__in=owners)
+
+
 def search(
     *,
+    user: Any,
     q: str = "",
     status: str = "",
     account_id: int | None = None,
@@ -54,7 +77,7 @@ def search(
         raise ContractInvalid(
             f"status is one of {', '.join(ContractStatus)}", code="contracts.invalid_choice", field="status"
         )
-    rows = Contract.objects.select_related("account", "entity")
+    rows = visible(user, Contract.objects.select_related("account", "entity"))
     text = " ".join(q.split())
     if text:
         rows = rows.filter(
@@ -69,8 +92,11 @@ def search(
     return rows.order_by(*SORTS[sort])
 
 
-def get(contract_id: int) -> Contract:
-    row = Contract.objects.select_related("account", "entity", "previous").filter(pk=contract_id).first()
+def get(contract_id: int, *, user: Any) -> Contract:
+    """One contract the caller may read; 404 ``contracts.not_found`` when it does not exist or
+    belongs to someone the caller may not see."""
+    rows = visible(user, Contract.objects.select_related("account", "entity", "previous"))
+    row = rows.filter(pk=contract_id).first()
     if row is None:
         raise ContractNotFound(f"no contract {contract_id}", code="contracts.not_found", field="contract_id")
     return row

@@ -179,6 +179,7 @@ class AmendmentOut(Schema):
     quote_id: int | None
     quote_number: str
     based_on_version: int
+    stale: bool
     version: int | None
     delta_value: MoneyOut
     created_at: datetime
@@ -285,6 +286,10 @@ class AmendmentIn(Schema):
     unit_price: Decimal | None = None
     new_end_date: date | None = None
     reason: str = Field("", max_length=2000)
+
+
+class ContractRebaseIn(Schema):
+    lock_version: int
 
 
 class CancelIn(Schema):

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:contract_id>/negotiate/", views.negotiate, name="negotiate"),
     path("<int:contract_id>/send/", views.send, name="send"),
     path("<int:contract_id>/renewal-quote/", views.renewal_quote, name="renewal_quote"),
+    path("<int:contract_id>/amendments/<int:number>/rebase/", views.rebase, name="rebase"),
     path("<int:contract_id>/versions/<int:number>/", views.version_document, name="version"),
     path("<int:contract_id>/versions/<int:number>/pdf/", views.version_pdf, name="version_pdf"),
     path("<int:contract_id>/versions/<int:number>/decide/", views.decide, name="decide"),

@@ -66,7 +66,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in ContractStatus.__members__.values():
         status = ""
-    rows = queries.search(q=q, status=status)
+    rows = queries.search(user=request.user, q=q, status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -85,7 +85,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
     require(request, *READERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=request.user)
     versions = queries.versions(contract)
     shown = _int(request.GET.get("version"), contract.current_version) or contract.current_version
     if shown not in {v.number for v in versions}:
@@ -140,6 +140,7 @@ def _fail(request: HttpRequest, exc: DomainError) -> None:
 @login_required
 def amend(request: HttpRequest, contract_id: int) -> HttpResponse:
     require(request, *SELLERS)
+    queries.get(contract_id, user=request.user)  # 404 unless the caller may read it
     data = request.POST
     try:
         amendment = services.amend(
@@ -174,6 +175,7 @@ def amend(request: HttpRequest, contract_id: int) -> HttpResponse:
 @login_required
 def cancel(request: HttpRequest, contract_id: int) -> HttpResponse:
     require(request, *CANCELLERS)
+    queries.get(contract_id, user=request.user)  # 404 unless the caller may read it
     data = request.POST
     try:
         effective = date.fromisoformat(data.get("effective_date", ""))
@@ -200,6 +202,7 @@ def cancel(request: HttpRequest, contract_id: int) -> HttpResponse:
 @login_required
 def send(request: HttpRequest, contract_id: int) -> HttpResponse:
     require(request, *SELLERS)
+    queries.get(contract_id, user=request.user)  # 404 unless the caller may read it
     try:
         _, token = services.send_for_signature(
             contract_id,
@@ -219,6 +222,7 @@ def send(request: HttpRequest, contract_id: int) -> HttpResponse:
 @login_required
 def renewal_quote(request: HttpRequest, contract_id: int) -> HttpResponse:
     require(request, *SELLERS)
+    queries.get(contract_id, user=request.user)  # 404 unless the caller may read it
     try:
         contract = services.create_renewal_quote(contract_id, actor=request.user)
     except DomainError as exc:
@@ -230,8 +234,32 @@ def renewal_quote(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def rebase(request: HttpRequest, contract_id: int, number: int) -> HttpResponse:
+    require(request, *SELLERS)
+    queries.get(contract_id, user=request.user)  # 404 unless the caller may read it
+    try:
+        amendment = services.rebase_amendment(
+            contract_id,
+            number,
+            actor=request.user,
+            lock_version=_int(request.POST.get("lock_version"), -1),
+        )
+    except DomainError as exc:
+        _fail(request, exc)
+        return _detail(contract_id)
+    messages.success(
+        request,
+        f"Amendment A{amendment.number} is based on version {amendment.based_on_version} now: "
+        f"quote {amendment.quote_number} replaces the old one.",
+    )
+    return _detail(contract_id)
+
+
+@require_POST
+@login_required
 def decide(request: HttpRequest, contract_id: int, number: int) -> HttpResponse:
     require(request, *LEGAL)
+    queries.get(contract_id, user=request.user)  # 404 unless the caller may read it
     try:
         services.decide_version(
             contract_id,
@@ -251,7 +279,7 @@ def decide(request: HttpRequest, contract_id: int, number: int) -> HttpResponse:
 @login_required
 def negotiate(request: HttpRequest, contract_id: int) -> HttpResponse:
     require(request, *SELLERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=request.user)
     version = queries.version(contract, contract.current_version)
     if request.method == "POST":
         texts: dict[str, str | None] = {}
@@ -287,7 +315,7 @@ def negotiate(request: HttpRequest, contract_id: int) -> HttpResponse:
 @login_required
 def version_document(request: HttpRequest, contract_id: int, number: int) -> HttpResponse:
     require(request, *READERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=request.user)
     version = queries.version(contract, number)
     return render(
         request,
@@ -300,7 +328,7 @@ def version_document(request: HttpRequest, contract_id: int, number: int) -> Htt
 @login_required
 def version_pdf(request: HttpRequest, contract_id: int, number: int) -> HttpResponse:
     require(request, *READERS)
-    contract = queries.get(contract_id)
+    contract = queries.get(contract_id, user=request.user)
     version = queries.version(contract, number)
     content = (
         bytes(version.pdf)

@@ -3,14 +3,20 @@
 - creation: ``create_contract(NewContract, actor=…)`` (the QuoteAccepted handler calls it);
 - documents: ``save_clause``, ``revise_document``, ``decide_version``, ``send_for_signature``,
   ``sign``, ``version_for_token``, ``render_version_pdf``;
-- amendments: ``amend``, ``apply_quoted_amendment``, ``withdraw_amendment``;
+- amendments: ``amend``, ``apply_quoted_amendment``, ``rebase_amendment``, ``withdraw_amendment``;
 - lifecycle: ``cancel``, ``create_renewal_quote``, ``end_term``, ``run_daily`` (the daily job);
 - settings: ``save_settings``, ``set_product_policy``.
 
 Must not import any q2c app above ``invoicing``.
 """
 
-from q2c.contracts.services.amendments import amend, apply_quoted_amendment, delta_lines, withdraw_amendment
+from q2c.contracts.services.amendments import (
+    amend,
+    apply_quoted_amendment,
+    delta_lines,
+    rebase_amendment,
+    withdraw_amendment,
+)
 from q2c.contracts.services.creation import NewContract, NewContractLine, SignatureEvidence, create_contract
 from q2c.contracts.services.documents import (
     SIGN_PURPOSE,
@@ -38,6 +44,7 @@ __all__ = [
     "decide_version",
     "delta_lines",
     "end_term",
+    "rebase_amendment",
     "render_version_pdf",
     "renewal_plan",
     "revise_document",

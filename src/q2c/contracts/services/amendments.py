@@ -13,7 +13,16 @@ change a price) go through quote → approval → acceptance: :func:`amend` reco
 ``proposed`` and creates an amendment quote (sale context ``add_on``, starting on the effective
 date) in the quotes app; when the customer accepts that quote, the QuoteAccepted handler calls
 :func:`apply_quoted_amendment`, which applies the accepted prices. Until then the contract is
-unchanged. A contract has at most one proposed amendment at a time.
+unchanged.
+
+**Several proposed amendments at once**: each is based on the contract's current version when it
+is proposed (``based_on_version``). Applying any amendment makes the proposals based on an older
+version *stale*. A stale proposal whose acceptance would still mean what its quote said — no
+amendment applied since changed the term or a line of the same product — is applied on the
+current version when its quote is accepted (it is re-based on acceptance). One that conflicts is
+refused at acceptance with 409 ``contracts.amendment_stale`` naming the amendments in the way,
+and nothing changes (the customer's acceptance is rolled back); :func:`rebase_amendment` re-checks
+it against the current version and replaces its quote with one priced on that version.
 
 **Optimistic locking**: every change of a contract raises its ``lock_version``; callers pass the
 version they read, and a stale one answers 409 ``contracts.stale`` with nothing written — of two
@@ -28,6 +37,7 @@ Must not import any q2c app above ``invoicing``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
@@ -49,8 +59,10 @@ from q2c.contracts.domain import (
     VersionKind,
 )
 from q2c.contracts.errors import (
-    AMENDMENT_PENDING,
+    AMENDMENT_STALE,
+    NEXT_TERM_EXISTS,
     NOT_ACTIVE,
+    NOT_PROPOSED,
     ContractConflict,
     ContractInvalid,
     ContractNotFound,
@@ -308,12 +320,6 @@ def amend(
         contract = common.locked(contract_id)
         common.check_version(contract, lock_version)
         require_active(contract)
-        if Amendment.objects.filter(contract=contract, status=AmendmentStatus.PROPOSED).exists():
-            raise ContractConflict(
-                f"contract {contract.number} has an amendment waiting for its quote; decide that first",
-                code=AMENDMENT_PENDING,
-                field="kind",
-            )
         domain.check_effective_date(contract.start_date, contract.end_date, effective, what)
         base = common.current_version(contract)
         lines = common.lines_of(base)
@@ -379,6 +385,14 @@ def amend(
             request["reduction"] = str(timing)
         elif what is AmendmentKind.EXTEND_TERM:
             assert end_to is not None
+            following = next_term(contract)
+            if following is not None:
+                raise ContractConflict(
+                    f"contract {contract.number} is renewed already: {following.number} starts on "
+                    f"{following.start_date}; amend that one instead of extending this term",
+                    code=NEXT_TERM_EXISTS,
+                    field="new_end_date",
+                )
             delta = domain.plan_extension(
                 lines, old_end=contract.end_date, new_end=end_to, amendment_number=number
             )
@@ -403,6 +417,7 @@ def amend(
                 )
         if quoted:
             amendment.status = AmendmentStatus.PROPOSED
+            request["product_sku"] = sku if what is AmendmentKind.ADD_PRODUCT else target.sku
             amendment.request = request
             amendment.save()
             quote = _amendment_quote(contract, amendment, lines, actor=actor)
@@ -434,6 +449,7 @@ def amend(
         common.record(
             ev.CONTRACT_AMENDED, contract, actor=actor, **amended_payload(contract, amendment, version, delta)
         )
+        carry_into_next_term(contract, amendment, before=lines, after=lines + delta, actor=actor)
     return amendment
 
 
@@ -445,41 +461,52 @@ def _months_between(start: date, end: date) -> int:
     return max(1, months)
 
 
+def quote_lines(amendment: Amendment, lines: list[Line]) -> list[dict[str, Any]]:
+    """The lines of the quote that carries ``amendment``, priced on the contract ``lines``.
+    Raises ``ContractInvalid`` when the line it changes is no longer there."""
+    request = amendment.request
+    if amendment.kind in (AmendmentKind.CHANGE_PRICE, AmendmentKind.ADD_QUANTITY):
+        target = next((line for line in lines if line.key == request["line_key"]), None)
+        if target is None:
+            raise ContractInvalid(
+                f"the contract has no line '{request['line_key']}'",
+                code="contracts.unknown_line",
+                field="line_key",
+            )
+        if amendment.kind == AmendmentKind.CHANGE_PRICE:
+            left = domain.remaining_quantity(lines, target.key)
+            quantity = str(left if target.charge_kind is ChargeKind.RECURRING else target.quantity)
+        else:
+            quantity = request["quantity"]
+        return [
+            {
+                "key": "1",
+                "sku": target.sku,
+                "quantity": quantity,
+                "discount": {"target_price": request["unit_price"]},
+            }
+        ]
+    line: dict[str, Any] = {"key": "1", "sku": request["sku"], "quantity": request["quantity"]}
+    if request.get("unit_price") is not None:
+        line["discount"] = {"target_price": request["unit_price"]}
+    return [line]
+
+
 def _amendment_quote(
     contract: Contract, amendment: Amendment, lines: list[Line], *, actor: Any
 ) -> dict[str, Any]:
-    """Create the quote that carries a price-setting amendment through approval and acceptance."""
+    """Create the quote that carries a price-setting amendment through approval and acceptance.
+    What it was priced on (its lines and the contract end) is kept in the amendment's request, so
+    its acceptance can tell whether the contract still says the same."""
     from q2c.contracts.services import quoting
 
-    request = amendment.request
-    quote_lines: list[dict[str, Any]]
-    if amendment.kind == AmendmentKind.CHANGE_PRICE:
-        target = next(line for line in lines if line.key == request["line_key"])
-        left = domain.remaining_quantity(lines, target.key)
-        quantity = left if target.charge_kind is ChargeKind.RECURRING else target.quantity
-        quote_lines = [
-            {
-                "key": "1",
-                "sku": target.sku,
-                "quantity": str(quantity),
-                "discount": {"target_price": request["unit_price"]},
-            }
-        ]
-    elif amendment.kind == AmendmentKind.ADD_QUANTITY:
-        target = next(line for line in lines if line.key == request["line_key"])
-        quote_lines = [
-            {
-                "key": "1",
-                "sku": target.sku,
-                "quantity": request["quantity"],
-                "discount": {"target_price": request["unit_price"]},
-            }
-        ]
-    else:
-        line: dict[str, Any] = {"key": "1", "sku": request["sku"], "quantity": request["quantity"]}
-        if request.get("unit_price") is not None:
-            line["discount"] = {"target_price": request["unit_price"]}
-        quote_lines = [line]
+    priced_on = quote_lines(amendment, lines)
+    amendment.request = {
+        **amendment.request,
+        "quote_lines": priced_on,
+        "quote_end_date": contract.end_date.isoformat(),
+    }
+    amendment.save(update_fields=["request"])
     return quoting.create_quote_for(
         contract,
         actor=actor,
@@ -487,7 +514,7 @@ def _amendment_quote(
         start_date=amendment.effective_date,
         end_date=contract.end_date,
         sale_context=str(SaleContext.ADD_ON),
-        lines=quote_lines,
+        lines=priced_on,
     )
 
 
@@ -508,6 +535,17 @@ def apply_quoted_amendment(
         amendment = Amendment.objects.get(pk=amendment_id)  # re-read under the contract's lock
         domain.move_amendment(amendment.status, AmendmentStatus.APPLIED)
         require_active(contract)
+        if amendment.based_on_version != contract.current_version:
+            current_lines = common.lines_of(common.current_version(contract))
+            if not still_holds(contract, amendment, current_lines):
+                raise ContractConflict(
+                    stale_message(contract, amendment, conflicts(contract, amendment)),
+                    code=AMENDMENT_STALE,
+                    field="quote_id",
+                )
+            # What was applied since leaves its quote as it was: it applies on the current version.
+            amendment.request = {**amendment.request, "proposed_on_version": amendment.based_on_version}
+            amendment.based_on_version = contract.current_version
         domain.check_effective_date(
             contract.start_date, contract.end_date, amendment.effective_date, AmendmentKind(amendment.kind)
         )
@@ -567,6 +605,7 @@ def apply_quoted_amendment(
         common.record(
             ev.CONTRACT_AMENDED, contract, actor=actor, **amended_payload(contract, amendment, version, delta)
         )
+        carry_into_next_term(contract, amendment, before=lines, after=lines + delta, actor=actor)
         return amendment
 
 
@@ -594,6 +633,301 @@ def _extra_from_priced(
     extra["quote_line_key"] = str(priced.get("key") or "")
     extra["document_sha256"] = sha
     return MappingProxyType(extra)
+
+
+# --------------------------------------------------------------------------- the next term
+
+#: A next term amendments are carried into: made (its renewal quote accepted), not yet ended.
+CARRY_INTO = (ContractStatus.DRAFT, ContractStatus.PENDING_SIGNATURE, ContractStatus.ACTIVE)
+
+
+def next_term(contract: Contract) -> Contract | None:
+    """The contract's next term when one was made and still runs or is to run."""
+    return Contract.objects.filter(previous=contract, status__in=CARRY_INTO).first()
+
+
+def carried_delta(
+    before: list[Line],
+    after: list[Line],
+    nxt: list[Line],
+    *,
+    old_end: date,
+    new_start: date,
+    new_end: date,
+    uplift_percent: Decimal,
+    currency: str,
+    amendment_number: int,
+) -> list[Line]:
+    """What an amendment of this term changes in the next one, as delta lines of the next term.
+
+    The next term was made from what runs at this term's end (``domain.renewal_lines``: reductions
+    applied, merged per product, charge and price, uplifted). The amendment's effect on the next
+    term is the difference between those lines after and before it, per product and charge and
+    price: more units are added over the whole next term — at the next term's own price for the
+    product when the amendment changed only quantities (the renewal quote may have been
+    negotiated), at the uplifted price otherwise (a new product, a new price); fewer units are
+    taken off the next term's lines of the product at once from its start (newest first). Usage
+    rates and one-time charges carry nothing (usage has no quantity; one-time charges do not
+    renew)."""
+
+    def plan(lines: list[Line]) -> dict[tuple[str, str], dict[Decimal | None, tuple[Decimal, Line]]]:
+        out: dict[tuple[str, str], dict[Decimal | None, tuple[Decimal, Line]]] = {}
+        for line in domain.renewal_lines(
+            lines,
+            old_end=old_end,
+            new_start=new_start,
+            new_end=new_end,
+            uplift_percent=uplift_percent,
+            currency=currency,
+        ):
+            if line.charge_kind is not ChargeKind.RECURRING:
+                continue
+            group = out.setdefault((line.sku, line.charge), {})
+            qty, first = group.get(line.unit_price, (Decimal(0), line))
+            group[line.unit_price] = (qty + line.quantity, first)
+        return out
+
+    was, now = plan(before), plan(after)
+    delta: list[Line] = []
+    running = [x for x in nxt if not x.adjusts and x.service_end == new_end]
+    for group in sorted(set(was) | set(now)):
+        old_prices, new_prices = was.get(group, {}), now.get(group, {})
+        own_price = next(
+            (x.unit_price for x in running if (x.sku, x.charge) == group and x.unit_price is not None), None
+        )
+        quantity_only = set(old_prices) == set(new_prices)
+        for price in sorted(set(old_prices) | set(new_prices), key=lambda p: (p is None, p or 0)):
+            old_qty = old_prices[price][0] if price in old_prices else Decimal(0)
+            new_qty, model = new_prices[price] if price in new_prices else (Decimal(0), None)
+            change = new_qty - old_qty
+            if change > 0:
+                assert model is not None
+                delta.append(
+                    replace(
+                        model,
+                        key="",
+                        quantity=change,
+                        unit_price=own_price if quantity_only and own_price is not None else price,
+                        service_start=new_start,
+                        service_end=new_end,
+                        sale_context=SaleContext.ADD_ON,
+                    )
+                )
+            elif change < 0:
+                # The next term's lines of the product, with what this carry took off them already.
+                taken = [x for x in delta if x.adjusts and (x.sku, x.charge) == group]
+                delta.extend(
+                    domain.plan_reduction(
+                        [x for x in nxt if (x.sku, x.charge) == group] + taken,
+                        quantity=-change,
+                        effective=new_start,
+                        end=new_end,
+                        amendment_number=amendment_number,
+                        timing=ReductionTiming.IMMEDIATE_WITH_CREDIT,
+                        sku=group[0],
+                    )
+                )
+    return [replace(x, key=domain.new_key(amendment_number, i)) for i, x in enumerate(delta, start=1)]
+
+
+def carry_into_next_term(
+    contract: Contract, amendment: Amendment, *, before: list[Line], after: list[Line], actor: Any
+) -> Amendment | None:
+    """Carry an applied amendment into the next term already made (its renewal quote accepted
+    before the amendment): an amendment of the next term, effective on its start, with the delta
+    lines :func:`carried_delta` works out; recorded as ``contracts.contract.amended`` of the next
+    term. Nothing when there is no next term or the change does not reach it."""
+    nxt_contract = next_term(contract)
+    if nxt_contract is None:
+        return None
+    nxt_contract = common.locked(nxt_contract.pk)
+    base = common.current_version(nxt_contract)
+    nxt_lines = common.lines_of(base)
+    number = _next_number(nxt_contract)
+    delta = carried_delta(
+        before,
+        after,
+        nxt_lines,
+        old_end=contract.end_date,
+        new_start=nxt_contract.start_date,
+        new_end=nxt_contract.end_date,
+        uplift_percent=Decimal(str(contract.renewal_uplift_percent or 0)),
+        currency=contract.currency,
+        amendment_number=number,
+    )
+    if not delta:
+        return None
+    carried = Amendment(
+        contract=nxt_contract,
+        number=number,
+        kind=amendment.kind,
+        effective_date=nxt_contract.start_date,
+        sale_context=SaleContext.ADD_ON,
+        request={
+            "carried_from": {
+                "contract_id": contract.pk,
+                "number": contract.number,
+                "amendment_number": amendment.number,
+            }
+        },
+        reason=f"carried from {contract.number}/A{amendment.number}",
+        based_on_version=base.number,
+        currency=nxt_contract.currency,
+        quote_id=amendment.quote_id,
+        quote_number=amendment.quote_number,
+        created_at=common.now(),
+        created_by=common.actor_name(actor),
+    )
+    carried.save()
+    version = _write(
+        nxt_contract, carried, base=base, delta=delta, effective=nxt_contract.start_date, actor=actor
+    )
+    common.bump(nxt_contract)
+    common.record(
+        ev.CONTRACT_AMENDED,
+        nxt_contract,
+        actor=actor,
+        carried_from_contract_id=contract.pk,
+        carried_from_amendment_number=amendment.number,
+        **amended_payload(nxt_contract, carried, version, delta),
+    )
+    return carried
+
+
+#: Kinds that change the term: every proposal made before them is in their way.
+TERM_KINDS = frozenset({AmendmentKind.EXTEND_TERM, AmendmentKind.CANCEL})
+
+
+def proposal_sku(contract: Contract, amendment: Amendment) -> str:
+    """The product a proposed amendment changes."""
+    request = amendment.request
+    if request.get("product_sku"):
+        return str(request["product_sku"])
+    if request.get("sku") and amendment.kind == AmendmentKind.ADD_PRODUCT:
+        return str(request["sku"])
+    key = request.get("line_key") or ""
+    line = next((x for x in common.lines_of(common.current_version(contract)) if x.key == key), None)
+    return line.sku if line is not None else str(request.get("sku") or "")
+
+
+def still_holds(contract: Contract, amendment: Amendment, lines: list[Line]) -> bool:
+    """Whether the contract ``lines`` still give ``amendment``'s quote the lines and end date it
+    was priced on (a proposal made before these were kept has nothing to compare: it does not)."""
+    request = amendment.request
+    if "quote_lines" not in request or request.get("quote_end_date") != contract.end_date.isoformat():
+        return False
+    try:
+        return quote_lines(amendment, lines) == request["quote_lines"]
+    except ContractInvalid:
+        return False
+
+
+def conflicts(contract: Contract, amendment: Amendment) -> list[Amendment]:
+    """The amendments applied after ``amendment``'s base version that are in its way: those that
+    changed the term (an extension or a cancellation) or a line of the same product. Called when
+    the current version no longer gives its quote what it was priced on."""
+    sku = proposal_sku(contract, amendment)
+    later = list(
+        Amendment.objects.filter(
+            contract=contract,
+            status=AmendmentStatus.APPLIED,
+            version__number__gt=amendment.based_on_version,
+        )
+        .exclude(pk=amendment.pk)
+        .select_related("version")
+        .order_by("number")
+    )
+    found = [
+        other
+        for other in later
+        if AmendmentKind(other.kind) in TERM_KINDS or any(x.sku == sku for x in delta_lines(other))
+    ]
+    return found or later
+
+
+def stale_message(contract: Contract, amendment: Amendment, in_the_way: list[Amendment]) -> str:
+    names = ", ".join(
+        f"{contract.number}/A{x.number} ({str(x.kind).replace('_', ' ')}, version {x.version.number})"
+        for x in in_the_way
+    )
+    return (
+        f"amendment {contract.number}/A{amendment.number} was priced on version "
+        f"{amendment.based_on_version}, and {names} has changed it since; re-base the amendment on "
+        f"version {contract.current_version} for a new quote"
+    )
+
+
+def rebase_amendment(contract_id: int, number: int, *, actor: Any, lock_version: int | None) -> Amendment:
+    """Base a proposed amendment on the contract's current version: check it again against the
+    current lines (the line still runs, nothing goes below zero, the date is inside the term) and
+    replace its quote with one priced on them; the old quote is withdrawn. A proposal already on
+    the current version is answered as it is."""
+    with transaction.atomic():
+        contract = common.locked(contract_id)
+        common.check_version(contract, lock_version)
+        require_active(contract)
+        amendment = Amendment.objects.filter(contract=contract, number=number).first()
+        if amendment is None:
+            raise ContractNotFound(
+                f"contract {contract.number} has no amendment {number}",
+                code="contracts.no_amendment",
+                field="amendment",
+            )
+        if amendment.status != AmendmentStatus.PROPOSED:
+            raise ContractConflict(
+                f"amendment {amendment.label} is {amendment.status}: only a proposed one is re-based",
+                code=NOT_PROPOSED,
+                field="status",
+            )
+        if amendment.based_on_version == contract.current_version:
+            return amendment
+        what = AmendmentKind(amendment.kind)
+        effective = amendment.effective_date
+        domain.check_effective_date(contract.start_date, contract.end_date, effective, what)
+        lines = common.lines_of(common.current_version(contract))
+        request = dict(amendment.request)
+        if request.get("line_key"):
+            target = _running_line(lines, line_key=request["line_key"], sku="", effective=effective)
+            if what is AmendmentKind.CHANGE_PRICE:  # something left to re-price, not the same price
+                domain.plan_price_change(
+                    lines,
+                    line_key=target.key,
+                    unit_price=Decimal(request["unit_price"]),
+                    effective=effective,
+                    end=contract.end_date,
+                    amendment_number=amendment.number,
+                )
+        old_quote, old_version = amendment.quote_id, amendment.based_on_version
+        request["rebased_from_version"] = old_version
+        amendment.request = request
+        amendment.based_on_version = contract.current_version
+        quote = _amendment_quote(contract, amendment, lines, actor=actor)
+        amendment.quote_id = quote["id"]
+        amendment.quote_number = quote["number"]
+        amendment.save(update_fields=["request", "based_on_version", "quote_id", "quote_number"])
+        # Re-linked first, so the old quote's closing does not withdraw the amendment.
+        if old_quote is not None:
+            from q2c.contracts.services import quoting
+
+            quoting.withdraw_quote(
+                old_quote,
+                actor=actor,
+                reason=f"replaced: {amendment.label} re-based on version {contract.current_version}",
+            )
+        common.bump(contract)
+        common.record(
+            ev.AMENDMENT_REBASED,
+            contract,
+            actor=actor,
+            amendment_id=amendment.pk,
+            amendment_number=amendment.number,
+            from_version=old_version,
+            version=contract.current_version,
+            old_quote_id=old_quote,
+            quote_id=amendment.quote_id,
+            quote_number=amendment.quote_number,
+        )
+    return amendment
 
 
 def withdraw_amendment(amendment_id: int, *, actor: Any, reason: str = "") -> Amendment:
