@@ -4,8 +4,9 @@ issue INV-2027-000001 … 000005, the EDGE appliances are invoiced on delivery, 
 amendment of 2027-03-15 is prorated as one delta line invoiced at once.
 
 Expected values are the story's, written out as literals: net, VAT 19 %, total and due date per
-invoice; INV-5 without its usage line (the usage issue adds it): 2,030.00 − 500.00 = 1,530.00 net,
-VAT 19 % of 1,530.00 = 290.70. Then the EU variant (Fabrikam SARL, Lyon): services reverse
+invoice; INV-5 with its usage line: 350,000 API calls in March = 100,000 × 0.00 + 250,000 × 0.002
+= 500.00, so 2,030.00 net, VAT 385.70, total 2,415.70; usage occurred but not invoiced is 500.00
+at 2027-03-31 and, with 420,000 calls in April, 320,000 × 0.002 = 640.00 at 2027-04-30. Then the EU variant (Fabrikam SARL, Lyon): services reverse
 charged (AE, 0 %) and the appliances an intra-Community supply (K, 0 %, deliver-to FR and the
 delivery date), each invoice's total equal to its net amount; VAT payable stays 0.00.
 """
@@ -65,13 +66,13 @@ FABRIKAM = {
     "locale": "fr",
 }
 
-# northwind.md, table 4 (INV-5 without its 500.00 usage line): number, date, net, VAT, total, due.
+# northwind.md, table 4: number, date, net, VAT, total, due.
 TABLE_4 = [
     ("INV-2027-000001", date(2027, 2, 1), "6275.00", "1192.25", "7467.25", date(2027, 3, 3)),
     ("INV-2027-000002", date(2027, 2, 10), "4000.00", "760.00", "4760.00", date(2027, 3, 12)),
     ("INV-2027-000003", date(2027, 3, 1), "1275.00", "242.25", "1517.25", date(2027, 3, 31)),
     ("INV-2027-000004", date(2027, 3, 15), "139.84", "26.57", "166.41", date(2027, 4, 14)),
-    ("INV-2027-000005", date(2027, 4, 1), "1530.00", "290.70", "1820.70", date(2027, 5, 1)),
+    ("INV-2027-000005", date(2027, 4, 1), "2030.00", "385.70", "2415.70", date(2027, 5, 1)),
 ]
 # The EU variant: totals equal the nets; VAT categories per line.
 FABRIKAM_TABLE = [
@@ -79,7 +80,7 @@ FABRIKAM_TABLE = [
     ("INV-2027-000002", "4000.00", {"K"}),
     ("INV-2027-000003", "1275.00", {"AE"}),
     ("INV-2027-000004", "139.84", {"AE"}),
-    ("INV-2027-000005", "1530.00", {"AE"}),
+    ("INV-2027-000005", "2030.00", {"AE"}),
 ]
 REVERSE_CHARGE = "Reverse charge — VAT to be accounted for by the recipient (Art. 196 Directive 2006/112/EC)"
 INTRA_COMMUNITY = "Intra-Community supply — exempt (Art. 138 Directive 2006/112/EC)"
@@ -131,6 +132,22 @@ def products() -> None:
         ("API", "API calls", "usage", "call"),
     ):
         catalog.create_product({"sku": sku, "name": name, "type": kind, "unit": unit})
+    # API calls: usage, monthly in arrears, graduated tiers 0–100,000: 0.00; 100,001–1,000,000:
+    # 0.002; above: 0.001 (the story's product table).
+    catalog.create_charge(
+        {
+            "sku": "API",
+            "code": "CALLS",
+            "kind": "usage",
+            "usage_metric": "api_calls",
+            "usage_aggregation": "sum",
+        }
+    )
+    catalog.create_price_book({"code": "EUR-LIST", "name": "List prices", "currency": "EUR"})
+    catalog.create_price_entry({"price_book": "EUR-LIST", "sku": "API", "charge": "CALLS", "model": "tiered",
+                                "tiers": [{"lower": "0", "upper": "100000", "unit_price": "0"},
+                                          {"lower": "100000", "upper": "1000000", "unit_price": "0.002"},
+                                          {"lower": "1000000", "unit_price": "0.001"}]})  # fmt: skip
 
 
 def contract_c1(entity: Any, account: Any) -> Any:
@@ -205,8 +222,29 @@ def tell_the_story(customer: dict[str, Any]) -> tuple[Any, Any, Story]:
     contracts.amend(contract.pk, actor="rita", lock_version=contract.lock_version, kind="add_quantity",
                     effective_date="2027-03-15", sku="SEAT", quantity="10")  # fmt: skip
     story.bill_run(date(2027, 3, 15))
+    story.on(date(2027, 3, 31))
+    api_calls(account, "march", date(2027, 3, 1), 350_000)
     story.bill_run(date(2027, 4, 1))
     return entity, account, story
+
+
+def api_calls(account: Any, tag: str, month: date, calls: int) -> None:
+    """``calls`` API calls metered in ``month``: one event a day (10:00 Berlin) for its first 28
+    days, sent in one batch through the usage ingestion service, then the same batch again (re-sent
+    events are ignored)."""
+    from q2c.billing.models import Schedule
+    from q2c.billing.usage import ingest
+
+    sub = Schedule.objects.get(account_id=account.pk, kind="usage")
+    per_day, rest = divmod(calls, 28)
+    batch = [
+        {"id": f"{tag}-{d}", "subscription_id": sub.pk, "metric": "api_calls",
+         "quantity": per_day + (rest if d == 28 else 0),
+         "timestamp": datetime.combine(month.replace(day=d), time(10), tzinfo=ZoneInfo("Europe/Berlin")).isoformat()}
+        for d in range(1, 29)
+    ]  # fmt: skip
+    assert ingest(batch).accepted == 28
+    assert ingest(batch).duplicates == 28
 
 
 def cents(value: str) -> int:
@@ -242,14 +280,20 @@ def test_northwind_invoices_one_to_five_come_out_as_the_story_says(django_captur
         date(2027, 3, 15),
         date(2027, 4, 1),
     )
-    # INV-5: 50 SEAT (C-1) and the 10 added seats for April.
+    # INV-5: 50 SEAT (C-1), the 10 added seats for April and the API calls of March.
     assert sorted(
-        (ln.quantity, ln.net_minor, ln.service_start)
+        (ln.item_id, ln.quantity, ln.net_minor, ln.service_start)
         for ln in InvoiceLine.objects.filter(invoice=invoices[4])
-    ) == [(Decimal(10), 25500, date(2027, 4, 1)), (Decimal(50), 127500, date(2027, 4, 1))]
-    # Every line says where it comes from: the contract line and the schedule item.
+    ) == [
+        ("API", Decimal(350_000), 50000, date(2027, 3, 1)),
+        ("SEAT", Decimal(10), 25500, date(2027, 4, 1)),
+        ("SEAT", Decimal(50), 127500, date(2027, 4, 1)),
+    ]
+    # Every line says where it comes from: the contract line and the schedule item (usage: the
+    # charge its month was rated into).
     assert all(
-        ln.contract_number and ln.source_type == "schedule_item"
+        ln.contract_number
+        and ln.source_type == ("billing_charge" if ln.item_id == "API" else "schedule_item")
         for ln in InvoiceLine.objects.filter(invoice__account=account)
     )
 
@@ -260,7 +304,9 @@ def test_northwind_invoices_one_to_five_come_out_as_the_story_says(django_captur
     assert balances["deferred_revenue"].amount == Decimal("-11689.84")  # 6,275 + 4,000 + 1,275 + 139.84
     assert not any(k.startswith("revenue.") and v for k, v in balances.items())
     april = ledger_queries.trial_balance(entity.pk, date(2027, 4, 30)).by_key()
-    assert april["tax_payable.DE-S-19"].amount == Decimal("-2511.77")  # 2,606.77 less the usage line's 95.00
+    assert april["tax_payable.DE-S-19"].amount == Decimal("-2606.77")  # the story's VAT payable at 04-30
+    # The usage line credits unbilled receivables (its revenue is accrued as the usage occurs).
+    assert april["unbilled_receivables"].amount == Decimal("-500.00")
 
     # Documents were rendered from the issued rows with their hashes, and the AR control ties.
     files = DocumentFile.objects.filter(doc_type="invoice", doc_id=inv1.pk)
@@ -276,8 +322,23 @@ def test_a_second_run_of_each_date_bills_nothing_more(django_capture_on_commit_c
     before = list(Invoice.objects.values_list("number", "total_minor").order_by("number"))
     out = story.bill_run(date(2027, 4, 1))
     # The run of the date is taken up again: its one invoice stands, nothing new is billed.
-    assert out.startswith("bill run 2027-04-01: 1 invoices, 1820.70 EUR; 0 new in attempt 2")
+    assert out.startswith("bill run 2027-04-01: 1 invoices, 2415.70 EUR; 0 new in attempt 2")
     assert list(Invoice.objects.values_list("number", "total_minor").order_by("number")) == before
+
+
+def test_api_usage_occurred_but_not_invoiced_is_500_at_march_end_and_640_at_april_end():
+    from q2c.billing import queries as billing_queries
+
+    entity, account, story = tell_the_story(NORTHWIND)
+    (march,) = billing_queries.unbilled_usage(date(2027, 3, 31), entity_id=entity.pk)
+    assert (march.account_id, march.sku, march.period_start, march.quantity, str(march.amount)) == (
+        account.pk, "API", date(2027, 3, 1), Decimal(350_000), "500.00 EUR",
+    )  # fmt: skip
+    story.on(date(2027, 4, 30))
+    api_calls(account, "april", date(2027, 4, 1), 420_000)
+    assert [(r.period_start, str(r.amount)) for r in billing_queries.unbilled_usage(date(2027, 4, 30))] == [
+        (date(2027, 4, 1), "640.00 EUR")  # March was invoiced on INV-2027-000005 (2027-04-01)
+    ]
 
 
 def test_the_eu_customer_is_reverse_charged_and_the_appliances_are_an_intra_community_supply(
@@ -301,6 +362,6 @@ def test_the_eu_customer_is_reverse_charged_and_the_appliances_are_an_intra_comm
     assert invoices[0].tax_summary[0]["mention"] == REVERSE_CHARGE
     balances = ledger_queries.trial_balance(entity.pk, date(2027, 4, 30)).by_key()
     assert not any(k.startswith("tax_payable") and v for k, v in balances.items())
-    assert balances["ar"].amount == Decimal("13219.84")  # 6,275 + 4,000 + 1,275 + 139.84 + 1,530
+    assert balances["ar"].amount == Decimal("13719.84")  # 6,275 + 4,000 + 1,275 + 139.84 + 2,030
     # The UBL of the intra-Community supply passed the EN 16931 rules when it was rendered.
     assert DocumentFile.objects.filter(doc_type="invoice", doc_id=invoices[1].pk, format="ubl").exists()
