@@ -39,7 +39,7 @@ def world():
 
 
 def test_finance_records_applies_and_refunds_a_payment(world):
-    clk, acme, northwind, inv = world
+    _clk, _acme, northwind, inv = world
     finance = client("finance")
     made = post(finance, "/api/v1/payments/payments", {
         "account_id": northwind.pk, "amount": "2300.00", "currency": "EUR", "reference": "INV-2027-000001",
@@ -57,7 +57,7 @@ def test_finance_records_applies_and_refunds_a_payment(world):
 
 
 def test_receivables_and_aging_show_the_open_invoice_in_its_bucket(world):
-    clk, acme, northwind, inv = world
+    clk, _acme, northwind, _inv = world
     clk.set(date(2027, 5, 15))  # 45 days after the due date 2027-03-31
     viewer = client("viewer")
     items = viewer.get(f"/api/v1/payments/receivables?account_id={northwind.pk}").json()
@@ -118,3 +118,30 @@ def test_a_viewer_cannot_record_payments(world):
     _, _, northwind, _ = world
     answer = post(client("viewer"), "/api/v1/payments/payments", {"account_id": northwind.pk, "amount": "1.00", "currency": "EUR"})
     assert answer.status_code == 403
+
+
+def test_the_webhook_endpoint_checks_the_signature_and_answers_replays_harmlessly(world):
+    from q2c.payments import services
+
+    clk, acme, northwind, inv = world
+    charge = services.pay_by_card(northwind.pk, [inv.pk], "4242424242424242")
+    clk.set(date(2027, 3, 3))
+    body, sig = services.sandbox_event(charge, "charge.settled", status="settled")
+    anonymous = Client()
+    bad = anonymous.post("/api/v1/payments/webhooks/sandbox", body, content_type="application/json", headers={"Q2C-Signature": "t=1,v1=00"})
+    assert bad.status_code == 422 and bad.json()["code"] == "payments.invalid_signature"
+    ok = anonymous.post("/api/v1/payments/webhooks/sandbox", body, content_type="application/json", headers={"Q2C-Signature": sig})
+    assert (ok.status_code, ok.json()) == (200, {"outcome": "applied"})
+    again = anonymous.post("/api/v1/payments/webhooks/sandbox", body, content_type="application/json", headers={"Q2C-Signature": sig})
+    assert again.json() == {"outcome": "duplicate"}
+
+
+def test_finance_pays_an_invoice_by_card_with_3d_secure(world):
+    _, _, northwind, inv = world
+    finance = client("finance")
+    made = post(finance, "/api/v1/payments/card/charges", {"account_id": northwind.pk, "invoice_ids": [inv.pk], "card_number": "4000000000003220"})
+    assert made.status_code == 201 and made.json()["status"] == "requires_action"
+    done = post(finance, f"/api/v1/payments/card/charges/{made.json()['id']}/confirm", {"passed": True})
+    assert (done.json()["status"], done.json()["amount"]) == ("captured", "2261.00")
+    again = post(finance, "/api/v1/payments/card/charges", {"account_id": northwind.pk, "invoice_ids": [inv.pk], "card_number": "4242424242424242"})
+    assert again.status_code == 409 and again.json()["code"] == "payments.already_paid"

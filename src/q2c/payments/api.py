@@ -21,6 +21,9 @@ from q2c.payments.schemas import (
     PaymentAgingOut,
     PaymentApplicationOut,
     PaymentApplyIn,
+    PaymentCardConfirmIn,
+    PaymentCardIn,
+    PaymentChargeOut,
     PaymentCreditOut,
     PaymentDisputeIn,
     PaymentDisputeOut,
@@ -30,6 +33,7 @@ from q2c.payments.schemas import (
     PaymentRefundIn,
     PaymentRefundOut,
     PaymentResolveIn,
+    PaymentWebhookOut,
     PaymentWriteOffIn,
     PaymentWriteOffOut,
 )
@@ -213,3 +217,25 @@ def credit(request: HttpRequest, account_id: int) -> dict[str, Any]:
 def apply_credit(request: HttpRequest, account_id: int) -> list[Any]:
     require(request, *WRITERS)
     return list(services.apply_credits(account_id, actor=_actor(request)))
+
+
+@router.post("/card/charges", response={201: PaymentChargeOut}, operation_id="payments_card_charge", summary="Pay invoices by card")
+def card_charge(request: HttpRequest, payload: PaymentCardIn) -> Status[PaymentChargeOut]:
+    require(request, *WRITERS)
+    charge = services.pay_by_card(payload.account_id, payload.invoice_ids, payload.card_number, actor=_actor(request))
+    return Status(201, PaymentChargeOut.from_orm(charge))
+
+
+@router.post("/card/charges/{charge_id}/confirm", response=PaymentChargeOut, operation_id="payments_card_confirm",
+             summary="Complete (or fail) 3-D Secure")  # fmt: skip
+def card_confirm(request: HttpRequest, charge_id: int, payload: PaymentCardConfirmIn) -> PaymentChargeOut:
+    require(request, *WRITERS)
+    return PaymentChargeOut.from_orm(services.confirm_card(charge_id, passed=payload.passed, actor=_actor(request)))
+
+
+@router.post("/webhooks/{gateway}", auth=None, response=PaymentWebhookOut, operation_id="payments_webhook",
+             summary="Gateway webhooks (signed: Q2C-Signature)")  # fmt: skip
+def webhook(request: HttpRequest, gateway: str) -> dict[str, str]:
+    if gateway != "sandbox":
+        raise errors.PaymentNotFound(f"no gateway {gateway[:40]}", field="gateway")
+    return {"outcome": services.handle_webhook(gateway, request.body, request.headers.get("Q2C-Signature", ""))}

@@ -212,3 +212,33 @@ class PaymentAgingOut(Schema):
 class PaymentCreditOut(Schema):
     account_id: int
     credit: dict[str, str]
+
+
+class PaymentCardIn(Schema):
+    account_id: int
+    invoice_ids: list[int] = Field(..., min_length=1)
+    card_number: str = Field(..., max_length=30, examples=["4242424242424242"])
+
+
+class PaymentCardConfirmIn(Schema):
+    passed: bool
+
+
+class PaymentChargeOut(Schema):
+    id: int
+    external_id: str
+    status: str
+    currency: str
+    amount: str
+    card_last4: str
+    payment_id: int | None
+    failure_code: str
+    invoice_ids: list[int]
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return money_text(obj.amount_minor, obj.currency)
+
+
+class PaymentWebhookOut(Schema):
+    outcome: str

@@ -4,6 +4,8 @@
   ``fail_payment``, ``settle_payment``;
 - adjust: ``refund``, ``reverse_payment``, ``open_dispute``, ``resolve_dispute``, ``write_off``,
   ``approve_write_off``, ``reject_write_off``;
+- card: ``pay_by_card``, ``confirm_card``, ``refund_card``, ``handle_webhook`` (signed, idempotent,
+  convergent), ``sandbox_settle_due``;
 
 Must not import any q2c app above payments.
 """
@@ -17,8 +19,17 @@ from q2c.payments.services.adjust import (
     reverse_payment,
     write_off,
 )
+from q2c.payments.services.card import (
+    confirm_card,
+    handle_webhook,
+    pay_by_card,
+    refund_card,
+    sandbox_event,
+    sandbox_settle_due,
+)
 from q2c.payments.services.receive import (
     Allocation,
+    apply_all_credits,
     apply_credits,
     apply_payment,
     fail_payment,
@@ -29,17 +40,24 @@ from q2c.payments.services.receive import (
 
 __all__ = [
     "Allocation",
+    "apply_all_credits",
     "apply_credits",
     "apply_payment",
     "approve_write_off",
+    "confirm_card",
     "fail_payment",
+    "handle_webhook",
     "open_dispute",
+    "pay_by_card",
     "receive_pending",
     "record_payment",
     "refund",
+    "refund_card",
     "reject_write_off",
     "resolve_dispute",
     "reverse_payment",
+    "sandbox_event",
+    "sandbox_settle_due",
     "settle_payment",
     "write_off",
 ]

@@ -406,3 +406,21 @@ def apply_credits(account_id: int, *, on: date | None = None, actor: Any = None)
                 day = on or common.today(payment.entity_id)
                 out.extend(_apply(payment, [Allocation(item.invoice_id, None)], day, who))
     return out
+
+
+def apply_all_credits(day: date | None = None) -> dict[str, int]:
+    """The daily job: customer credit applied to open invoices for every account of an entity
+    whose settings say so (default). One transaction per account."""
+    from q2c.payments.models import PaymentSettings
+
+    off = set(PaymentSettings.objects.filter(auto_apply_credit=False).values_list("entity_id", flat=True))
+    accounts = (
+        Payment.objects.filter(status=PaymentStatus.RECEIVED)
+        .exclude(entity_id__in=off)
+        .values_list("account_id", "amount_minor", "applied_minor", "refunded_minor")
+    )
+    with_credit = sorted({a for a, amount, applied, refunded in accounts if amount - applied - refunded > 0})
+    applied = 0
+    for account_id in with_credit:
+        applied += len(apply_credits(account_id, on=day, actor="system"))
+    return {"accounts": len(with_credit), "applications": applied}
