@@ -99,8 +99,13 @@ def test_finance_sets_a_policy_and_everyone_with_a_role_reads_it(world):
 
 def test_a_policy_with_overlapping_steps_is_a_422_naming_the_steps(world):
     _, acme, _, _ = world
-    steps = [{"key": "a", "offset_days": 7, "action": "reminder"}, {"key": "b", "offset_days": 7, "action": "final_notice"}]
-    answer = send(client("finance"), "put", "/api/v1/dunning/policies", {**POLICY, "entity_id": acme.pk, "steps": steps})
+    steps = [
+        {"key": "a", "offset_days": 7, "action": "reminder"},
+        {"key": "b", "offset_days": 7, "action": "final_notice"},
+    ]
+    answer = send(
+        client("finance"), "put", "/api/v1/dunning/policies", {**POLICY, "entity_id": acme.pk, "steps": steps}
+    )
     assert answer["Content-Type"].startswith("application/problem+json")
     assert problem(answer) == (422, "dunning.overlapping_steps", "steps")
     assert not DunningPolicy.objects.exists()
@@ -118,7 +123,9 @@ def test_the_worklist_ranks_overdue_accounts_by_amount_times_age(world):
     by_amount = viewer.get("/api/v1/dunning/worklist?on=2027-05-30&order=amount").json()
     assert [r["account_id"] for r in by_amount] == [fabrikam.pk, northwind.pk]
     # On 2027-05-20 Fabrikam's invoice is due, not yet overdue.
-    assert [r["account_id"] for r in viewer.get("/api/v1/dunning/worklist?on=2027-05-20").json()] == [northwind.pk]
+    assert [r["account_id"] for r in viewer.get("/api/v1/dunning/worklist?on=2027-05-20").json()] == [
+        northwind.pk
+    ]
     bad = viewer.get("/api/v1/dunning/worklist?order=loudest")
     assert problem(bad)[0::2] == (422, "order")
 
@@ -131,7 +138,10 @@ def test_finance_records_a_promise_to_pay_and_a_note(world):
         "notes": "AP confirmed", "next_action": "check the bank on 06-11",
     })  # fmt: skip
     assert made.status_code == 201, made.content
-    assert (made.json()["status"], made.json()["amount"]) == ("open", {"amount": "1517.25", "currency": "EUR"})
+    assert (made.json()["status"], made.json()["amount"]) == (
+        "open",
+        {"amount": "1517.25", "currency": "EUR"},
+    )
     row = client("viewer").get("/api/v1/dunning/worklist?on=2027-05-30").json()[0]
     assert (row["promise_date"], row["next_action"], row["next_action_on"]) == (
         "2027-06-10", "check the bank on 06-11", "2027-06-10",
@@ -142,9 +152,13 @@ def test_finance_records_a_promise_to_pay_and_a_note(world):
     assert [n["text"] for n in finance.get(f"/api/v1/dunning/accounts/{northwind.pk}/notes").json()] == [
         "Called <b>Jane</b>", "AP confirmed",
     ]  # fmt: skip
-    closed = send(finance, "post", f"/api/v1/dunning/promises/{made.json()['id']}/close", {"status": "cancelled"})
+    closed = send(
+        finance, "post", f"/api/v1/dunning/promises/{made.json()['id']}/close", {"status": "cancelled"}
+    )
     assert closed.json()["status"] == "cancelled"
-    again = send(finance, "post", f"/api/v1/dunning/promises/{made.json()['id']}/close", {"status": "cancelled"})
+    again = send(
+        finance, "post", f"/api/v1/dunning/promises/{made.json()['id']}/close", {"status": "cancelled"}
+    )
     assert (again.status_code, again.json()["code"]) == (409, "dunning.promise_closed")
 
 
@@ -154,8 +168,16 @@ def test_finance_records_a_promise_to_pay_and_a_note(world):
         ({"promised_date": "2027-05-29", "amount": "10.00"}, "dunning.promise_date_past", "promised_date"),
         ({"promised_date": "2027-06-10", "amount": "0"}, "dunning.invalid_promise", "amount"),
         ({"promised_date": "2027-06-10", "amount": "1e20"}, "dunning.invalid_promise", "amount"),
-        ({"promised_date": "2027-06-10", "amount": "10.00", "currency": "USD"}, "dunning.invalid_promise", "currency"),
-        ({"promised_date": "2027-06-10", "amount": "10.00", "invoice_ids": [987654]}, "dunning.invalid_promise", "invoice_ids"),
+        (
+            {"promised_date": "2027-06-10", "amount": "10.00", "currency": "USD"},
+            "dunning.invalid_promise",
+            "currency",
+        ),
+        (
+            {"promised_date": "2027-06-10", "amount": "10.00", "invoice_ids": [987654]},
+            "dunning.invalid_promise",
+            "invoice_ids",
+        ),
     ],
 )
 def test_a_bad_promise_is_a_422_naming_the_field_and_writes_nothing(world, body, code, field):
@@ -180,11 +202,14 @@ def test_a_run_for_a_date_logs_reminders_and_a_future_date_is_refused(world):
     assert sorted((e["step_key"], e["status"], e["fee"]["amount"]) for e in log) == [
         ("reminder", "skipped", "0.00"), ("second", "done", "5.00"),
     ]  # fmt: skip
-    assert send(client("viewer"), "post", "/api/v1/dunning/runs", {"business_date": "2027-05-30"}).status_code == 403
+    assert (
+        send(client("viewer"), "post", "/api/v1/dunning/runs", {"business_date": "2027-05-30"}).status_code
+        == 403
+    )
 
 
 def test_the_pages_rank_accounts_and_escape_what_people_typed(world, client):
-    sim, acme, northwind, _ = world
+    _, acme, northwind, _ = world
     services.save_policy(acme.pk, "default", name="Standard", steps=POLICY["steps"])
     services.add_note(northwind.pk, text="<script>alert(1)</script>", next_action="<i>call</i>")
     client.force_login(user("viewer", "page_viewer"))
@@ -202,8 +227,12 @@ def test_the_pages_rank_accounts_and_escape_what_people_typed(world, client):
 def test_finance_records_a_promise_on_the_page_and_a_past_date_shows_the_error(world, client):
     _, _, northwind, _ = world
     client.force_login(user("finance", "page_finance"))
-    bad = client.post(f"/dunning/accounts/{northwind.pk}/promises/", {"promised_date": "2027-05-01", "amount": "10"})
+    bad = client.post(
+        f"/dunning/accounts/{northwind.pk}/promises/", {"promised_date": "2027-05-01", "amount": "10"}
+    )
     assert bad.status_code == 422 and "in the past" in bad.content.decode()
-    ok = client.post(f"/dunning/accounts/{northwind.pk}/promises/", {"promised_date": "2027-06-15", "amount": "1517.25"})
+    ok = client.post(
+        f"/dunning/accounts/{northwind.pk}/promises/", {"promised_date": "2027-06-15", "amount": "1517.25"}
+    )
     assert ok.status_code == 302
     assert PromiseToPay.objects.get().promised_date == date(2027, 6, 15)

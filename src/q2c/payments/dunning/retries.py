@@ -67,6 +67,30 @@ class PlannedRetry:
 
 FALLBACK = RetryRule("card", "*", RetryAction.RETRY, (3,))
 
+#: The payments app's methods as retry rules name them.
+METHOD_OF = {"card": "card", "sepa_dd": "direct_debit"}
+
+#: SEPA R-transaction reason codes (EPC SDD Rulebook, ISO 20022 ExternalStatusReason1Code) → reasons.
+SEPA_REASONS = {
+    "AM04": "insufficient_funds",  # insufficient funds
+    "MS03": "insufficient_funds",  # reason not specified (retried like insufficient funds)
+    "MD01": "mandate_revoked",  # no valid mandate
+    "MD07": "account_closed",  # debtor deceased
+    "AC04": "account_closed",  # account closed
+    "AC06": "account_closed",  # account blocked
+    "MS02": "refused_by_payer",  # refused by the debtor
+    "MD06": "refused_by_payer",  # refund request by the debtor
+}
+
+
+def reason_of(method: str, code: str) -> str:
+    """A failure reason from a payment's failure code (SEPA codes mapped, card codes as given)."""
+    code = (code or "").strip()
+    if method == "direct_debit" and code.upper() in SEPA_REASONS:
+        return SEPA_REASONS[code.upper()]
+    return code.lower()[:40] or "*"
+
+
 #: The rules a seller starts with (each may be replaced per segment).
 DEFAULT_RULES: tuple[RetryRule, ...] = (
     RetryRule("card", "insufficient_funds", RetryAction.RETRY, (3, 7)),

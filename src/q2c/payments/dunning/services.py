@@ -607,13 +607,16 @@ def run_day(day: date, *, actor: Any = "dunning") -> dict[str, Any]:
     nothing new. Run for missed dates in order (``platform.schedules`` does), each invoice gets
     only the most advanced step due — earlier ones are logged as skipped, never sent late. Each
     invoice's step is one transaction (log entry, fee invoice, events); e-mails leave after commit.
-    Returns counts: ``actions``, ``skipped``, ``paused``, ``fees``, ``promises_closed``.
+    Due payment retries are carried out first (:func:`run_retries`).
+    Returns counts: ``actions``, ``skipped``, ``paused``, ``fees``, ``promises_closed``,
+    ``retries``, ``retries_cancelled``, ``new_method_requests``.
     """
     who = _actor(actor)
     now = clock.now()
     today = clock.today()
     DunningRun.objects.get_or_create(business_date=day, defaults={"started_at": now})
     promises_closed = _lapse_promises(day, who)
+    retried = run_retries(day, actor=who)
     items = receivables.overdue(day)
     if not items:
         return _finish(
@@ -636,7 +639,14 @@ def run_day(day: date, *, actor: Any = "dunning") -> dict[str, Any]:
     policies = _load_policies({i.entity_id for i in items})
     segments = segments_of({i.account_id for i in items})
     emails = _emails({i.account_id for i in items})
-    counts = {"actions": 0, "skipped": 0, "paused": 0, "fees": 0, "promises_closed": promises_closed}
+    counts = {
+        "actions": 0,
+        "skipped": 0,
+        "paused": 0,
+        "fees": 0,
+        "promises_closed": promises_closed,
+        **retried,
+    }
     for item in items:
         loaded = _policy_for(policies, item.entity_id, segments[item.account_id])
         if loaded is None:
@@ -868,3 +878,77 @@ def plan_payment_retries(
                                        "attempt": p.attempt, "due_on": p.due_on},
                                       entity_id=account.entity_id, actor=who))  # fmt: skip
     return list(PaymentRetry.objects.filter(payment_id=payment_id).order_by("attempt"))
+
+
+def run_retries(day: date, *, actor: Any = "dunning") -> dict[str, int]:
+    """Carry out the payment retries due on or before ``day`` (part of the daily job).
+
+    A retry submits a new pending payment by the same method (and mandate) for what is still
+    open on the account, at most the failed amount, with the external id ``retry:<payment>:<n>``
+    (unique: a rerun cannot submit it twice); nothing open → the retry is cancelled. An
+    ``ask_new_method`` step e-mails the customer for a new payment method. One transaction each.
+    """
+    from q2c.payments import services as payments
+    from q2c.payments.dunning.tasks import send_new_method_request
+    from q2c.payments.models import Payment
+
+    who = _actor(actor)
+    due = list(
+        PaymentRetry.objects.filter(status=PaymentRetry.Status.PLANNED, due_on__lte=day).order_by(
+            "due_on", "id"
+        )
+    )
+    if not due:
+        return {"retries": 0, "retries_cancelled": 0, "new_method_requests": 0}
+    originals = {p.pk: p for p in Payment.objects.filter(pk__in={r.payment_id for r in due})}
+    open_by_account: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts = {"retries": 0, "retries_cancelled": 0, "new_method_requests": 0}
+    for retry in due:
+        original = originals.get(retry.payment_id)
+        with transaction.atomic():
+            row = PaymentRetry.objects.select_for_update().get(pk=retry.pk)
+            if row.status != PaymentRetry.Status.PLANNED:
+                continue
+            if row.action == retries.RetryAction.ASK_NEW_METHOD:
+                row.status, row.done_on, row.outcome = (
+                    PaymentRetry.Status.DONE,
+                    day,
+                    "new payment method requested",
+                )
+                row.save(update_fields=["status", "done_on", "outcome"])
+                events.record(DomainEvent(ev.NEW_METHOD_REQUESTED, "payments_dunning.payment", row.payment_id,
+                                          {"payment_id": row.payment_id, "account_id": row.account_id,
+                                           "reason": row.reason}, entity_id=row.entity_id, actor=who))  # fmt: skip
+                enqueue_after_commit(send_new_method_request, row.pk)
+                counts["new_method_requests"] += 1
+                continue
+            if original is None:
+                continue
+            if row.account_id not in open_by_account:
+                for i in receivables.overdue(date.max, account_id=row.account_id):
+                    open_by_account[row.account_id][i.currency] += i.open_minor
+            left = open_by_account[row.account_id].get(original.currency, 0)
+            amount = min(left, int(original.amount_minor))  # type: ignore[attr-defined]
+            if amount <= 0:
+                row.status, row.done_on, row.outcome = (
+                    PaymentRetry.Status.CANCELLED,
+                    day,
+                    "nothing open any more",
+                )
+                row.save(update_fields=["status", "done_on", "outcome"])
+                counts["retries_cancelled"] += 1
+                continue
+            payment = payments.record_payment(
+                row.account_id, Money.from_minor(amount, original.currency), method=original.method,
+                received_on=day, pending=True, external_id=f"retry:{row.payment_id}:{row.attempt}",
+                mandate_id=original.mandate_id, reference=f"retry {row.attempt} of {original.number}", actor=who,
+            )  # fmt: skip
+            open_by_account[row.account_id][original.currency] -= amount
+            row.status, row.done_on, row.outcome = (
+                PaymentRetry.Status.DONE,
+                day,
+                f"submitted as {payment.number}",
+            )
+            row.save(update_fields=["status", "done_on", "outcome"])
+            counts["retries"] += 1
+    return counts

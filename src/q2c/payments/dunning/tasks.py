@@ -45,3 +45,33 @@ def send_reminder(entry_id: int) -> str:
         mail=DunningEntry.Mail.SENT, mail_attempts=F("mail_attempts") + 1, mail_error="", sent_at=clock.now()
     )
     return "sent"
+
+
+@task()
+def send_new_method_request(retry_id: int) -> str:
+    """E-mail a customer whose card or mandate cannot be charged again for a new payment method."""
+    from q2c.invoicing.partydata import billing_emails
+    from q2c.parties.models import Account
+    from q2c.payments.dunning.models import PaymentRetry
+
+    retry = PaymentRetry.objects.filter(pk=retry_id).first()
+    if retry is None:
+        return "nothing to do"
+    account = Account.objects.filter(pk=retry.account_id).first()
+    if account is None:
+        return "nothing to do"
+    to = account.invoice_email or billing_emails([account.pk]).get(account.pk, "")
+    if not to:
+        return "no address"
+    sender = LegalEntity.objects.filter(pk=retry.entity_id).values_list("email", flat=True).first() or None
+    EmailMessage(
+        subject="Please update your payment method",
+        body=(
+            "Dear customer,\n\nwe could not collect your last payment "
+            f"({retry.method.replace('_', ' ')}: {retry.reason.replace('_', ' ')}). Please give us a new card "
+            "or direct-debit mandate in the customer portal, or pay by bank transfer.\n"
+        ),
+        from_email=sender,
+        to=[to],
+    ).send()
+    return "sent"

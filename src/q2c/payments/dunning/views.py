@@ -101,7 +101,9 @@ def record_promise(request: HttpRequest, account_id: int) -> HttpResponse:
     p = request.POST
     promised = _date(p.get("promised_date", ""), "promised_date")
     if promised is None:
-        raise errors.DunningInvalid("give the promised date", code=errors.INVALID_PROMISE, field="promised_date")
+        raise errors.DunningInvalid(
+            "give the promised date", code=errors.INVALID_PROMISE, field="promised_date"
+        )
     ids = [int(i) for i in p.getlist("invoice_ids") if i.isdigit()]
     services.record_promise(
         account_id, promised_date=promised, amount=p.get("amount", "").strip(), invoice_ids=ids or None,
@@ -128,7 +130,9 @@ def add_note(request: HttpRequest, account_id: int) -> HttpResponse:
 @page
 def close_promise(request: HttpRequest, promise_id: int) -> HttpResponse:
     require(request, *WRITE)
-    promise = services.close_promise(promise_id, status=request.POST.get("status", "cancelled"), actor=request.user)
+    promise = services.close_promise(
+        promise_id, status=request.POST.get("status", "cancelled"), actor=request.user
+    )
     messages.success(request, f"Promise closed as {promise.status}.")
     return redirect("payments_dunning:account", account_id=promise.account_id)
 
