@@ -7,9 +7,13 @@ from __future__ import annotations
 
 
 def wire() -> None:
-    # Payments (issue 13): the receivables check (reopened receivables, customer credits).
     from q2c.payments import checks as payments_checks
-    from q2c.platform.registry import checks
+    from q2c.payments import services as payments_services
+    from q2c.platform.registry import Job, checks, jobs
 
+    # The receivables check (reopened receivables, customer credits).
     for check in payments_checks.CHECKS:
         checks.add(check.name, check)
+    # The sandbox gateway's daily settlement (signed webhooks) and customer credit applied daily.
+    jobs.add("payments.sandbox_settlement", Job("payments.sandbox_settlement", payments_services.sandbox_settle_due))
+    jobs.add("payments.apply_credits", Job("payments.apply_credits", payments_services.apply_all_credits))
