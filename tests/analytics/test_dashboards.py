@@ -69,7 +69,7 @@ def test_the_finance_dashboard_shows_the_kpi_service_figures_and_the_invoices_be
     assert shown["cei"] == "63.76"  # 0.6376 as a percentage
     assert shown["collection_rate"] == "42.25"
     assert shown["billing_accuracy"] == "75.00"
-    assert shown["disputes"] == "—"  # no source yet: shown as unknown, not as 0
+    assert shown["disputes"] == "1"
     bars = marks(html)
     assert {k: bars[k] for k in ("current", "1-30", "31-60", "61-90", "90+")} == {
         "current": "1376.00", "1-30": "1380.00", "31-60": "0.00", "61-90": "0.00", "90+": "0.00",

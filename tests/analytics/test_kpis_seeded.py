@@ -10,6 +10,8 @@ DSO = 2,756 ÷ 4,946 × 90 = 50.1496… → 50.15. Count-back: March sales 900 +
 → 47.24. CEI = (238 + 4,946 − 2,756) ÷ (238 + 4,946 − 1,376) = 2,428 ÷ 3,808 = 0.63760… Collection
 rate = (1,190 + 1,000) ÷ (238 + 4,946) = 2,190 ÷ 5,184 = 0.42245… Bad debt = 238 ÷ 4,946 = 0.04812…
 Billing accuracy: 4 invoices in the range, 1 credit note → 0.25 per invoice, 3 of 4 clean.
+Disputes: I3 contested on 2027-03-25, still open: 1 opened (USD 1,000 at 0.90 = 900.00), 1 open at
+the close, 1 per 4 invoices issued.
 
 Sales: pipeline = O3's quote TCV 24,300.00, weighted at 50 % = 12,150.00; bookings = O1 24,300.00;
 win rate 1 won ÷ 2 closed; discount (27,000 − 24,300) ÷ 27,000 = 0.10; Q1 created 01-10 → sent
@@ -69,7 +71,7 @@ EXPECTED_Q1: dict[str, Any] = {
     "ar_aging": {"current": "1376.00", "1-30": "1380.00", "31-60": "0.00", "61-90": "0.00", "90+": "0.00"},
     "collection_rate": "0.4225",
     "bad_debt_rate": "0.0481",
-    "disputes": {"opened": 0, "opened_amount": "0.00", "open_at_end": 0, "rate": "0.0000"},
+    "disputes": {"opened": 1, "opened_amount": "900.00", "open_at_end": 1, "rate": "0.2500"},
     "recognized_revenue": "4300.00",
     "deferred_revenue": "0.00",
     "billing_accuracy": {"invoices": 4, "credit_notes": 1, "credit_notes_per_invoice": "0.2500", "accuracy": "0.7500"},
@@ -116,9 +118,9 @@ def test_the_command_prints_every_kpi_of_the_seeded_quarter(company):
     data = kpis("--from", "2027-01-01", "--to", "2027-03-31")
     assert set(data) >= ISSUE_KEYS
     assert without_sources(data) == EXPECTED_Q1
-    # Where each number came from; disputes have no source until the payments app keeps them.
-    assert data["sources"]["disputes"] is None
-    assert data["sources"]["payments"].startswith("invoicing payment events")
+    # Where each number came from.
+    assert data["sources"]["disputes"] == "payments disputes"
+    assert data["sources"]["payments"] == "payments applications + invoicing payment events"
 
 
 def test_one_entity_gives_the_same_report_with_its_id(company):

@@ -5,14 +5,15 @@ Acme Cloud GmbH (EUR, Berlin, net 30) sells to Northwind (EUR) and Contoso (USD)
 clock stands at 09:00 Berlin on each day named. Stored rates: 1 USD = 0.90 EUR from 2027-02-26,
 1 EUR = 1.25 USD from 2026-11-01.
 
-Receivables (invoicing services; services to Northwind carry 19 % VAT, to Contoso none):
+Receivables (invoicing services, and the payments app's payments and disputes; services to
+Northwind carry 19 % VAT, to Contoso none; I1 is paid by hand in invoicing):
 
 | invoice | issued | due | total | what happens |
 |---|---|---|---|---|
 | I5 | 2026-12-01 | 2026-12-31 | 200 + 38 = 238.00 | written off 2027-02-15 |
 | I1 | 2027-01-04 | 2027-02-03 | 1,000 + 190 = 1,190.00 | paid in full 2027-01-20 |
-| I2 | 2027-02-01 | 2027-03-03 | 2,000 + 380 = 2,380.00 | 1,000.00 paid 2027-03-10 |
-| I3 | 2027-03-01 | 2027-03-31 | USD 1,000.00 (= 900.00 EUR at 0.90) | open |
+| I2 | 2027-02-01 | 2027-03-03 | 2,000 + 380 = 2,380.00 | 1,000.00 paid 2027-03-10 (payments app) |
+| I3 | 2027-03-01 | 2027-03-31 | USD 1,000.00 (= 900.00 EUR at 0.90) | open; disputed 2027-03-25 (payments app) |
 | I4 | 2027-03-15 | 2027-04-14 | 500 + 95 = 595.00 | credit note 100 + 19 = 119.00 on 2027-03-20 |
 
 Sales (quotes services, the Northwind catalog of northwind.md): O1 "Northwind platform" created
@@ -59,6 +60,7 @@ def build() -> dict[str, Any]:
     from q2c.invoicing.models import InvoiceLine
     from q2c.invoicing.services.credit import CreditLine
     from q2c.parties import services as parties
+    from q2c.payments import services as payments
     from q2c.quotes import services as quotes
     from tests.quotes import builders, helpers
 
@@ -110,7 +112,14 @@ def build() -> dict[str, Any]:
         actor=rita, opportunity_id=o3.pk, start_date=date(2027, 4, 1), term_months=12, lines=LINES
     )
     sim.set(date(2027, 3, 10))
-    invoicing.apply_payment(i2.pk, Money(Decimal("1000.00"), "EUR"), actor="finance")
+    payments.record_payment(
+        northwind.pk,
+        Money(Decimal("1000.00"), "EUR"),
+        received_on=date(2027, 3, 10),
+        reference=i2.number,
+        allocations=[payments.Allocation(i2.pk, Money(Decimal("1000.00"), "EUR"))],
+        actor="finance",
+    )
     sim.set(date(2027, 3, 15))
     i4 = consulting(northwind, "1", "500.00")
     sim.set(date(2027, 3, 20))
@@ -118,6 +127,8 @@ def build() -> dict[str, Any]:
     invoicing.credit(
         i4.pk, reason_code="pricing_error", lines=[CreditLine(line.pk, amount=Decimal("100.00"))], formats=[]
     )
+    sim.set(date(2027, 3, 25))
+    payments.open_dispute(invoice_id=i3.pk, reason="hours not agreed", on=date(2027, 3, 25), actor="finance")
     sim.set(date(2027, 4, 2))
     return {
         "entity": entity, "northwind": northwind, "contoso": contoso, "clock": sim,

@@ -11,12 +11,13 @@ Sources and where they come from:
 
 - opportunities, quotes — ``quotes`` (opportunities and every quote version; acceptances);
 - receivables — ``invoicing`` (issued invoices, credit notes, write-offs);
-- payments — the payments app's payments when its tables exist, else the invoicing events
-  ``invoicing.invoice.payment_applied`` (the only record of cash received before it);
-- disputes — the payments app's disputes (unavailable until its tables exist);
+- payments — the payments app's applications of payments to invoices, plus cash applied in
+  invoicing by hand (the events ``invoicing.invoice.payment_applied`` not made by the payments app);
+- disputes — the payments app's disputes (chargebacks and contested invoices);
 - MRR — ``billing`` schedules (recurring run rate, see docs/metrics.md);
-- revenue — the revenue app's schedules when they exist, else the ledger's deferred-revenue and
-  revenue accounts (the book of record);
+- revenue — the ledger's revenue and deferred-revenue accounts: invoicing posts billings there
+  and the revenue app's monthly recognition run posts what it recognises (Dr deferred revenue,
+  Cr revenue), so the book of record holds contract and non-contract revenue alike, once;
 - exchange rates — ``invoicing`` exchange rates into the reporting currency.
 
 Reads any app; writes nothing. Must not import ``q2c.simulation`` or the composition root.
@@ -286,27 +287,47 @@ def receivables(entity_id: int | None, last: date) -> Receivables:
     return Receivables(invoices=invoices, credit_notes=credit_notes, write_offs=write_offs)
 
 
-def _payments_app_ready() -> bool:
+def _model(app_label: str, name: str) -> Any:
+    """The model of another app when it is installed and has it, else ``None``."""
     try:
-        model = django_apps.get_model("payments", "Payment")
+        return django_apps.get_model(app_label, name)
     except LookupError:
-        return False
-    return model is not None
+        return None
 
 
 def payments(entity_id: int | None, last: date) -> tuple[list[Payment], str]:
     """Cash applied to invoices by ``last``: ``(payments, source)``.
 
-    Until the payments app keeps its own payments, each ``invoicing.invoice.payment_applied``
-    event is one payment, dated by the business clock in the entity's time zone."""
+    The payments app's applications (not reversed), each on its ``applied_on`` day in the invoice's
+    currency; plus cash applied by hand in invoicing alone: each ``invoicing.invoice.payment_applied``
+    event whose reference is not a payments-app payment number, dated by the business clock in the
+    entity's time zone. A reversed application no longer counts (the payments app reopens the
+    invoice)."""
     from q2c.platform.models import Event
 
+    out: list[Payment] = []
+    numbers: set[str] = set()
+    application = _model("payments", "Application")
+    sources = []
+    if application is not None:
+        rows = application.objects.filter(applied_on__lte=last)
+        if entity_id is not None:
+            rows = rows.filter(entity_id=entity_id)
+        for invoice_id, day, cur, minor, reversed_ in rows.values_list(
+            "invoice_id", "applied_on", "invoice_currency", "invoice_amount_minor", "reversed"
+        ):
+            if not reversed_ and minor > 0:
+                out.append(Payment(int(invoice_id), day, Money.from_minor(int(minor), cur)))
+        payment = _model("payments", "Payment")
+        numbers = set(payment.objects.values_list("number", flat=True)) if payment is not None else set()
+        sources.append("payments applications")
     zones = {pk: ZoneInfo(tz) for pk, (_cur, tz) in _entity_rows().items()}
     events = Event.objects.filter(type="invoicing.invoice.payment_applied")
     if entity_id is not None:
         events = events.filter(entity_id=entity_id)
-    out = []
     for ent, occurred, payload in events.values_list("entity_id", "occurred_at", "payload"):
+        if payload.get("reference") and payload["reference"] in numbers:
+            continue  # the payments app's own application, read above with its date
         day = occurred.astimezone(zones.get(ent, UTC) if ent is not None else UTC).date()
         amount = payload.get("amount") or {}
         if day > last or not amount:
@@ -314,19 +335,27 @@ def payments(entity_id: int | None, last: date) -> tuple[list[Payment], str]:
         money = Money(Decimal(str(amount["amount"])), str(amount["currency"]))
         if money.amount > 0:
             out.append(Payment(int(payload["invoice_id"]), day, money))
-    source = "invoicing payment events"
-    if _payments_app_ready():
-        source += " (the payments app's own payments are not read yet)"
-    return out, source
+    sources.append("invoicing payment events")
+    return out, " + ".join(sources)
 
 
 def disputes(entity_id: int | None, last: date) -> tuple[list[Dispute], str | None]:
-    """Disputes opened by ``last``; ``None`` as source while the payments app has no disputes."""
-    try:
-        django_apps.get_model("payments", "Dispute")
-    except LookupError:
+    """Disputes opened by ``last`` (the payments app's: chargebacks and contested invoices), with
+    the day they closed; ``None`` as source while the payments app has no dispute table."""
+    model = _model("payments", "Dispute")
+    if model is None:
         return [], None
-    return [], None  # the model exists but its read function is not published yet
+    rows = model.objects.filter(opened_on__lte=last)
+    if entity_id is not None:
+        rows = rows.filter(entity_id=entity_id)
+    out = [
+        Dispute(pk, int(invoice_id or 0), opened, Money.from_minor(int(minor), cur), closed)
+        for pk, invoice_id, opened, closed, cur, minor in rows.values_list(
+            "pk", "invoice_id", "opened_on", "closed_on", "currency", "amount_minor"
+        )
+        if minor > 0
+    ]
+    return out, "payments disputes"
 
 
 def mrr(entity_id: int | None, last: date) -> list[MrrRow]:
@@ -365,12 +394,13 @@ def mrr(entity_id: int | None, last: date) -> list[MrrRow]:
 
 
 def revenue(entity_id: int | None, last: date) -> tuple[list[RevenueEntry], str]:
-    """Revenue positions by ``last``: ``(entries, source)``.
+    """Revenue positions by ``last``: ``(entries, source)``, from the ledger.
 
-    Until the revenue app keeps schedules, the ledger is the source: each line on a revenue
-    account is revenue recognised on its date (with an equal "billed" entry under the same key,
-    so it moves no deferral), and each line on the deferred-revenue account moves the entity's
-    deferred balance (credit − debit)."""
+    Each line on a revenue account is revenue recognised on its date (with an equal "billed"
+    entry under the same key, so it moves no deferral); each line on the deferred-revenue account
+    moves the entity's deferred balance (credit − debit). The revenue app's recognition runs and
+    its contract-asset split reach the metrics through these postings; reading its schedules as
+    well would count them twice."""
     from q2c.ledger.models import JournalLine
 
     lines = JournalLine.objects.filter(entry__date__lte=last).filter(
