@@ -272,3 +272,27 @@ def test_money_out_is_not_receivable_and_never_applied(story):
     with pytest.raises(DomainError) as error:
         workbench.accept(line.pk, actor="finance")
     assert error.value.status == 409
+
+
+def test_a_line_the_payments_service_refuses_waits_in_the_workbench_and_the_others_apply(story, monkeypatch):
+    from q2c.payments.cash.services import payments_bridge
+    from q2c.payments.errors import PaymentConflict
+
+    real = payments_bridge.payments.record_payment
+
+    def refusing(account_id, amount, **kw):
+        if amount.minor_units() == 151725:  # the INV-3 line: as if someone had paid INV-3 meanwhile
+            raise PaymentConflict("invoice INV-2027-000003 has nothing open", code="payments.over_applied")
+        return real(account_id, amount, **kw)
+
+    monkeypatch.setattr(payments_bridge.payments, "record_payment", refusing)
+    report = importing.import_file(fixture_bytes("camt053_northwind.xml"), actor="test")
+    run = matching.run_matching(file_id=report["file_id"], actor="test")
+    assert (run["applied"], run["proposed"]) == (3, 1)
+    waiting = BankLine.objects.get(amount_minor=151725)
+    assert waiting.state == "proposed"
+    assert waiting.reasons[-1]["code"] == "apply_refused"
+    assert "payments.over_applied" in waiting.reasons[-1]["text"]
+    assert waiting.proposal["applications"][0]["number"] == "INV-2027-000003"
+    assert Payment.objects.count() == 3
+    assert state_of(story[2])["INV-2027-000003"] == ("issued", 0)

@@ -77,6 +77,7 @@ class CashRunSummaryOut(Schema):
     proposed: int
     unidentified: int
     not_receivable: int
+    timings: dict[str, float] = {}
 
 
 class CashRunOut(Schema):

@@ -14,13 +14,16 @@ Must not import any q2c app above ``payments``.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db import connection, transaction
 
 from q2c.core import clock
+from q2c.core.errors import DomainError
 from q2c.core.money import Money
 from q2c.invoicing.domain import InvoiceStatus
 from q2c.invoicing.models import Invoice
@@ -39,6 +42,7 @@ from q2c.payments.matching import (
     OpenItem,
     Outcome,
     Proposal,
+    Reason,
     Status,
 )
 from q2c.payments.matching import (
@@ -48,6 +52,7 @@ from q2c.payments.matching.references import fast_creditor_reference
 
 OPEN = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTIALLY_PAID.value)
 BATCH = 2000
+APPLY_BATCH = 500  # lines whose payments commit together
 
 STATE_OF = {
     Status.AUTO: LineState.APPLIED,
@@ -207,8 +212,10 @@ def run_matching(
     """Match unresolved booked lines (new ones; with ``rematch`` also proposed and unidentified
     ones) and apply the automatic matches.
 
-    Returns ``{"runs": [ids], "lines", "applied", "proposed", "unidentified", "not_receivable"}``.
-    One transaction per legal entity: its applications and the line states land together.
+    Returns ``{"runs": [ids], "lines", "applied", "proposed", "unidentified", "not_receivable",
+    "timings": {"load_s", "match_s", "apply_s", "store_s"}}``. Applications commit in batches of
+    500 lines together with those lines' states; a line the payments service refuses waits in the
+    workbench (``proposed``, reason ``apply_refused``) instead of holding back the others.
     """
     states = [LineState.NEW.value]
     if rematch:
@@ -251,47 +258,85 @@ def run_matching(
         "proposed": 0,
         "unidentified": 0,
         "not_receivable": 0,
+        "timings": {},
     }
     who = actor_name(actor)
     for entity, lines in sorted(by_entity.items()):
         counts = _run_entity(entity, lines, who)
         total["runs"].append(counts.pop("run_id"))
+        for key, value in counts.pop("timings").items():
+            total["timings"][key] = round(total["timings"].get(key, 0) + value, 2)
         for key, value in counts.items():
             total[key] += value
     return total
 
 
 def _run_entity(entity_id: int, lines: list[tuple[int, MatchLine]], who: str) -> dict[str, Any]:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     settings, thresholds = settings_for_entity(entity_id)
     matcher = CashMatcher(open_items(entity_id), customers(entity_id), known_payers(entity_id), settings)
+    t1 = time.perf_counter()
     outcomes = matcher.match_all([line for _pk, line in lines])
+    t2 = time.perf_counter()
+    timings.update(load_s=round(t1 - t0, 2), match_s=round(t2 - t1, 2))
     now = clock.now()
-    decided: list[tuple[int, Outcome, LineState]] = []
-    to_apply: list[tuple[int, MatchLine, Proposal]] = []
+    waiting: list[tuple[int, Outcome, LineState]] = []
+    to_apply: list[tuple[int, MatchLine, Outcome]] = []
     for (pk, line), outcome in zip(lines, outcomes, strict=True):
         state = STATE_OF[outcome.status]
         if state == LineState.APPLIED:
             assert outcome.proposal is not None
-            threshold = thresholds.get(line.account, 90)
-            if outcome.proposal.confidence < threshold:
+            if outcome.proposal.confidence < thresholds.get(line.account, 90):
                 state = LineState.PROPOSED
             else:
-                to_apply.append((pk, line, outcome.proposal))
-        decided.append((pk, outcome, state))
-    counts = {s: 0 for s in ("applied", "proposed", "unidentified", "not_receivable")}
-    for _pk, _o, state in decided:
-        counts["applied" if state == LineState.APPLIED else state.value] += 1
+                to_apply.append((pk, line, outcome))
+                continue
+        waiting.append((pk, outcome, state))
+    run = MatchRun.objects.create(entity_id=entity_id, started_at=now, lines=len(lines), created_by=who)
+    applied = 0
+    # Each batch's payments and its lines' states commit together: a run cut short leaves every
+    # line either applied and marked, or untouched for the next run.
+    for start in range(0, len(to_apply), APPLY_BATCH):
+        chunk = to_apply[start : start + APPLY_BATCH]
+        try:
+            with transaction.atomic():
+                _apply_chunk(entity_id, chunk, run.pk, who, now)
+            applied += len(chunk)
+        except DomainError:
+            # One line the payments service refuses (an invoice paid meanwhile …) must not hold
+            # back the others: line by line, the refused ones wait in the workbench with the reason.
+            for item in chunk:
+                try:
+                    with transaction.atomic():
+                        _apply_chunk(entity_id, [item], run.pk, who, now)
+                    applied += 1
+                except DomainError as exc:
+                    pk, _line, outcome = item
+                    refused = Reason(
+                        "apply_refused", f"not applied automatically: {exc.message} [{exc.code}]"
+                    )
+                    waiting.append(
+                        (pk, replace(outcome, reasons=(*outcome.reasons, refused)), LineState.PROPOSED)
+                    )
+    t3 = time.perf_counter()
+    counts = {"applied": applied, "proposed": 0, "unidentified": 0, "not_receivable": 0}
+    for _pk, _o, state in waiting:
+        counts[state.value] += 1
     with transaction.atomic():
-        run = MatchRun.objects.create(
-            entity_id=entity_id, started_at=now, lines=len(lines), created_by=who, **counts
-        )
-        applying.apply_many(
-            entity_id,
-            [(pk, line, p, "auto") for pk, line, p in to_apply],
-            run_id=run.pk,
-            actor=who or "matcher",
-        )
-        _store(decided, run.pk, now)
-        run.finished_at = clock.now()
-        run.save(update_fields=["finished_at"])
-    return {"run_id": run.pk, "lines": len(lines), **counts}
+        _store(waiting, run.pk, now)
+        MatchRun.objects.filter(pk=run.pk).update(finished_at=clock.now(), **counts)
+    timings.update(apply_s=round(t3 - t2, 2), store_s=round(time.perf_counter() - t3, 2))
+    return {"run_id": run.pk, "lines": len(lines), **counts, "timings": timings}
+
+
+def _apply_chunk(
+    entity_id: int, chunk: list[tuple[int, MatchLine, Outcome]], run_id: int, who: str, now: Any
+) -> None:
+    applying.apply_many(
+        entity_id,
+        [(pk, line, outcome.proposal, "auto") for pk, line, outcome in chunk if outcome.proposal is not None],
+        run_id=run_id,
+        actor=who or "matcher",
+    )
+    _store([(pk, outcome, LineState.APPLIED) for pk, _line, outcome in chunk], run_id, now)
