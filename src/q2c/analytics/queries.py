@@ -60,6 +60,9 @@ from q2c.core.errors import ValidationError
 from q2c.core.money import Money, check_currency
 from q2c.core.periods import add_months
 
+APPLIED = "invoicing.invoice.payment_applied"
+REVERSED = "invoicing.invoice.payment_reversed"
+
 #: The longest range a report covers (a longer one is almost always a typing mistake).
 MAX_RANGE_YEARS = 10
 
@@ -322,10 +325,14 @@ def payments(entity_id: int | None, last: date) -> tuple[list[Payment], str]:
         numbers = set(payment.objects.values_list("number", flat=True)) if payment is not None else set()
         sources.append("payments applications")
     zones = {pk: ZoneInfo(tz) for pk, (_cur, tz) in _entity_rows().items()}
-    events = Event.objects.filter(type="invoicing.invoice.payment_applied")
+    events = Event.objects.filter(type__in=(APPLIED, REVERSED))
     if entity_id is not None:
         events = events.filter(entity_id=entity_id)
-    for ent, occurred, payload in events.values_list("entity_id", "occurred_at", "payload"):
+    by_invoice: dict[int, list[Payment]] = defaultdict(list)
+    reversals: list[tuple[int, Money]] = []
+    for kind, ent, occurred, payload in events.order_by("seq").values_list(
+        "type", "entity_id", "occurred_at", "payload"
+    ):
         if payload.get("reference") and payload["reference"] in numbers:
             continue  # the payments app's own application, read above with its date
         day = occurred.astimezone(zones.get(ent, UTC) if ent is not None else UTC).date()
@@ -333,8 +340,23 @@ def payments(entity_id: int | None, last: date) -> tuple[list[Payment], str]:
         if day > last or not amount:
             continue
         money = Money(Decimal(str(amount["amount"])), str(amount["currency"]))
-        if money.amount > 0:
-            out.append(Payment(int(payload["invoice_id"]), day, money))
+        if money.amount <= 0:
+            continue
+        if kind == APPLIED:
+            by_invoice[int(payload["invoice_id"])].append(Payment(int(payload["invoice_id"]), day, money))
+        else:
+            reversals.append((int(payload["invoice_id"]), money))
+    # A payment taken back (returned, charged back) no longer counts, as the payments app treats
+    # its reversed applications: it comes off the invoice's latest payments.
+    for invoice_id, money in reversals:
+        paid = by_invoice[invoice_id]
+        while money.amount > 0 and paid:
+            latest = paid.pop()
+            if latest.amount.amount > money.amount:
+                paid.append(Payment(invoice_id, latest.paid_on, latest.amount - money))
+                break
+            money = money - latest.amount
+    out.extend(p for paid in by_invoice.values() for p in paid)
     sources.append("invoicing payment events")
     return out, " + ".join(sources)
 
