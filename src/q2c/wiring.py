@@ -65,6 +65,13 @@ def wire() -> None:
             billing_engine_bench.run_usage,
         ),
     )
+    # Billing — usage metering: ingestion and rating through the API's and the bill run's code paths.
+    from q2c.billing import usage_bench
+
+    benches.add(
+        "usage",
+        Bench("usage", "usage ingestion (API code path) and rating of N events", usage_bench.add_arguments, usage_bench.run),
+    )
 
     # Tax: the pure engine's benchmark.
     from q2c.tax import bench as tax_bench

@@ -8,13 +8,15 @@ Must not import any q2c app above ``billing``.
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.responses import Status
 
-from q2c.billing import queries, run, services, tasks
+from q2c.billing import queries, run, services, tasks, usage
 from q2c.billing.models import BillingSettings, ChargeRule
 from q2c.billing.schemas import (
     AdjustmentOut,
@@ -33,8 +35,12 @@ from q2c.billing.schemas import (
     ScheduleFilterIn,
     ScheduleOut,
     ShardOut,
+    UsageIngestOut,
+    UsageSubscriptionOut,
+    UsageUnbilledOut,
 )
 from q2c.core.money import to_decimal
+from q2c.platform.api import body_limit
 from q2c.platform.auth import api_auth, require
 from q2c.platform.events import enqueue_after_commit
 from q2c.platform.pagination import Page, PageParams, paginate
@@ -223,3 +229,101 @@ def set_charge_rule(request: HttpRequest, payload: ChargeRuleIn) -> Status[Any]:
             payload.entity_id, payload.sku, payload.trigger, charge=payload.charge, actor=_actor(request)
         ),
     )
+
+
+# --- usage -----------------------------------------------------------------------------------------
+
+USAGE_BODY = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["events"],
+                "properties": {
+                    "events": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 10_000,
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "metric", "quantity", "timestamp"],
+                            "properties": {
+                                "id": {"type": "string", "maxLength": 200},
+                                "subscription_id": {"type": "integer"},
+                                "account_id": {"type": "integer"},
+                                "metric": {"type": "string"},
+                                "quantity": {"type": "string", "examples": ["350000"]},
+                                "timestamp": {"type": "string", "format": "date-time"},
+                                "properties": {"type": "object", "additionalProperties": {"type": "string"}},
+                            },
+                        },
+                    }
+                },
+            }
+        }
+    },
+    "required": True,
+}
+
+
+@router.post(
+    "/usage/events",
+    response=UsageIngestOut,
+    operation_id="billing_ingest_usage",
+    summary="Ingest a batch of usage events (1 to 10,000)",
+    openapi_extra={"requestBody": USAGE_BODY},
+)
+@body_limit(usage.MAX_BODY_BYTES)
+def ingest_usage(request: HttpRequest) -> dict[str, Any]:
+    """Store the valid events of the batch in one transaction; invalid events come back one by one
+    (index, id, code, field). Re-sent ids are counted as duplicates and stored once. A batch whose
+    events are all invalid is refused (422, nothing written); a malformed body too."""
+    require(request, *WRITERS)
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise usage.UsageRefused(
+            "the body is not JSON", code="usage.malformed_batch", field="events"
+        ) from None
+    events = body.get("events") if isinstance(body, dict) else body
+    result = usage.ingest(events)
+    if result.errors and not result.accepted and not result.duplicates:
+        first = result.errors[0]
+        raise usage.UsageRefused(
+            f"no event of the batch is valid: event {first['index']}: {first['detail']}",
+            code=first["code"],
+            field=f"events[{first['index']}].{first['field'] or 'id'}",
+            details=[
+                {
+                    "field": f"events[{e['index']}].{e['field'] or 'id'}",
+                    "code": e["code"],
+                    "message": e["detail"],
+                    "index": e["index"],
+                    "id": e["id"],
+                }
+                for e in result.errors[:100]
+            ],
+        )
+    return result.as_dict()
+
+
+@router.get(
+    "/usage/subscriptions/{schedule_id}",
+    response=UsageSubscriptionOut,
+    operation_id="billing_usage_subscription",
+    summary="A usage subscription's months: events, aggregates, rated amounts, lines and late events",
+)
+def usage_subscription(request: HttpRequest, schedule_id: int) -> dict[str, Any]:
+    require(request, *READERS)
+    return queries.usage_explorer(schedule_id)
+
+
+@router.get(
+    "/usage/unbilled",
+    response=list[UsageUnbilledOut],
+    operation_id="billing_unbilled_usage",
+    summary="Usage occurred but not invoiced at the end of a date (the month-end accrual)",
+)
+def unbilled_usage(request: HttpRequest, as_of: date, entity_id: int | None = None) -> list[Any]:
+    require(request, *READERS)
+    return queries.unbilled_usage(as_of, entity_id=entity_id)

@@ -383,11 +383,6 @@ class UsageEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["subscription_id", "period_start"], name="billing_usage_sub_period"),
-            models.Index(
-                fields=["period_start", "subscription_id"],
-                name="billing_usage_open",
-                condition=models.Q(close_id__isnull=True),
-            ),
         ]
 
 

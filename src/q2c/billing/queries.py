@@ -70,3 +70,17 @@ def unbilled_usage(as_of: Any, *, entity_id: int | None = None) -> list[Any]:
     from q2c.billing.usage import unbilled_usage as compute
 
     return compute(as_of, entity_id=entity_id)
+
+
+def usage_explorer(schedule_id: int) -> dict[str, Any]:
+    """A usage subscription's months (``q2c.billing.usage.explorer``)."""
+    from q2c.billing.usage import explorer
+
+    return explorer(schedule_id)
+
+
+def usage_subscriptions(*, account_id: int | None = None) -> QuerySet[Schedule]:
+    qs = Schedule.objects.filter(kind=Schedule.Kind.USAGE).order_by("account_id", "id")
+    if account_id:
+        qs = qs.filter(account_id=account_id)
+    return qs

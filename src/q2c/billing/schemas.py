@@ -197,3 +197,100 @@ class ChargeRuleOut(Schema):
     sku: str
     charge: str
     trigger: str
+
+
+class UsageEventErrorOut(Schema):
+    index: int
+    id: str | None
+    code: str
+    field: str | None
+    detail: str
+
+
+class UsageIngestOut(Schema):
+    received: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    errors: list[UsageEventErrorOut]
+
+
+class UsageLineOut(Schema):
+    charge_id: int
+    kind: str
+    description: str
+    dimension: str
+    quantity: str
+    amount: str
+    currency: str
+    bill_on: date
+    invoice_id: int | None
+    invoice_number: str
+    tiers: list[dict[str, Any]]
+
+
+class UsageMonthOut(Schema):
+    period_start: date
+    period_end: date
+    events: int
+    unrated_events: int
+    late_events: int
+    aggregates: list[dict[str, Any]]
+    rated: str | None
+    true_up: str | None
+    billed: str
+    lines: list[UsageLineOut]
+    problem: str
+
+
+class UsageSubscriptionOut(Schema):
+    id: int
+    account_id: int
+    account: str
+    contract_number: str
+    sku: str
+    metric: str
+    aggregation: str
+    currency: str
+    included: str
+    minimum: str | None
+    start: date
+    end: date | None
+    months: list[UsageMonthOut]
+
+
+class UsageUnbilledOut(Schema):
+    entity_id: int
+    account_id: int
+    subscription_id: int
+    contract_number: str
+    sku: str
+    metric: str
+    revenue_category: str
+    period_start: date
+    period_end: date
+    quantity: str
+    currency: str
+    occurred: str
+    invoiced: str
+    amount: str
+
+    @staticmethod
+    def resolve_quantity(obj: Any) -> str:
+        return str(obj.quantity)
+
+    @staticmethod
+    def resolve_currency(obj: Any) -> str:
+        return str(obj.amount.currency)
+
+    @staticmethod
+    def resolve_occurred(obj: Any) -> str:
+        return str(obj.occurred.amount)
+
+    @staticmethod
+    def resolve_invoiced(obj: Any) -> str:
+        return str(obj.invoiced.amount)
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str:
+        return str(obj.amount.amount)

@@ -21,4 +21,6 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/credit-note/", views.credit_note_form, name="credit_note_form"),
     path("invoices/<int:invoice_id>/documents/<str:fmt>/", views.document, name="document"),
     path("credit-notes/<int:note_id>/", views.credit_note, name="credit_note"),
+    path("usage/", views.usage_list, name="usage"),
+    path("usage/<int:schedule_id>/", views.usage_detail, name="usage_detail"),
 ]

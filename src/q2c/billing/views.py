@@ -295,3 +295,29 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "invoices_so_far": sum(s.invoices for s in shards),
         },
     )
+
+
+@require_GET
+@page
+def usage_list(request: HttpRequest) -> HttpResponse:
+    """The usage explorer's entry: usage subscriptions per customer (filter by account id)."""
+    require(request, *READ)
+    raw = request.GET.get("account", "").strip()
+    account_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    rows = list(billing_queries.usage_subscriptions(account_id=account_id)[:200])
+    from q2c.parties.models import Account
+
+    names = dict(Account.objects.filter(pk__in={r.account_id for r in rows}).values_list("pk", "name"))
+    return render(
+        request,
+        "billing/usage_list.html",
+        {"rows": [(r, names.get(r.account_id, "")) for r in rows], "account": raw if account_id else ""},
+    )
+
+
+@require_GET
+@page
+def usage_detail(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    """One usage subscription: its months, aggregates, rated amounts, lines billed, late events."""
+    require(request, *READ)
+    return render(request, "billing/usage_detail.html", {"sub": billing_queries.usage_explorer(schedule_id)})

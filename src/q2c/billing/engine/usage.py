@@ -437,7 +437,12 @@ def _parse_timestamp(value: Any) -> datetime:
     return value.astimezone(UTC)
 
 
+_INT_LIMIT = 10**15
+
+
 def _parse_quantity(value: Any) -> Decimal:
+    if type(value) is int and 0 <= value < _INT_LIMIT:  # the common case, checked cheaply
+        return Decimal(value)
     if isinstance(value, float):
         raise UsageError(
             "quantity must be a decimal string or an integer, not a float", code="usage.invalid_quantity"
@@ -459,13 +464,16 @@ def _parse_quantity(value: Any) -> Decimal:
 def _parse_properties(value: Any) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping) or len(value) > _MAX_PROPERTIES:
+    if not (type(value) is dict or isinstance(value, Mapping)) or len(value) > _MAX_PROPERTIES:
         raise UsageError(
             f"properties must be an object of at most {_MAX_PROPERTIES} entries",
             code="usage.invalid_properties",
         )
     out: dict[str, str] = {}
     for k, v in value.items():
+        if type(k) is str and type(v) is str:
+            out[k] = v
+            continue
         if not isinstance(k, str) or isinstance(v, float | dict | list) or v is None:
             raise UsageError(
                 "property values must be strings, integers or booleans", code="usage.invalid_properties"
@@ -511,11 +519,12 @@ def validate_batch(
     events: list[UsageEvent] = []
     errors: list[EventError] = []
     for index, raw in enumerate(batch):
-        eid = raw.get("id") if isinstance(raw, Mapping) else None
+        is_map = type(raw) is dict or isinstance(raw, Mapping)
+        eid = raw.get("id") if is_map else None
         eid = eid if isinstance(eid, str) else None
         fld: str | None = None
         try:
-            if not isinstance(raw, Mapping):
+            if not is_map:
                 raise UsageError("an event is an object", code="usage.malformed_event")
             fld = "id"
             if eid is None or not eid.strip() or len(eid) > _MAX_ID:

@@ -102,11 +102,6 @@ class Migration(migrations.Migration):
                 "db_table": "billing_usage_event",
                 "indexes": [
                     models.Index(fields=["subscription_id", "period_start"], name="billing_usage_sub_period"),
-                    models.Index(
-                        condition=models.Q(("close_id__isnull", True)),
-                        fields=["period_start", "subscription_id"],
-                        name="billing_usage_open",
-                    ),
                 ],
                 "constraints": [
                     models.UniqueConstraint(fields=("entity_id", "event_id"), name="billing_usage_event_once")
