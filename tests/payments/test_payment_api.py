@@ -123,7 +123,7 @@ def test_a_viewer_cannot_record_payments(world):
 def test_the_webhook_endpoint_checks_the_signature_and_answers_replays_harmlessly(world):
     from q2c.payments import services
 
-    clk, acme, northwind, inv = world
+    clk, _acme, northwind, inv = world
     charge = services.pay_by_card(northwind.pk, [inv.pk], "4242424242424242")
     clk.set(date(2027, 3, 3))
     body, sig = services.sandbox_event(charge, "charge.settled", status="settled")
@@ -145,3 +145,20 @@ def test_finance_pays_an_invoice_by_card_with_3d_secure(world):
     assert (done.json()["status"], done.json()["amount"]) == ("captured", "2261.00")
     again = post(finance, "/api/v1/payments/card/charges", {"account_id": northwind.pk, "invoice_ids": [inv.pk], "card_number": "4242424242424242"})
     assert again.status_code == 409 and again.json()["code"] == "payments.already_paid"
+
+
+def test_finance_records_a_mandate_collects_downloads_and_records_a_return(world):
+    _clk, acme, northwind, _inv = world
+    finance = client("finance")
+    bad = post(finance, "/api/v1/payments/mandates", {"account_id": northwind.pk, "iban": "DE89370400440532013001",
+                                                      "debtor_name": "Northwind", "signed_on": "2027-02-01"})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["code"] == "payments.invalid_iban"
+    made = post(finance, "/api/v1/payments/mandates", {"account_id": northwind.pk, "iban": "DE89370400440532013000",
+                                                       "debtor_name": "Northwind", "signed_on": "2027-02-01"})  # fmt: skip
+    assert made.status_code == 201 and made.json()["bic"] == "COBADEFFXXX"
+    coll = post(finance, "/api/v1/payments/collections", {"entity_id": acme.pk, "collection_date": "2027-03-31"})
+    assert coll.status_code == 201 and coll.json()["total"] == "2261.00"
+    xml = finance.get(f"/api/v1/payments/collections/{coll.json()['id']}/file")
+    assert xml["Content-Type"] == "application/xml" and b"pain.008.001.08" in xml.content
+    returned = post(finance, "/api/v1/payments/returns", {"end_to_end_id": "PAY-2027-000001", "reason_code": "MD01"})
+    assert (returned.json()["status"], returned.json()["failure_code"]) == ("failed", "MD01")

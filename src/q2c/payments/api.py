@@ -16,7 +16,7 @@ from ninja.responses import Status
 
 from q2c.core.money import Money
 from q2c.payments import errors, queries, services
-from q2c.payments.models import Dispute, Payment, WriteOff
+from q2c.payments.models import Collection, Dispute, Mandate, Payment, WriteOff
 from q2c.payments.schemas import (
     PaymentAgingOut,
     PaymentApplicationOut,
@@ -24,15 +24,20 @@ from q2c.payments.schemas import (
     PaymentCardConfirmIn,
     PaymentCardIn,
     PaymentChargeOut,
+    PaymentCollectionIn,
+    PaymentCollectionOut,
     PaymentCreditOut,
     PaymentDisputeIn,
     PaymentDisputeOut,
     PaymentIn,
+    PaymentMandateIn,
+    PaymentMandateOut,
     PaymentOpenItemOut,
     PaymentOut,
     PaymentRefundIn,
     PaymentRefundOut,
     PaymentResolveIn,
+    PaymentReturnIn,
     PaymentWebhookOut,
     PaymentWriteOffIn,
     PaymentWriteOffOut,
@@ -239,3 +244,60 @@ def webhook(request: HttpRequest, gateway: str) -> dict[str, str]:
     if gateway != "sandbox":
         raise errors.PaymentNotFound(f"no gateway {gateway[:40]}", field="gateway")
     return {"outcome": services.handle_webhook(gateway, request.body, request.headers.get("Q2C-Signature", ""))}
+
+
+@router.get("/mandates", response=Page[PaymentMandateOut], operation_id="payments_list_mandates", summary="SEPA mandates")
+def list_mandates(request: HttpRequest, paging: Query[PageParams], account_id: int | None = None) -> dict[str, Any]:
+    require(request, *READERS)
+    query = Mandate.objects.all()
+    if account_id is not None:
+        query = query.filter(account_id=account_id)
+    return paginate(query.order_by("-id"), paging)
+
+
+@router.post("/mandates", response={201: PaymentMandateOut}, operation_id="payments_create_mandate", summary="Record a mandate")
+def create_mandate(request: HttpRequest, payload: PaymentMandateIn) -> Status[PaymentMandateOut]:
+    require(request, *WRITERS)
+    mandate = services.create_mandate(payload.account_id, iban=payload.iban, bic=payload.bic, debtor_name=payload.debtor_name,
+                                      signed_on=payload.signed_on, reference=payload.reference, actor=_actor(request))  # fmt: skip
+    return Status(201, PaymentMandateOut.from_orm(mandate))
+
+
+@router.post("/mandates/{mandate_id}/revoke", response=PaymentMandateOut, operation_id="payments_revoke_mandate", summary="Revoke")
+def revoke_mandate(request: HttpRequest, mandate_id: int) -> PaymentMandateOut:
+    require(request, *WRITERS)
+    return PaymentMandateOut.from_orm(services.revoke_mandate(mandate_id, actor=_actor(request)))
+
+
+@router.post("/collections", response={201: PaymentCollectionOut}, operation_id="payments_create_collection",
+             summary="Create a pain.008.001.08 collection")  # fmt: skip
+def create_collection(request: HttpRequest, payload: PaymentCollectionIn) -> Status[PaymentCollectionOut]:
+    require(request, *WRITERS)
+    row = services.create_collection(payload.entity_id, collection_date=payload.collection_date, invoice_ids=payload.invoice_ids,
+                                     actor=_actor(request))  # fmt: skip
+    return Status(201, PaymentCollectionOut.from_orm(row))
+
+
+@router.get("/collections/{collection_id}/file", operation_id="payments_collection_file", summary="The pain.008 XML")
+def collection_file(request: HttpRequest, collection_id: int) -> HttpResponse:
+    require(request, *WRITERS)
+    row = Collection.objects.filter(pk=collection_id).first()
+    if row is None:
+        raise errors.PaymentNotFound(f"no collection {collection_id}", field="collection_id")
+    response = HttpResponse(bytes(row.xml), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{row.message_id}.xml"'
+    return response
+
+
+@router.post("/collections/{collection_id}/settle", response=PaymentCollectionOut, operation_id="payments_settle_collection",
+             summary="The collection's money arrived")  # fmt: skip
+def settle_collection(request: HttpRequest, collection_id: int) -> PaymentCollectionOut:
+    require(request, *WRITERS)
+    return PaymentCollectionOut.from_orm(services.settle_collection(collection_id, actor=_actor(request)))
+
+
+@router.post("/returns", response=PaymentOut, operation_id="payments_direct_debit_return", summary="A reject or return")
+def direct_debit_return(request: HttpRequest, payload: PaymentReturnIn) -> PaymentOut:
+    require(request, *WRITERS)
+    payment = services.record_return(payload.end_to_end_id, reason_code=payload.reason_code, actor=_actor(request))
+    return _out(payment.pk)

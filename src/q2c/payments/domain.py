@@ -102,6 +102,10 @@ MANDATE_TRANSITIONS: Mapping[MandateStatus, Set[MandateStatus]] = MappingProxyTy
 )
 
 
+def move_mandate(current: MandateStatus | str, target: MandateStatus) -> MandateStatus:
+    return transition(MANDATE_TRANSITIONS, MandateStatus(current), target, what="mandate")
+
+
 # --------------------------------------------------------------------------- arithmetic
 
 

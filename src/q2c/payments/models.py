@@ -42,6 +42,9 @@ class PaymentSettings(models.Model):
     card_fee_percent = DecimalTextField(default="1.4", help_text="the sandbox gateway's fee, % of the amount")
     card_fee_fixed = MoneyField(default=25)
     dispute_fee = MoneyField(default=1500, help_text="what the card network charges for a lost dispute")
+    sepa_prenotification_days = models.PositiveSmallIntegerField(
+        default=14, help_text="days between the pre-notification and the collection (EPC default 14)"
+    )
 
     class Meta:
         db_table = "payments_settings"
@@ -265,6 +268,7 @@ class Collection(models.Model):
     total = MoneyField()
     xml = models.BinaryField()
     sha256 = models.CharField(max_length=64)
+    items = models.JSONField(default=list, help_text="per debit: payment_id, invoice_id, end_to_end_id, sequence")
     settled = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=150, blank=True, default="")

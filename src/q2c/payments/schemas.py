@@ -242,3 +242,49 @@ class PaymentChargeOut(Schema):
 
 class PaymentWebhookOut(Schema):
     outcome: str
+
+
+class PaymentMandateIn(Schema):
+    account_id: int
+    iban: str = Field(..., max_length=42, examples=["DE89370400440532013000"])
+    bic: str = Field("", max_length=11)
+    debtor_name: str = Field(..., max_length=70, examples=["Northwind Handels GmbH"])
+    signed_on: date
+    reference: str = Field("", max_length=35)
+
+
+class PaymentMandateOut(Schema):
+    id: int
+    account_id: int
+    reference: str
+    debtor_name: str
+    iban: str
+    bic: str
+    signed_on: date
+    status: str
+    first_used_on: date | None
+
+
+class PaymentCollectionIn(Schema):
+    entity_id: int
+    collection_date: date
+    invoice_ids: list[int] | None = None
+
+
+class PaymentCollectionOut(Schema):
+    id: int
+    message_id: str
+    collection_date: date
+    count: int
+    total: str
+    settled: bool
+    sha256: str
+
+    @staticmethod
+    def resolve_total(obj: Any) -> str:
+        return money_text(obj.total_minor, obj.currency)
+
+
+class PaymentReturnIn(Schema):
+    end_to_end_id: str = Field(..., max_length=35, examples=["PAY-2027-000001"])
+    reason_code: str = Field(..., max_length=4, examples=["AM04"])

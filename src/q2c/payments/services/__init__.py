@@ -6,6 +6,8 @@
   ``approve_write_off``, ``reject_write_off``;
 - card: ``pay_by_card``, ``confirm_card``, ``refund_card``, ``handle_webhook`` (signed, idempotent,
   convergent), ``sandbox_settle_due``;
+- direct_debit: ``create_mandate``, ``revoke_mandate``, ``create_collection`` (pain.008.001.08),
+  ``settle_collection``, ``record_return``;
 
 Must not import any q2c app above payments.
 """
@@ -27,6 +29,13 @@ from q2c.payments.services.card import (
     sandbox_event,
     sandbox_settle_due,
 )
+from q2c.payments.services.direct_debit import (
+    create_collection,
+    create_mandate,
+    record_return,
+    revoke_mandate,
+    settle_collection,
+)
 from q2c.payments.services.receive import (
     Allocation,
     apply_all_credits,
@@ -45,19 +54,24 @@ __all__ = [
     "apply_payment",
     "approve_write_off",
     "confirm_card",
+    "create_collection",
+    "create_mandate",
     "fail_payment",
     "handle_webhook",
     "open_dispute",
     "pay_by_card",
     "receive_pending",
     "record_payment",
+    "record_return",
     "refund",
     "refund_card",
     "reject_write_off",
     "resolve_dispute",
     "reverse_payment",
+    "revoke_mandate",
     "sandbox_event",
     "sandbox_settle_due",
+    "settle_collection",
     "settle_payment",
     "write_off",
 ]
