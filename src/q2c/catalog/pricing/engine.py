@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from q2c.catalog.pricing.configuration import ConfiguredLine, validate_configuration
 from q2c.catalog.pricing.price_models import TierCharge, clamp, rate
 from q2c.catalog.pricing.request import LineRequest, PriceRequest, PricingInputError
-from q2c.catalog.pricing.result import ApprovalFlag, PricedLine, PricingResult, Step, Totals
+from q2c.catalog.pricing.result import ApprovalFlag, PricedLine, PricingResult, Step, Totals, Violation
 from q2c.catalog.pricing.rounding import MinorUnits, percent, unit_price
 from q2c.catalog.pricing.types import (
     HUNDRED,
@@ -58,6 +58,7 @@ TWELVE = Decimal(12)
 _Sums = dict[str, dict[int, list[Decimal]]]
 _step = partial(tuple.__new__, Step)
 _line = partial(tuple.__new__, PricedLine)
+_configured = partial(tuple.__new__, ConfiguredLine)
 
 
 class _Line(NamedTuple):
@@ -153,16 +154,15 @@ class _Pricer:
         by_key = {line.key: line for line in req.lines}
         resolved: list[_Line] = []
         for line in req.lines:
-            where = line.where
             if line.credit is not None:
                 resolved.append(_Line(line, None, (), ONE))
                 continue
             product = snap.products.get(line.sku)
             if product is None:
                 self.problem(
-                    f"{where}.sku",
+                    f"{line.where}.sku",
                     "pricing.unknown_sku",
-                    f"{where}: there is no product with SKU '{line.sku}'",
+                    f"{line.where}: there is no product with SKU '{line.sku}'",
                     line.key,
                 )
                 continue
@@ -171,9 +171,9 @@ class _Pricer:
                     f"from {product.active_from or 'the start'} until {product.active_to or 'further notice'}"
                 )
                 self.problem(
-                    f"{where}.sku",
+                    f"{line.where}.sku",
                     "pricing.inactive_product",
-                    f"{where}: {product.name} ({product.sku}) is sold {span} (end exclusive), not on {req.as_of.isoformat()}",
+                    f"{line.where}: {product.name} ({product.sku}) is sold {span} (end exclusive), not on {req.as_of.isoformat()}",
                     line.key,
                 )
                 continue
@@ -183,26 +183,26 @@ class _Pricer:
                 parent = by_key.get(line.parent)
                 if parent is None:
                     self.problem(
-                        f"{where}.parent",
+                        f"{line.where}.parent",
                         "pricing.unknown_parent",
-                        f"{where}: no line has the key '{line.parent}'",
+                        f"{line.where}: no line has the key '{line.parent}'",
                         line.key,
                     )
                     continue
                 if parent.parent:
                     self.problem(
-                        f"{where}.parent",
+                        f"{line.where}.parent",
                         "pricing.nested_bundle",
-                        f"{where}: line '{line.parent}' is itself an option; options hang off a bundle line",
+                        f"{line.where}: line '{line.parent}' is itself an option; options hang off a bundle line",
                         line.key,
                     )
                     continue
                 bundle = snap.bundles.get(parent.sku)
                 if bundle is None:
                     self.problem(
-                        f"{where}.parent",
+                        f"{line.where}.parent",
                         "pricing.parent_not_bundle",
-                        f"{where}: line '{line.parent}' ({parent.sku}) is not a bundle",
+                        f"{line.where}: line '{line.parent}' ({parent.sku}) is not a bundle",
                         line.key,
                     )
                     continue
@@ -213,9 +213,9 @@ class _Pricer:
                 charges = tuple(c for c in product.charges if c.code == line.charge)
                 if not charges:
                     self.problem(
-                        f"{where}.charge",
+                        f"{line.where}.charge",
                         "pricing.unknown_charge",
-                        f"{where}: {product.sku} has no charge '{line.charge}' priced in {snap.price_book}",
+                        f"{line.where}: {product.sku} has no charge '{line.charge}' priced in {snap.price_book}",
                         line.key,
                     )
                     continue
@@ -223,9 +223,9 @@ class _Pricer:
                 charges = product.charges
                 if not charges:
                     self.problem(
-                        f"{where}.sku",
+                        f"{line.where}.sku",
                         "pricing.no_price",
-                        f"{where}: {product.name} ({product.sku}) has no price in price book {snap.price_book}",
+                        f"{line.where}: {product.name} ({product.sku}) has no price in price book {snap.price_book}",
                         line.key,
                     )
                     continue
@@ -233,9 +233,9 @@ class _Pricer:
             if bad_model is not None and bad_model.model_error is not None:
                 code, message = bad_model.model_error
                 self.problem(
-                    f"{where}.sku",
+                    f"{line.where}.sku",
                     code,
-                    f"{where}: the price of {product.sku} ({bad_model.code}) in {snap.price_book} cannot be used: {message}",
+                    f"{line.where}: the price of {product.sku} ({bad_model.code}) in {snap.price_book} cannot be used: {message}",
                     line.key,
                 )
                 continue
@@ -247,17 +247,17 @@ class _Pricer:
                     quantity = ONE
                 else:
                     self.problem(
-                        f"{where}.quantity",
+                        f"{line.where}.quantity",
                         "pricing.missing_quantity",
-                        f"{where}: a quantity is needed",
+                        f"{line.where}: a quantity is needed",
                         line.key,
                     )
                     continue
             if not product.divisible and quantity != quantity.to_integral_value():
                 self.problem(
-                    f"{where}.quantity",
+                    f"{line.where}.quantity",
                     "pricing.fractional_quantity",
-                    f"{where}: {product.sku} is sold in whole {product.uom}, not {quantity}",
+                    f"{line.where}: {product.sku} is sold in whole {product.uom}, not {quantity}",
                     line.key,
                 )
                 continue
@@ -267,9 +267,9 @@ class _Pricer:
                 and len(charges) > 1
             ):
                 self.problem(
-                    f"{where}.discount",
+                    f"{line.where}.discount",
                     "pricing.ambiguous_discount",
-                    f"{where}: {product.sku} has several charges; name one with 'charge' to give an amount or target price",
+                    f"{line.where}: {product.sku} has several charges; name one with 'charge' to give an amount or target price",
                     line.key,
                 )
                 continue
@@ -637,21 +637,23 @@ class _Pricer:
         if self.problems:
             raise PricingInputError.from_problems(self.problems)
         lines = tuple(p for slot in slots for p in slot)
-        configured = [
-            ConfiguredLine(
-                item.request.key,
-                item.product.sku,
-                item.quantity if item.request.quantity is not None or item.option is not None else ONE,
-                item.request.parent,
-            )
-            for item in resolved
-            if item.product is not None
-        ]
-        violations = (
-            tuple(validate_configuration(snap, configured, req.attributes))
-            if (snap.bundles or snap.rules)
-            else ()
-        )
+        violations: tuple[Violation, ...] = ()
+        if snap.bundles or snap.rules:
+            configured = [
+                _configured(
+                    (
+                        item.request.key,
+                        item.product.sku,
+                        item.quantity
+                        if item.request.quantity is not None or item.option is not None
+                        else ONE,
+                        item.request.parent,
+                    )
+                )
+                for item in resolved
+                if item.product is not None
+            ]
+            violations = tuple(validate_configuration(snap, configured, req.attributes))
         totals = self.totals(lines)
         warnings = tuple(
             f"promotion {code} applies to none of the lines"
@@ -671,9 +673,7 @@ class _Pricer:
             warnings=warnings,
         )
 
-    def fold_bases(
-        self, bases: dict[tuple[str, int], list[Decimal]]
-    ) -> tuple[_Sums, _Sums]:
+    def fold_bases(self, bases: dict[tuple[str, int], list[Decimal]]) -> tuple[_Sums, _Sums]:
         """The non-percent lines' ``[list, net]`` sums per family and per SKU, each by billing
         period in months (0: one-time): one pass over the quote's per-(SKU, period) sums."""
         products = self.snapshot.products
