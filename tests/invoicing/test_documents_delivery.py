@@ -368,3 +368,100 @@ def test_an_entity_needs_at_least_one_format(acme):
     with pytest.raises(DomainError) as bad:
         services.save_settings(acme.pk, formats=" , ")
     assert bad.value.field == "formats"
+
+
+# --------------------------------------------------------------------------- every kind, through issue
+
+KINDS = {
+    # name: (customer, lines (description, quantity, unit price, tax category[, delivery date]),
+    #        expected VAT categories, expected net / VAT / total — worked by hand)
+    # 2 × 950.00 = 1,900.00 at 19 %: 361.00.
+    "domestic": (None, [("Consulting day", "2", "950.00", "service")], ["S"], ("1900.00", "361.00", "2261.00")),
+    # 1,000.00 at 19 % = 190.00 and 3 × 20.00 = 60.00 at 7 % = 4.20.
+    "multi_rate": (
+        None, [("Consulting day", "1", "1000.00", "service"), ("Handbook", "3", "20.00", "reduced", None, "goods")],
+        ["S", "S"], ("1060.00", "194.20", "1254.20"),
+    ),
+    # A French business buys a service: reverse charge, 0.
+    "reverse_charge": ("FABRIKAM", [("Consulting day", "2", "950.00", "service")], ["AE"], ("1900.00", "0.00", "1900.00")),
+    # Goods shipped to a French business: intra-Community supply, 0.
+    "intra_community": (
+        "FABRIKAM", [("Edge appliance", "2", "2000.00", "goods", date(2027, 2, 26))], ["K"],
+        ("4000.00", "0.00", "4000.00"),
+    ),
+    # Goods shipped to the US: export, 0.
+    "export": (
+        "CONTOSO", [("Edge appliance", "1", "2000.00", "goods", date(2027, 2, 26))], ["G"],
+        ("2000.00", "0.00", "2000.00"),
+    ),
+    # A VAT-exempt supply in Germany, 0 with its exemption reason.
+    "exempt": (None, [("Training course", "1", "500.00", "exempt", None, "services")], ["E"], ("500.00", "0.00", "500.00")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_of_invoice_q2c_issues_passes_the_en16931_rules_in_ubl_and_cii(
+    acme, kind, django_capture_on_commit_callbacks
+):
+    from tests.billing import world
+
+    who, specs, categories, (net, vat, total) = KINDS[kind]
+    data = getattr(world, who) if who else world.NORTHWIND
+    buyer = customer(acme, data, currency="EUR") if who == "CONTOSO" else customer(acme, data)
+    services.save_account_settings(buyer.pk, formats="pdf,ubl,cii")
+    lines = []
+    for spec in specs:
+        (line,) = draft_lines(spec[:4])
+        if len(spec) > 4 and spec[4]:
+            line["delivery_date"] = spec[4]
+        if len(spec) > 5:
+            line["supply_type"] = spec[5]
+        lines.append(line)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = services.issue(services.create_draft(account_id=buyer.pk, lines=lines).pk)
+    stored = files_of("invoice", invoice.pk)
+    ubl, cii = bytes(stored["ubl"].content), bytes(stored["cii"].content)
+    assert no_fatal(ubl, "ubl") == [] and no_fatal(cii, "cii") == []
+    assert xml_values(ubl, "//cac:InvoiceLine//cac:ClassifiedTaxCategory/cbc:ID", UBL_NS) == categories
+    assert xml_values(ubl, "//cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount", UBL_NS) == [net]
+    assert xml_values(ubl, "/*/cac:TaxTotal/cbc:TaxAmount", UBL_NS) == [vat]
+    assert xml_values(ubl, "//cac:LegalMonetaryTotal/cbc:PayableAmount", UBL_NS) == [total]
+    # The credit note of the same invoice passes the rules too.
+    note = services.credit(invoice.pk, reason_code="other", full=True)
+    credit = bytes(files_of("credit_note", note.pk)["ubl"].content)
+    assert no_fatal(credit, "ubl") == []
+    assert xml_values(credit, "//cac:LegalMonetaryTotal/cbc:PayableAmount", UBL_NS) == [total]
+
+
+def test_the_entity_brands_its_pdfs_with_its_own_template_and_logo_and_names_print_as_text(
+    acme, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # Acme Cloud GmbH → slug acme-cloud-gmbh: its template and logo are found under that name.
+    folder = tmp_path / "templates" / "invoicing" / "acme-cloud-gmbh"
+    folder.mkdir(parents=True)
+    (folder / "invoice.html").write_text(
+        '{% extends "invoicing/invoice.html" %}{% block notes %}<p>ACME GROUP MEMBER {{ doc.number }}</p>{% endblock %}'
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path / "templates")]}]
+    static = tmp_path / "static" / "invoicing" / "acme-cloud-gmbh"
+    static.mkdir(parents=True)
+    (static / "logo.png").write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+            "0000000d49444154789c6360f8cf000000030101005e5b0a0a0000000049454e44ae426082"
+        )
+    )
+    settings.STATICFILES_DIRS = [str(static.parent.parent)]
+    hostile = customer(acme, name='<img src="file:///etc/passwd"> Northwind & Söhne')
+    invoice = issued(hostile, django_capture_on_commit_callbacks)
+    pdf = bytes(files_of("invoice", invoice.pk)["pdf"].content)
+    text = pdftotext(pdf, tmp_path)
+    assert "ACME GROUP MEMBER INV-2027-000001" in text
+    # The name wraps in its column: the markup is there as text, the file was never read.
+    assert '<img src="file:///etc/passwd"> Northwind &' in text and "Söhne" in text
+    assert b"root:x:0:0" not in pdf
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    assert len(PdfReader(BytesIO(pdf)).pages[0].images) == 1

@@ -3,8 +3,8 @@ table 4) and its EU-customer variant, issued by the real bill runs, exported one
 and validated against the official EN 16931 rules; PDFs read back; bad input refused with nothing
 written.
 
-Expected totals are the story's, as literals (INV-5 without its 500.00 usage line, which the usage
-stage adds: 1,530.00 net + 290.70 VAT = 1,820.70). The EU variant: totals equal the nets.
+Expected totals are the story's, as literals (INV-5 with March's 350,000 API calls: 2,030.00 net +
+385.70 VAT = 2,415.70, the usage line printing its tiers). The EU variant: totals equal the nets.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from tests.scenarios.test_northwind_billing import FABRIKAM, NORTHWIND, tell_the
 pytestmark = pytest.mark.django_db
 
 NUMBERS = [f"INV-2027-00000{n}" for n in range(1, 6)]
-NORTHWIND_PAYABLE = ["7467.25", "4760.00", "1517.25", "166.41", "1820.70"]
-FABRIKAM_PAYABLE = ["6275.00", "4000.00", "1275.00", "139.84", "1530.00"]
+NORTHWIND_PAYABLE = ["7467.25", "4760.00", "1517.25", "166.41", "2415.70"]
+FABRIKAM_PAYABLE = ["6275.00", "4000.00", "1275.00", "139.84", "2030.00"]
 FABRIKAM_CATEGORIES = [["AE"], ["K"], ["AE"], ["AE"], ["AE"]]
 
 
@@ -66,6 +66,16 @@ def test_the_northwind_invoices_export_as_ubl_and_each_file_passes_the_en16931_r
         # The exported file is the copy stored at issue, byte for byte.
         stored = DocumentFile.objects.get(doc_type="invoice", format="ubl", filename=f"{number}.ubl.xml")
         assert hashlib.sha256(xml).hexdigest() == stored.sha256
+    # INV-5's usage line: 100,000 × 0.00 + 250,000 × 0.002 = 500.00, its tiers as item properties.
+    inv5 = (out / "INV-2027-000005.ubl.xml").read_bytes()
+    assert xml_values(inv5, "//cac:AdditionalItemProperty/cbc:Name", UBL_NS) == [
+        "Tier 1 (1-100000)",
+        "Tier 2 (100001-1000000)",
+    ]
+    assert xml_values(inv5, "//cac:AdditionalItemProperty/cbc:Value", UBL_NS) == [
+        "100000 x 0.00 = 0.00 EUR",
+        "250000 x 0.002 = 500.00 EUR",
+    ]
 
 
 def test_the_eu_variant_exports_as_cii_with_reverse_charge_and_the_intra_community_supply(

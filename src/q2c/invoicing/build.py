@@ -35,7 +35,7 @@ HEAD_HASH_FIELDS = (
 LINE_HASH_FIELDS = (
     "position", "description", "item_id", "quantity", "unit_price", "share_num", "share_den", "gross_minor",
     "discount_minor", "net_minor", "tax_minor", "vat_category", "tax_percent", "service_start", "service_end",
-    "source_type", "source_id", "tiers",
+    "source_type", "source_id", "tiers", "supply_type",
 )  # fmt: skip
 
 

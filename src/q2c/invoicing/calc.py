@@ -39,10 +39,16 @@ from q2c.tax.engine import (
     TaxLine,
     compute,
 )
+from q2c.tax.engine.document import SupplyType
 from q2c.tax.engine.ruleset import RuleSet
 
 #: Goods categories: their supply date is the delivery date and they travel to ``ship_to``.
 GOODS_CATEGORIES = frozenset({TaxCategory.GOODS})
+
+
+def is_goods(line: DraftLine) -> bool:
+    """Goods by category, or a line whose supply type says so (a book at the reduced rate)."""
+    return line.supply_type == SupplyType.GOODS or line.tax_category in GOODS_CATEGORIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,9 @@ class DraftLine:
     #: ``lower`` (first unit, inclusive), ``upper`` (last unit or None), ``quantity``,
     #: ``unit_price`` and ``amount`` (rounded to the currency), all decimal text.
     tiers: tuple[Mapping[str, Any], ...] = ()
+    #: ``goods`` or ``services`` where the tax category does not imply it (``reduced``,
+    #: ``exempt``, ``zero`` …); empty: implied by the category.
+    supply_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +181,8 @@ def _category(value: str, i: int) -> TaxCategory:
 
 
 def _document(currency: str, ctx: TaxContext, lines: Sequence[DraftLine], nets: Sequence[int]) -> TaxDocument:
-    goods_dates = [
-        ln.delivery_date
-        for ln in lines
-        if ln.delivery_date and _category(ln.tax_category, 0) in GOODS_CATEGORIES
-    ]
-    has_goods = any(_category(ln.tax_category, i) in GOODS_CATEGORIES for i, ln in enumerate(lines))
+    goods_dates = [ln.delivery_date for ln in lines if ln.delivery_date and is_goods(ln)]
+    has_goods = any(_category(ln.tax_category, i) and is_goods(ln) for i, ln in enumerate(lines))
     return TaxDocument(
         currency=currency,
         seller=ctx.seller,
@@ -188,7 +193,8 @@ def _document(currency: str, ctx: TaxContext, lines: Sequence[DraftLine], nets: 
                 id=str(i + 1),
                 amount=Money.from_minor(net, currency),
                 tax_category=_category(ln.tax_category, i),
-                supply_date=ln.delivery_date if _category(ln.tax_category, i) in GOODS_CATEGORIES else None,
+                supply_type=SupplyType(ln.supply_type) if ln.supply_type else None,
+                supply_date=ln.delivery_date if is_goods(ln) else None,
             )
             for i, (ln, net) in enumerate(zip(lines, nets, strict=True))
         ),
@@ -216,7 +222,7 @@ def _signature(currency: str, ctx: TaxContext, lines: Sequence[DraftLine]) -> tu
         ctx.ship_from,
         ctx.ship_to,
         ctx.exemption,
-        tuple((ln.tax_category, ln.delivery_date) for ln in lines),
+        tuple((ln.tax_category, ln.supply_type, ln.delivery_date) for ln in lines),
     )
 
 
@@ -265,7 +271,7 @@ def price(
             )
             for ln, gross, net, tax, d in zip(lines, grosses, nets, taxes, decisions, strict=True)
         )
-        goods = [ln.delivery_date for ln in lines if ln.delivery_date and ln.tax_category in GOODS_CATEGORIES]
+        goods = [ln.delivery_date for ln in lines if ln.delivery_date and is_goods(ln)]
         return Priced(currency, out_lines, rows, sum(nets), sum(taxes), (), max(goods) if goods else None)
 
     document = _document(currency, ctx, lines, nets)

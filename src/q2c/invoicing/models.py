@@ -219,6 +219,9 @@ class InvoiceLine(models.Model):
     tax = MoneyField(default=0)
     credited = MoneyField(default=0, help_text="net credited so far by credit notes")
     tax_category = models.CharField(max_length=20, help_text="the product's tax category (engine input)")
+    supply_type = models.CharField(
+        max_length=10, blank=True, default="", help_text="goods or services where the category does not say"
+    )
     vat_category = models.CharField(
         max_length=3, blank=True, default="", help_text="EN 16931 code: S, AE, K …"
     )

@@ -58,7 +58,24 @@ def seller_data(entity: LegalEntity, bank: BankAccount | None) -> dict[str, Any]
         "bank_name": bank.bank_name if bank else "",
         "creditor_id": entity.sepa_creditor_id,
         "note": entity.invoice_note,
+        **branding(entity.name),
     }
+
+
+def branding(name: str) -> dict[str, str]:
+    """The entity's slug (``Acme Cloud GmbH`` → ``acme-cloud-gmbh``), which picks its own PDF
+    templates (``templates/invoicing/<slug>/invoice.html``), and its logo when the static files hold
+    ``invoicing/<slug>/logo.png`` (or ``.jpg``)."""
+    from django.contrib.staticfiles import finders
+    from django.utils.text import slugify
+
+    slug = slugify(name)[:50].strip("-_")
+    out = {"slug": slug}
+    for ext in ("png", "jpg"):
+        if slug and finders.find(f"invoicing/{slug}/logo.{ext}"):
+            out["logo"] = f"invoicing/{slug}/logo.{ext}"
+            break
+    return out
 
 
 def default_banks(entity_ids: Iterable[int]) -> dict[int, BankAccount]:
@@ -192,6 +209,8 @@ def document_seller(data: Mapping[str, Any]) -> doc.Seller:
         bic=data.get("bic", ""),
         account_name=data.get("name", "") if data.get("iban") else "",
         creditor_id=data.get("creditor_id", ""),
+        logo=data.get("logo", ""),
+        slug=data.get("slug", ""),
     )
 
 

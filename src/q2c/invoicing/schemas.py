@@ -87,6 +87,11 @@ class InvoiceLineIn(Schema):
     tax_category: str = Field(
         ..., description="standard, service, digital_service, goods, …", examples=["service"]
     )
+    supply_type: str = Field(
+        "",
+        max_length=10,
+        description="goods or services, where the tax category does not say (reduced, exempt …)",
+    )
     discount: Num = Field("0", description="an amount off the line", examples=["0"])
     item_id: str = Field("", max_length=64)
     unit_code: str = Field("C62", max_length=5)

@@ -48,6 +48,16 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddField(
+            model_name="invoiceline",
+            name="supply_type",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="goods or services where the category does not say",
+                max_length=10,
+            ),
+        ),
+        migrations.AddField(
             model_name="invoicingsettings",
             name="email_xml",
             field=models.BooleanField(

@@ -402,6 +402,8 @@ def reissue(invoice_id: int, *, reason: str = "", actor: Any = None) -> tuple[Cr
                 "share_den": ln.share_den,
                 "discount": Money.from_minor(int(ln.discount_minor), ln.currency).amount,  # type: ignore[attr-defined]
                 "tax_category": ln.tax_category,
+                "supply_type": ln.supply_type,
+                "tiers": ln.tiers or None,
                 "service_start": ln.service_start,
                 "service_end": ln.service_end,
                 "delivery_date": ln.delivery_date,

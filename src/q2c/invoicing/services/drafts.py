@@ -63,6 +63,11 @@ def _line(i: int, raw: Mapping[str, Any], currency: str) -> dict[str, Any]:
         raise fail(
             "tax_category", f"'{category}' is not a tax category ({', '.join(c.value for c in TaxCategory)})"
         )
+    supply_type = str(raw.get("supply_type") or "")
+    if supply_type not in ("", "goods", "services"):
+        raise fail(
+            "supply_type", "the supply type is goods or services (or left out where the category says)"
+        )
     discount = to_decimal(raw.get("discount") or 0, field=f"{where}.discount")
     exp = currency_exponent(currency)
     if discount < 0 or discount != discount.quantize(Decimal(1).scaleb(-exp)):
@@ -101,6 +106,7 @@ def _line(i: int, raw: Mapping[str, Any], currency: str) -> dict[str, Any]:
         "posting": posting,
         "tiers": tiers,
         "gross": gross,
+        "supply_type": supply_type,
     }
 
 

@@ -256,7 +256,7 @@ LINE_COLUMNS = (
     "net_minor", "tax_minor", "credited_minor", "tax_category", "vat_category", "tax_percent", "tax_jurisdiction",
     "tax_mention", "tax_reason_code", "tax_code", "service_start", "service_end", "delivery_date", "source_type",
     "source_id", "contract_id", "contract_number", "contract_line_key", "schedule_id", "revenue_category",
-    "posting", "base_currency", "net_base_minor", "tax_base_minor", "tiers",
+    "posting", "base_currency", "net_base_minor", "tax_base_minor", "tiers", "supply_type",
 )  # fmt: skip
 _ID, _NUMBER, _SEQ, _SHA = (INVOICE_COLUMNS.index(c) for c in ("id", "number", "seq", "content_sha256"))
 _LINE_HASH = [LINE_COLUMNS.index(f) - 1 for f in build.LINE_HASH_FIELDS]  # in lines without their invoice id
@@ -274,7 +274,7 @@ def _line_values(p: calc.PricedLine, i: int, currency: str, base: str, nb: int, 
         str(p.percent), p.jurisdiction, p.mention[:300], p.reason_code, p.tax_code, d(ln.service_start),
         d(ln.service_end), d(ln.delivery_date), ln.source_type, ln.source_id, ln.contract_id, ln.contract_number,
         ln.contract_line_key, ln.schedule_id, ln.revenue_category, str(ln.posting), base, nb, tb,
-        build.tiers_text(ln.tiers),
+        build.tiers_text(ln.tiers), ln.supply_type,
     )  # fmt: skip
 
 
@@ -525,6 +525,7 @@ def _draft_lines(rows: Sequence[InvoiceLine]) -> list[calc.DraftLine]:
             # A tiered usage line's amount is the sum of its tiers, fixed when it was drafted.
             gross_minor=int(r.gross_minor) if r.tiers else None,  # type: ignore[attr-defined]
             tiers=tuple(r.tiers or ()),
+            supply_type=r.supply_type,
         )
         for r in rows
     ]
