@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
+from q2c.billing.models import Charge
 from q2c.core import clock
 from q2c.core.errors import DomainError
 from q2c.core.money import Money
@@ -165,9 +166,11 @@ def test_an_unpaid_invoice_moves_through_every_step_exactly_once(world, django_c
     # 11.27 % a year: the German base rate 2.27 % + 9 points between businesses (BGB §288(2)).
     services.save_policy(acme.pk, "default", name="Standard", steps=FULL_POLICY, interest_rate="0.1127")
     issue_on(sim, northwind, date(2027, 3, 1), "1275.00")  # 1,517.25 due 2027-03-31
+    # The bill run puts the fee on the account's next invoice (it polls before dunning: by name).
+    schedules.ensure("billing.bill_run", "billing.bill_run", start_date=date(2027, 4, 1))
     schedules.ensure("payments.dunning", "payments.dunning", start_date=date(2027, 4, 1))
     day = date(2027, 4, 1)
-    while day <= date(2027, 6, 5):
+    while day <= date(2027, 6, 12):
         poll_on(sim, day, django_capture_on_commit_callbacks)
         day += timedelta(days=1)
     # Due 03-31: +7 = 04-07, +21 = 04-21, +35 = 05-05, +49 = 05-19, +63 = 06-02.
@@ -181,25 +184,39 @@ def test_an_unpaid_invoice_moves_through_every_step_exactly_once(world, django_c
     second = DunningEntry.objects.get(step_key="second", invoice_number="INV-2027-000001")
     # Interest: 1,517.25 × 0.1127 × 21 / 365 = 9.8380… → 9.84; fee 5.00.
     assert (second.fee, second.interest) == (eur("5.00"), eur("9.84"))
-    fee_invoice = Invoice.objects.get(pk=second.fee_invoice_id)
-    # Taxed like every invoice: 14.84 net, 19 % VAT 2.8196 → 2.82, total 17.66; issued 04-21.
+    charges = list(Charge.objects.filter(pk__in=second.charge_ids).order_by("id"))
+    assert [(c.reference, c.amount_minor, c.bill_on) for c in charges] == [
+        ("dunning:fee:INV-2027-000001:second", 500, date(2027, 4, 21)),
+        ("dunning:interest:INV-2027-000001:second", 984, date(2027, 4, 21)),
+    ]
+    fee_invoice = Invoice.objects.get(pk=charges[0].invoice_id)
+    # Billed by the next day's bill run and taxed like every line: 14.84 net, 19 % VAT 2.8196 →
+    # 2.82, total 17.66; issued 04-22, due 05-22.
     assert (fee_invoice.number, fee_invoice.issue_date, fee_invoice.net, fee_invoice.tax, fee_invoice.total) == (
-        "INV-2027-000002", date(2027, 4, 21), eur("14.84"), eur("2.82"), eur("17.66"),
+        "INV-2027-000002", date(2027, 4, 22), eur("14.84"), eur("2.82"), eur("17.66"),
     )  # fmt: skip
     assert [(line.description, line.net) for line in InvoiceLine.objects.filter(invoice=fee_invoice)] == [
         ("Late-payment fee for invoice INV-2027-000001", eur("5.00")),
         ("Interest on invoice INV-2027-000001 at 11.27 % p.a., 2027-03-31 to 2027-04-21", eur("9.84")),
     ]
     assert fee_invoice.posting  # posted to the ledger at issue
-    # The fee invoice (due 05-05 + 7 = 05-12) is reminded, but never charged a fee on a fee.
+    # The fee invoice (due 05-22: +7 = 05-29, +21 = 06-12) is reminded, but never charged a fee on a fee.
     fee_steps = [
-        (e.step_key, e.business_date, e.fee_invoice_id)
+        (e.step_key, e.business_date, e.charge_ids, e.fee)
         for e in DunningEntry.objects.filter(invoice=fee_invoice).order_by("business_date")
     ]
-    assert fee_steps == [("reminder", date(2027, 5, 12), None), ("second", date(2027, 5, 26), None)]
+    assert fee_steps == [
+        ("reminder", date(2027, 5, 29), [], eur("0")),
+        ("second", date(2027, 6, 12), [], eur("0")),
+    ]
     assert Event.objects.filter(type="payments.dunning.service_suspended").count() == 1
     assert Event.objects.filter(type="payments.dunning.fee_charged").count() == 1
     assert Event.objects.filter(type="payments.dunning.handed_to_collections").count() == 1
+    (second_mail,) = [m for m in mail.outbox if m.subject == "Second reminder: invoice INV-2027-000001"]
+    assert (
+        "We have charged a late-payment fee of 5.00 EUR. Interest of 9.84 EUR at 11.27 % p.a. to 2027-04-21 is charged."
+        in second_mail.body
+    )
     subjects = [m.subject for m in mail.outbox if "INV-2027-000001" in m.subject]
     assert subjects == [
         "Payment reminder: invoice INV-2027-000001",
@@ -405,7 +422,7 @@ def test_a_promise_dated_in_the_past_is_refused(world):
     assert not PromiseToPay.objects.exists()
 
 
-def test_a_fee_by_hand_is_charged_as_an_invoice_and_refused_on_an_invoice_not_overdue(world):
+def test_a_fee_by_hand_is_charged_through_billing_and_refused_on_an_invoice_not_overdue(world):
     sim, acme, northwind = world
     services.save_policy(acme.pk, "default", name="Standard", steps=FULL_POLICY, interest_rate="0.1127")
     inv = issue_on(sim, northwind, date(2027, 3, 1), "1275.00")  # due 03-31
@@ -416,9 +433,12 @@ def test_a_fee_by_hand_is_charged_as_an_invoice_and_refused_on_an_invoice_not_ov
     refused("dunning.invalid_fee", services.charge_fee, inv.pk, interest_until=date(2027, 6, 30))
     # Interest 03-31 → 05-30 = 60 days: 1,517.25 × 0.1127 × 60 / 365 = 28.1086… → 28.11.
     entry = services.charge_fee(inv.pk, interest_until=date(2027, 5, 30), actor="finance")
-    fee_invoice = Invoice.objects.get(pk=entry.fee_invoice_id)
+    assert entry.interest == eur("28.11")
+    from q2c.billing.run import daily
+
+    daily(date(2027, 5, 30))
+    (charge,) = Charge.objects.filter(pk__in=entry.charge_ids)
+    billed = Invoice.objects.get(pk=charge.invoice_id)
     # Invoiced as a service at 19 %: 28.11 × 0.19 = 5.3409 → 5.34; total 33.45.
-    assert (entry.interest, fee_invoice.net, fee_invoice.tax, fee_invoice.total) == (
-        eur("28.11"), eur("28.11"), eur("5.34"), eur("33.45"),
-    )  # fmt: skip
+    assert (billed.net, billed.tax, billed.total) == (eur("28.11"), eur("5.34"), eur("33.45"))
     assert Event.objects.filter(type="payments.dunning.fee_charged").count() == 1

@@ -131,7 +131,9 @@ class DunningEntry(models.Model):
     open_amount = MoneyField()
     fee = MoneyField(default=0)
     interest = MoneyField(default=0)
-    fee_invoice_id = models.BigIntegerField(null=True, blank=True)
+    charge_ids = models.JSONField(
+        default=list, blank=True, help_text="billing charges made for the fee and interest"
+    )
     email_to = models.CharField(max_length=300, blank=True, default="")
     subject = models.CharField(max_length=200, blank=True, default="")
     body = models.TextField(blank=True, default="")

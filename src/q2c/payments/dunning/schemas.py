@@ -97,7 +97,7 @@ class DunningEntryOut(Schema):
     open_amount: MoneyOut
     fee: MoneyOut
     interest: MoneyOut
-    fee_invoice_id: int | None
+    charge_ids: list[int]
     email_to: str
     subject: str
     body: str
@@ -110,7 +110,7 @@ def entry_out(e: Any) -> dict[str, Any]:
         "id": e.pk, "account_id": e.account_id, "invoice_id": e.invoice_id, "invoice_number": e.invoice_number,
         "step_key": e.step_key, "action": e.action, "status": e.status, "business_date": e.business_date,
         "days_overdue": e.days_overdue, "open_amount": money_out(e.open_amount), "fee": money_out(e.fee),
-        "interest": money_out(e.interest), "fee_invoice_id": e.fee_invoice_id, "email_to": e.email_to,
+        "interest": money_out(e.interest), "charge_ids": list(e.charge_ids), "email_to": e.email_to,
         "subject": e.subject, "body": e.body, "document_sha256": e.document_sha256, "mail": e.mail,
     }  # fmt: skip
 

@@ -30,7 +30,6 @@ from django.db import IntegrityError, transaction
 from q2c.core import clock
 from q2c.core.errors import DomainError
 from q2c.core.money import Money, check_currency, to_decimal
-from q2c.invoicing import services as invoicing
 from q2c.parties.models import Account, LegalEntity
 from q2c.payments.dunning import engine, errors, receivables, retries
 from q2c.payments.dunning import events as ev
@@ -53,7 +52,7 @@ from q2c.tax.categories import TaxCategory
 DEFAULT_SEGMENT = "default"
 MAX_STEPS = 10
 MAX_OFFSET = 365
-FEE_SOURCE = "dunning_fee"
+CHARGE_PREFIX = "dunning:"
 #: Fee and interest lines are invoiced as services (the tax engine needs the supply type, which
 #: only these categories imply for a hand-made invoice line).
 FEE_TAX_CATEGORIES = (TaxCategory.SERVICE.value, TaxCategory.DIGITAL_SERVICE.value)
@@ -473,28 +472,27 @@ def add_note(
 # --------------------------------------------------------------------------- fees
 
 
-def _fee_lines(fee: Money | None, interest: Money | None, number: str, tax_category: str, start: date, end: date,
-               rate: Decimal) -> list[dict[str, Any]]:  # fmt: skip
-    lines = []
+def _charge(
+    item: receivables.OpenInvoice, fee: Money | None, interest: Money | None, key: str, day: date,
+    tax_category: str, rate: Decimal, who: str,
+) -> list[int]:  # fmt: skip
+    """The fee and the interest as one-off charges on the account's next invoice (billing's
+    ``add_charge``: taxed and posted by the bill run like every line). Idempotent per reference."""
+    from q2c.billing.services import add_charge
+
+    made = []
     if fee is not None and fee.amount > 0:
-        lines.append({"description": f"Late-payment fee for invoice {number}", "quantity": Decimal(1),
-                      "unit_price": fee.amount, "tax_category": tax_category, "source_type": FEE_SOURCE,
-                      "source_id": number, "revenue_category": "fees"})  # fmt: skip
+        made.append(add_charge(
+            item.entity_id, item.account_id, item.currency, f"Late-payment fee for invoice {item.number}", fee,
+            tax_category, f"{CHARGE_PREFIX}fee:{item.number}:{key}", day, actor=who,
+        ).pk)  # fmt: skip
     if interest is not None and interest.amount > 0:
-        lines.append({"description": f"Interest on invoice {number} at {rate * 100:.2f} % p.a., {start} to {end}",
-                      "quantity": Decimal(1), "unit_price": interest.amount, "tax_category": tax_category,
-                      "source_type": FEE_SOURCE, "source_id": number, "revenue_category": "interest"})  # fmt: skip
-    return lines
-
-
-def _issue_fee_invoice(account_id: int, lines: list[dict[str, Any]], currency: str, who: str) -> int | None:
-    """An invoice for the fee and interest, issued (numbered, taxed, posted) in the caller's transaction."""
-    if not lines:
-        return None
-    draft = invoicing.create_draft(
-        account_id=account_id, lines=lines, currency=currency, terms_days=14, actor=who
-    )
-    return int(invoicing.issue(draft.pk, actor=who).pk)
+        made.append(add_charge(
+            item.entity_id, item.account_id, item.currency,
+            f"Interest on invoice {item.number} at {rate * 100:.2f} % p.a., {item.due_date} to {day}", interest,
+            tax_category, f"{CHARGE_PREFIX}interest:{item.number}:{key}", day, actor=who,
+        ).pk)  # fmt: skip
+    return made
 
 
 def charge_fee(
@@ -549,22 +547,21 @@ def charge_fee(
         raise errors.DunningInvalid(
             "nothing to charge: give a fee or an interest date", code=errors.INVALID_FEE, field="fee"
         )
-    key = f"manual-{clock.now().strftime('%Y%m%d%H%M%S%f')}"
-    lines = _fee_lines(money, interest, item.number, loaded.row.fee_tax_category, item.due_date,
-                       interest_until or today, loaded.policy.interest_rate)  # fmt: skip
+    key = f"manual-{clock.now().strftime('%Y%m%d%H%M%S%f')}"[:40]
     with transaction.atomic():
-        fee_invoice = _issue_fee_invoice(item.account_id, lines, item.currency, who)
+        charges = _charge(item, money, interest, key, today, loaded.row.fee_tax_category,
+                          loaded.policy.interest_rate, who)  # fmt: skip
         entry = DunningEntry.objects.create(  # type: ignore[misc]
             entity_id=item.entity_id, account_id=item.account_id, invoice_id=item.invoice_id,
-            invoice_number=item.number, policy=loaded.row, step_key=key[:40], action="fee",
+            invoice_number=item.number, policy=loaded.row, step_key=key, action="fee",
             status=DunningEntry.Status.DONE, business_date=today, days_overdue=(today - item.due_date).days,
             currency=item.currency, open_amount=Money.from_minor(item.open_minor, item.currency),
             fee=money or Money.zero(item.currency), interest=interest or Money.zero(item.currency),
-            fee_invoice_id=fee_invoice, created_at=clock.now(),
+            charge_ids=charges, created_at=clock.now(),
         )  # fmt: skip
         events.record(DomainEvent(ev.FEE_CHARGED, "payments_dunning.entry", entry.pk,
                                   {"invoice_id": item.invoice_id, "fee": entry.fee, "interest": entry.interest,
-                                   "fee_invoice_id": fee_invoice, "step": "manual"},
+                                   "charge_ids": charges, "step": "manual"},
                                   entity_id=item.entity_id, actor=who))  # fmt: skip
     return entry
 
@@ -633,8 +630,13 @@ def run_day(day: date, *, actor: Any = "dunning") -> dict[str, Any]:
     for p in _open_promises({i.account_id for i in items}):
         for invoice_id in p.invoice_ids:
             promise_until[invoice_id] = max(promise_until.get(invoice_id, p.promised_date), p.promised_date)
+    from q2c.billing.models import Charge
+
+    # No fee or interest on an invoice that carries dunning charges (no interest on interest).
     fee_invoices = set(
-        DunningEntry.objects.filter(fee_invoice_id__in=ids).values_list("fee_invoice_id", flat=True)
+        Charge.objects.filter(invoice_id__in=ids, reference__startswith=CHARGE_PREFIX).values_list(
+            "invoice_id", flat=True
+        )
     )
     policies = _load_policies({i.entity_id for i in items})
     segments = segments_of({i.account_id for i in items})
@@ -729,17 +731,17 @@ def _carry_out(
     interest = None
     if step.charge_interest and loaded.policy.interest_rate > 0 and not no_fee:
         interest = engine.late_interest(open_amount, loaded.policy.interest_rate, item.due_date, day)
-    charges = ""
+    charge_text = ""
     if fee is not None:
-        charges += f"We have charged a late-payment fee of {fee}. "
+        charge_text += f"We have charged a late-payment fee of {fee}. "
     if interest is not None and interest.amount > 0:
-        charges += (
+        charge_text += (
             f"Interest of {interest} at {loaded.policy.interest_rate * 100:.2f} % p.a. to {day} is charged. "
         )
     subject_t, body_t = loaded.texts.get(step.key, ("", ""))
     default_subject, default_body = DEFAULT_TEXT[step.action]
     values = {"number": item.number, "due_date": item.due_date.isoformat(), "open_amount": str(open_amount),
-              "days": str(days), "charges": charges}  # fmt: skip
+              "days": str(days), "charges": charge_text}  # fmt: skip
     subject = _render(subject_t or default_subject, **values)[:200]
     body = _render(body_t or default_body, **values)
     now = clock.now()
@@ -755,12 +757,11 @@ def _carry_out(
             mail=DunningEntry.Mail.QUEUED if email else DunningEntry.Mail.NONE, created_at=now,
         )  # fmt: skip
         entry.save(force_insert=True)
-        lines = _fee_lines(fee, interest, item.number, loaded.row.fee_tax_category, item.due_date, day,
-                           loaded.policy.interest_rate)  # fmt: skip
-        fee_invoice = _issue_fee_invoice(item.account_id, lines, currency, who)
-        if fee_invoice is not None:
-            entry.fee_invoice_id = fee_invoice
-            entry.save(update_fields=["fee_invoice_id"])
+        charges = _charge(item, fee, interest, step.key, day, loaded.row.fee_tax_category,
+                          loaded.policy.interest_rate, who)  # fmt: skip
+        if charges:
+            entry.charge_ids = charges
+            entry.save(update_fields=["charge_ids"])
         base = {"invoice_id": item.invoice_id, "number": item.number, "account_id": item.account_id,
                 "step": step.key, "action": step.action.value, "business_date": day, "days_overdue": days,
                 "open_amount": open_amount}  # fmt: skip
@@ -768,9 +769,9 @@ def _carry_out(
         out.append(DomainEvent(ev.REMINDER_SENT, "payments_dunning.entry", entry.pk,
                                {**base, "to": email, "subject": subject, "document_sha256": entry.document_sha256},
                                entity_id=item.entity_id, actor=who))  # fmt: skip
-        if fee_invoice is not None:
+        if charges:
             out.append(DomainEvent(ev.FEE_CHARGED, "payments_dunning.entry", entry.pk,
-                                   {**base, "fee": entry.fee, "interest": entry.interest, "fee_invoice_id": fee_invoice},
+                                   {**base, "fee": entry.fee, "interest": entry.interest, "charge_ids": charges},
                                    entity_id=item.entity_id, actor=who))  # fmt: skip
         if step.action == Action.SUSPEND_SERVICE:
             out.append(DomainEvent(ev.SERVICE_SUSPENDED, "parties.account", item.account_id, base,
@@ -783,7 +784,7 @@ def _carry_out(
             from q2c.payments.dunning.tasks import send_reminder
 
             enqueue_after_commit(send_reminder, entry.pk)
-    return 1 if fee_invoice is not None else 0
+    return 1 if charges else 0
 
 
 def _log_skipped(
