@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -252,10 +253,29 @@ def _plain_decimal(value: Any) -> Decimal | None:
     return None
 
 
+_DISCOUNT_KINDS = {str(kind): kind for kind in ManualDiscountKind}
+_line_request = partial(tuple.__new__, LineRequest)
+
+
+def _plain_discount(value: Any) -> ManualDiscount | None:
+    """``value`` as a discount when it is a valid one (``{"percent": "10"}``), else None — then
+    :func:`_discount` names what is wrong."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    ((name, raw),) = value.items()
+    kind = _DISCOUNT_KINDS.get(name)
+    if kind is None:
+        return None
+    number = _plain_decimal(raw)
+    if number is None or number < 0 or (kind is ManualDiscountKind.PERCENT and number > HUNDRED):
+        return None
+    return ManualDiscount(kind, number)
+
+
 def _line(raw: Any, index: int, problems: _Problems) -> LineRequest | None:
     # Called once per line of requests of up to 20,000 lines: the common, valid case takes a
     # short path; the messages naming the field are only built when something is wrong.
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):  # the ABC check only when needed
         where = f"lines[{index}]"
         problems.add(where, "pricing.invalid_line", f"{where}: a line is an object")
         return None
@@ -344,12 +364,15 @@ def _line(raw: Any, index: int, problems: _Problems) -> LineRequest | None:
             else _text(raw_description, f"lines[{index}].description", problems, key, max_len=500)
         )
     raw_discount = get("discount")
-    discount = (
-        _discount(raw_discount, f"lines[{index}].discount", problems, key)
-        if raw_discount is not None
-        else None
+    discount = None
+    if raw_discount is not None:
+        discount = _plain_discount(raw_discount)
+        if discount is None:
+            discount = _discount(raw_discount, f"lines[{index}].discount", problems, key)
+    # tuple.__new__ straight away: a NamedTuple's own __new__ is a Python function.
+    return _line_request(
+        (key, index, sku, quantity, charge, parent, discount, estimated, credit, description)
     )
-    return LineRequest(key, index, sku, quantity, charge, parent, discount, estimated, credit, description)
 
 
 def parse_request(data: Mapping[str, Any], *, today: date) -> PriceRequest:
