@@ -115,7 +115,9 @@ def scope_from(
     ``date_to`` is the last day included (default: today, by the business clock); ``date_from``
     defaults to 12 months before ``date_to`` (the day after the same day a year earlier), so the
     default range is the last 12 months to today. ``currency`` defaults to the entity's base
-    currency (every entity's, when they share one; EUR without entities).
+    currency (every entity's, when they share one; EUR without entities). Without an entity and a
+    currency, when the entities keep books in different currencies, the report is the first
+    entity's, in its currency.
     Errors: ``date.invalid`` (from/to), ``analytics.range_reversed`` (to),
     ``analytics.range_too_long`` (from), ``analytics.unknown_entity`` (entity),
     ``analytics.unknown_currency`` (currency).
@@ -142,11 +144,15 @@ def scope_from(
         if entity_id not in entities:
             raise UnknownEntity(f"no legal entity {entity_id}", field="entity")
     if currency in (None, ""):
+        bases = sorted({c for c, _tz in entities.values()})
+        if entity_id is None and len(bases) > 1:
+            # Entities keep books in several currencies and no currency was asked for: report the
+            # first entity in its own, rather than fail for want of cross rates nobody entered.
+            entity_id = min(entities)
         if entity_id is not None:
             cur = entities[entity_id][0]
         else:
-            bases = sorted({c for c, _tz in entities.values()})
-            cur = bases[0] if len(bases) == 1 else "EUR"
+            cur = bases[0] if bases else "EUR"
     else:
         try:
             cur = check_currency(str(currency).strip().upper())

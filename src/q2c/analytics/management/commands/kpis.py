@@ -55,8 +55,12 @@ class Command(Q2CCommand):
             return
         self.stdout.write(f"KPIs {data['from']} … {data['to']} in {data['currency']}")
         for key, value in data.items():
-            if key in ("from", "to", "currency"):
-                continue
-            if isinstance(value, dict):
-                value = ", ".join(f"{k}={v}" for k, v in value.items())
-            self.stdout.write(f"  {key:<24} {'—' if value is None else value}")
+            if key not in ("from", "to", "currency"):
+                self._row(key, value)
+
+    def _row(self, key: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for sub, inner in value.items():
+                self._row(f"{key}.{sub}", inner)
+            return
+        self.stdout.write(f"  {key:<44} {'—' if value is None else value}")
