@@ -1,6 +1,7 @@
 """Tables of the revenue app: each contract's revenue document and obligations, recognition runs
-and the lines they posted, contract positions at month ends, the contract-asset attribution per
-contract, and revenue periods (locked at close).
+and the lines they posted, the contract-asset part of each contract's position, and revenue
+periods (locked at close). Positions at a month end are computed from the lines and billing
+(``q2c.revenue.queries.position_rows``).
 
 A ``RevenueContract`` is one contract of the contracts app seen by revenue: its ``document`` is
 the contract in the revenue preview format (docs/revenue-preview.md) — obligations from the
@@ -129,8 +130,10 @@ class RecognitionRun(models.Model):
 class RecognitionLine(models.Model):
     """Revenue one run recognised for one obligation."""
 
-    run = models.ForeignKey(RecognitionRun, on_delete=models.PROTECT, related_name="+")
-    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="+")
+    # No index on the two keys: the run writes these rows by the hundred thousand, and they are
+    # read by entity and period (indexed) — each index would cost every insert a B-tree update.
+    run = models.ForeignKey(RecognitionRun, on_delete=models.PROTECT, related_name="+", db_index=False)
+    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="+", db_index=False)
     entity_id = models.BigIntegerField()
     period = models.DateField()
     amount_minor = models.BigIntegerField()
@@ -150,24 +153,3 @@ class ContractAsset(models.Model):
 
     class Meta:
         db_table = "revenue_contract_asset"
-
-
-class Position(models.Model):
-    """An accounting contract's position at a month end: billed (excluding usage) − recognised
-    (excluding usage); positive = deferred revenue, negative = contract asset."""
-
-    entity_id = models.BigIntegerField()
-    period = models.DateField()
-    contract_id = models.BigIntegerField()
-    label = models.CharField(max_length=60)
-    currency = models.CharField(max_length=3)
-    billed_minor = models.BigIntegerField()
-    recognised_minor = models.BigIntegerField()
-    position_minor = models.BigIntegerField()
-
-    class Meta:
-        db_table = "revenue_position"
-        ordering = ["entity_id", "period", "label"]
-        constraints = [
-            models.UniqueConstraint(fields=["entity_id", "period", "label"], name="revenue_position_once")
-        ]

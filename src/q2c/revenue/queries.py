@@ -23,7 +23,6 @@ from q2c.core.periods import add_months
 from q2c.revenue.models import (
     Decision,
     Obligation,
-    Position,
     RecognitionLine,
     RecognitionRun,
     RevenueContract,
@@ -208,17 +207,47 @@ def disaggregation(entity_id: int, start: date, months: int = 12) -> Report:
     return report
 
 
+def position_rows(entity_id: int, through: date) -> dict[str, tuple[int, int]]:
+    """Each accounting contract's (billed, recognised) through ``through``, excluding usage:
+    billing by contract line (its key names the obligation, unknown keys go to the contract
+    itself), recognition from the posted lines."""
+    label_of: dict[tuple[int, str], str] = {}
+    base: dict[int, str] = {}
+    for cid, key, label, number in (
+        Obligation.objects.filter(entity_id=entity_id)
+        .exclude(pattern="usage")
+        .values_list("contract__contract_id", "key", "label", "contract__number")
+    ):
+        label_of[(cid, key)] = label
+        base[cid] = number
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for label in label_of.values():
+        out.setdefault(label, [0, 0])
+    for (cid, key), amount in billed(entity_id, through).items():
+        label = label_of.get((cid, key)) or base.get(cid)
+        if label is not None:
+            out[label][0] += amount
+    for label, amount in (
+        RecognitionLine.objects.filter(entity_id=entity_id, period__lte=through).exclude(obligation__pattern="usage")
+        .values_list("obligation__label").annotate(s=Sum("amount_minor"))
+    ):  # fmt: skip
+        out[label][1] += int(amount or 0)
+    return {label: (b, r) for label, (b, r) in out.items()}
+
+
 def positions(entity_id: int, month: date) -> Report:
-    """Each accounting contract's position at a month end (as of its recognition run)."""
+    """Each accounting contract's position at a month end: billed − recognised (excluding usage);
+    a credit is deferred revenue, a debit a contract asset."""
     currency = _currency(entity_id)
-    first = month.replace(day=1)
-    report = Report(f"Contract positions at {_end(first)}",
+    end = _end(month.replace(day=1))
+    report = Report(f"Contract positions at {end}",
                     ["contract", "billed", "recognised", "position", "deferred revenue", "contract asset"],
                     currency=currency)  # fmt: skip
-    for p in Position.objects.filter(entity_id=entity_id, period=first).order_by("label"):
+    for label, (b, r) in sorted(position_rows(entity_id, end).items()):
+        p = b - r
         report.rows.append([
-            p.label, _fmt(p.billed_minor, currency), _fmt(p.recognised_minor, currency), _fmt(p.position_minor, currency),
-            _fmt(max(p.position_minor, 0), currency), _fmt(max(-p.position_minor, 0), currency),
+            label, _fmt(b, currency), _fmt(r, currency), _fmt(p, currency),
+            _fmt(max(p, 0), currency), _fmt(max(-p, 0), currency),
         ])  # fmt: skip
     return report
 

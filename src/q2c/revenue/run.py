@@ -26,13 +26,14 @@ Plain data in the loop: three reads in bulk (obligations, billing, usage), bulk 
 from __future__ import annotations
 
 import bisect
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from q2c.core import clock
 from q2c.core.errors import Conflict, InvalidTransition
@@ -47,7 +48,6 @@ from q2c.platform.events import DomainEvent
 from q2c.revenue.models import (
     ContractAsset,
     Obligation,
-    Position,
     RecognitionLine,
     RecognitionRun,
     RevenueContract,
@@ -176,12 +176,7 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
         # One run of an entity at a time: the period row is the lock.
         RevenuePeriod.objects.select_for_update().filter(entity_id=entity_id, start=first).get()
         _refuse(entity_id, first)
-        obligations = list(
-            Obligation.objects.filter(entity_id=entity_id)
-            .exclude(contract__status="error")
-            .values_list("id", "contract__contract_id", "key", "label", "category", "pattern",
-                         "schedule", "recognised_minor", "currency")
-        )  # fmt: skip
+        obligations = _obligations(entity_id)
         usage = _usage_source(entity_id, through) if any(o[5] == "usage" for o in obligations) else {}
         amounts: list[tuple[int, int]] = []  # (obligation id, amount)
         updates: list[tuple[int, int]] = []  # (new cumulative, obligation id)
@@ -189,12 +184,11 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
         usage_total = 0
         recognised_by_contract: dict[int, int] = defaultdict(int)  # non-usage, this run
         label_of: dict[tuple[int, str], str] = {}
-        base_label = dict(
-            RevenueContract.objects.filter(entity_id=entity_id).values_list("contract_id", "number")
-        )
+        base_label: dict[int, str] = {}
         posted_by_label: dict[str, int] = defaultdict(int)
         contract_of_label: dict[str, int] = {}
-        for oid, cid, key, label, category, pattern, schedule, posted, cur in obligations:
+        for oid, cid, key, label, category, pattern, schedule, posted, cur, number in obligations:
+            base_label[cid] = number
             if cur != currency:
                 continue  # recognised in the contract's currency: not posted to this book here
             if pattern == "usage":
@@ -215,7 +209,17 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
                 usage_total += amount
             else:
                 recognised_by_contract[cid] += amount
-        # Positions per accounting contract (billed − recognised, excluding usage).
+        # Positions per accounting contract (billed − recognised, excluding usage); the obligations
+        # fully recognised before this run were not read above: their totals in one aggregate.
+        for cid, key, label, number, done in (
+            Obligation.objects.filter(entity_id=entity_id, recognised_minor=F("allocated_minor"))
+            .exclude(pattern="usage").exclude(contract__status="error")
+            .values_list("contract__contract_id", "key", "label", "contract__number", "recognised_minor")
+        ):  # fmt: skip
+            posted_by_label[label] += int(done or 0)
+            label_of.setdefault((cid, key), label)
+            contract_of_label.setdefault(label, cid)
+            base_label.setdefault(cid, number)
         billing = billed(entity_id, through)
         billed_by_label: dict[str, int] = defaultdict(int)
         for (cid, key), amount in billing.items():
@@ -259,16 +263,17 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
             run.entry_number = entry_number
             run.save(update_fields=["entry_number"])
         if amounts:
-            RecognitionLine.objects.bulk_create(
-                (RecognitionLine(run=run, obligation_id=oid, entity_id=entity_id, period=first, amount_minor=a)
-                 for oid, a in amounts),
-                batch_size=5000,
-            )  # fmt: skip
-            table = Obligation._meta.db_table
-            with connection.cursor() as cursor:
-                cursor.executemany(f"UPDATE {table} SET recognised_minor = %s WHERE id = %s", updates)  # noqa: S608 (our table name)
+            day = connection.ops.adapt_datefield_value(first)
+            _executemany(
+                f"INSERT INTO {RecognitionLine._meta.db_table} (run_id, obligation_id, entity_id, period, amount_minor) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s)",
+                [(run.pk, oid, entity_id, day, a) for oid, a in amounts],
+            )
+            _executemany(
+                f"UPDATE {Obligation._meta.db_table} SET recognised_minor = %s WHERE id = %s",  # noqa: S608
+                updates,
+            )
         _write_assets(entity_id, asset_rows)
-        _write_positions(entity_id, first, currency, contract_of_label, billed_by_label, posted_by_label)
         events.record(
             DomainEvent(
                 "revenue.run.posted", "revenue.run", run.pk,
@@ -317,46 +322,44 @@ def _draft(
     )  # fmt: skip
 
 
+def _executemany(sql: str, rows: list[tuple[Any, ...]], chunk: int = 20_000) -> None:
+    """Raw batched writes for the run's own tables (table names are ours, values are bound)."""
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), chunk):
+            cursor.executemany(sql, rows[i : i + chunk])
+
+
+def _obligations(entity_id: int) -> list[tuple[Any, ...]]:
+    """(id, contract id, key, label, category, pattern, schedule, posted, currency, contract number) of every
+    obligation of the entity, read with one statement (the schedule decoded here, not per field)."""
+    o, c = Obligation._meta.db_table, RevenueContract._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT o.id, c.contract_id, o.key, o.label, o.category, o.pattern, o.schedule, o.recognised_minor, "  # noqa: S608
+            f"o.currency, c.number FROM {o} o JOIN {c} c ON c.id = o.contract_id WHERE o.entity_id = %s AND c.status <> %s "
+            # Fully recognised obligations have nothing more to post (usage never ends so).
+            "AND (o.recognised_minor <> o.allocated_minor OR o.pattern = %s)",
+            [entity_id, "error", "usage"],
+        )
+        rows = cursor.fetchall()
+    loads = json.loads
+    return [(*r[:6], loads(r[6]) if isinstance(r[6], str | bytes) else r[6], *r[7:]) for r in rows]
+
+
 def _write_assets(entity_id: int, rows: Iterable[tuple[int, int]]) -> None:
     rows = list(rows)
     if not rows:
         return
-    have = set(
-        ContractAsset.objects.filter(contract_id__in=[c for c, _ in rows]).values_list(
-            "contract_id", flat=True
-        )
-    )
-    ContractAsset.objects.bulk_create(
-        [ContractAsset(contract_id=c, entity_id=entity_id, asset_minor=a) for c, a in rows if c not in have]
-    )
+    have = set(ContractAsset.objects.filter(entity_id=entity_id).values_list("contract_id", flat=True))
     table = ContractAsset._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET asset_minor = %s WHERE contract_id = %s",  # noqa: S608 (our table name)
-            [(a, c) for c, a in rows if c in have],
-        )
-
-
-def _write_positions(
-    entity_id: int,
-    first: date,
-    currency: str,
-    contract_of_label: Mapping[str, int],
-    billed_by_label: Mapping[str, int],
-    recognised_by_label: Mapping[str, int],
-) -> None:
-    Position.objects.filter(entity_id=entity_id, period=first).delete()
-    Position.objects.bulk_create(
-        (
-            Position(
-                entity_id=entity_id, period=first, contract_id=cid, label=label, currency=currency,
-                billed_minor=billed_by_label.get(label, 0), recognised_minor=recognised_by_label.get(label, 0),
-                position_minor=billed_by_label.get(label, 0) - recognised_by_label.get(label, 0),
-            )
-            for label, cid in contract_of_label.items()
-        ),
-        batch_size=5000,
-    )  # fmt: skip
+    _executemany(
+        f"INSERT INTO {table} (contract_id, entity_id, asset_minor) VALUES (%s, %s, %s)",  # noqa: S608
+        [(c, entity_id, a) for c, a in rows if c not in have],
+    )
+    _executemany(
+        f"UPDATE {table} SET asset_minor = %s WHERE contract_id = %s",  # noqa: S608
+        [(a, c) for c, a in rows if c in have],
+    )
 
 
 def unposted(entity_id: int, through: date) -> int:
