@@ -360,7 +360,8 @@ class UsageEvent(models.Model):
     """One metered event as ingested. ``(entity_id, event_id)`` is unique: a re-sent event is
     ignored by the insert (``ON CONFLICT DO NOTHING``). ``period_start`` is the first day of the
     calendar month its timestamp falls in, in the entity's time zone; ``ts_us`` the timestamp in
-    microseconds since the Unix epoch (UTC). ``close_id`` is set when a usage close rates it.
+    microseconds since the Unix epoch (UTC). A usage close covers a month's events up to its
+    ``last_event_id`` (rows are never rewritten).
 
     Written in bulk by raw inserts (``q2c.billing.usage``): no ORM call per event."""
 
@@ -374,7 +375,6 @@ class UsageEvent(models.Model):
     period_start = models.DateField()
     properties = models.TextField(blank=True, default="", help_text="JSON object of strings ('' = none)")
     received_at = models.DateTimeField()
-    close_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "billing_usage_event"
@@ -397,6 +397,10 @@ class UsageClose(models.Model):
     as_of = models.DateField()
     events = models.PositiveIntegerField(default=0)
     amount_minor = models.BigIntegerField(default=0, help_text="what this close added (all its lines)")
+    last_event_id = models.BigIntegerField(
+        default=0,
+        help_text="the month's events with row ids up to this one are rated (by this close or earlier)",
+    )
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField()
 

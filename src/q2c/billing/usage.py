@@ -276,6 +276,9 @@ def _store(rows: list[tuple[Any, ...]], pending: set[tuple[int, date]], received
             # The event table's indexes grow large: a 64 MB page cache for this connection keeps
             # their pages in memory instead of re-reading them for every batch.
             cursor.execute("PRAGMA cache_size = -65536")
+        # The months' pending marks first, in a fixed order: their row locks, held to the commit,
+        # make a usage close of those months wait for these events (see close_one).
+        cursor.executemany(pend_sql, [(sid, db_date(p), received) for sid, p in sorted(pending)])
         if connection.vendor == "postgresql":
             inserted = 0
             for i in range(0, len(rows), 1000):
@@ -290,7 +293,6 @@ def _store(rows: list[tuple[Any, ...]], pending: set[tuple[int, date]], received
         else:
             cursor.executemany(sql, rows)
             inserted = max(cursor.rowcount, 0)
-        cursor.executemany(pend_sql, [(sid, db_date(p), received) for sid, p in sorted(pending)])
     return inserted
 
 
@@ -364,10 +366,10 @@ def _metric(code: str) -> engine.Metric:
 
 
 def _events(schedule_id: int, period: date) -> Iterable[tuple[str, str, int, str, int]]:
-    """(event id, quantity, ts_us, properties, close id) of one subscription's month, streamed."""
+    """(event id, quantity, ts_us, properties, row id) of one subscription's month, streamed."""
     qn = connection.ops.quote_name
     sql = (
-        f"SELECT {qn('event_id')}, {qn('quantity')}, {qn('ts_us')}, {qn('properties')}, {qn('close_id')} "  # noqa: S608
+        f"SELECT {qn('event_id')}, {qn('quantity')}, {qn('ts_us')}, {qn('properties')}, {qn('id')} "  # noqa: S608
         f"FROM {qn(UsageEvent._meta.db_table)} WHERE {qn('subscription_id')} = %s AND {qn('period_start')} = %s"
     )
     with connection.cursor() as cursor:
@@ -397,13 +399,13 @@ def rate_period(
     metric: engine.Metric,
     tz: str,
     price: PriceFn,
-    rows: Iterable[tuple[str, str, int, str, int | None]],
+    rows: Iterable[tuple[str, str, int, str, int]],
     *,
     rounding: Rounding = "half_up",
     until_us: int | None = None,
-    keep: Callable[[int | None], bool] = lambda close: True,
+    keep: Callable[[int], bool] = lambda row_id: True,
 ) -> PeriodRating:
-    """Aggregate and rate the events ``rows`` of one month (those ``keep`` accepts by close id and,
+    """Aggregate and rate the events ``rows`` of one month (those ``keep`` accepts by row id and,
     with ``until_us``, those before that instant)."""
     sid = sched.id if hasattr(sched, "id") else sched.pk
     if metric.aggregation in _PLAIN and not metric.group_by:
@@ -443,8 +445,8 @@ _PLAIN = (engine.Aggregation.SUM, engine.Aggregation.COUNT, engine.Aggregation.M
 
 
 def _rate_plain(
-    sched: Any, metric: engine.Metric, price: PriceFn, rows: Iterable[tuple[str, str, int, str, int | None]],
-    rounding: Rounding, until_us: int | None, keep: Callable[[int | None], bool],
+    sched: Any, metric: engine.Metric, price: PriceFn, rows: Iterable[tuple[str, str, int, str, int]],
+    rounding: Rounding, until_us: int | None, keep: Callable[[int], bool],
 ) -> PeriodRating:  # fmt: skip
     """The fast path of :func:`rate_period` for sum, count and max without dimensions: events of
     one month (stored once per id, so no duplicates) folded straight from the rows — the same
@@ -547,23 +549,28 @@ def close_one(
     period = Period(period_start, add_months(period_start, 1))
     now = clock.now()
     with transaction.atomic():
-        # Deleting the pending mark first waits for an ingestion still writing this month (it
-        # holds the mark's row lock); the update below then sees its events.
+        # Deleting the pending mark first waits for every ingestion still writing this month: an
+        # ingestion takes the mark's row lock before it inserts its events and holds it to its
+        # commit. So the read below sees all of them, and events inserted later get higher row ids
+        # (they wait for this transaction to take the mark again): a close covers the month's
+        # events with ids up to its ``last_event_id``, the next close those above it. No event
+        # row is rewritten.
         UsagePending.objects.filter(subscription_id=s.pk, period_start=period_start).delete()
         last = UsageClose.objects.filter(schedule=s, period_start=period_start).order_by("-seq").first()
         seq = 0 if last is None else last.seq + 1
-        close = UsageClose.objects.create(schedule=s, period_start=period_start, period_end=period.end, seq=seq,
-                                          as_of=as_of, currency=s.currency, created_at=now)  # fmt: skip
-        marked = UsageEvent.objects.filter(
-            subscription_id=s.pk, period_start=period_start, close_id__isnull=True
-        ).update(close_id=close.pk)
-        if not marked:
-            close.delete()
-            return None
+        before_max = 0 if last is None else last.last_event_id
         rows = list(_events(s.pk, period_start))
+        marked = sum(1 for r in rows if r[4] > before_max)
+        if not marked:
+            return None
+        close = UsageClose.objects.create(schedule=s, period_start=period_start, period_end=period.end, seq=seq,
+                                          as_of=as_of, currency=s.currency, created_at=now,
+                                          last_event_id=max(r[4] for r in rows))  # fmt: skip
         now_rating = rate_period(s, period, metric, tz, price, rows, rounding=rounding)
         before = (
-            rate_period(s, period, metric, tz, price, rows, rounding=rounding, keep=lambda c: c != close.pk)
+            rate_period(
+                s, period, metric, tz, price, rows, rounding=rounding, keep=lambda rid: rid <= before_max
+            )
             if seq
             else PeriodRating({}, Money.zero(s.currency), 0)
         )
@@ -764,21 +771,23 @@ def explorer(schedule_id: int, *, months: int = 12) -> dict[str, Any]:
     metric = _metric(s.metric)
     tz = LegalEntity.objects.filter(pk=s.entity_id).values_list("time_zone", flat=True).first() or "UTC"
     counts: dict[date, dict[str, int]] = defaultdict(lambda: {"events": 0, "unrated": 0, "late": 0})
-    first_close = {
-        p: cid for cid, p in UsageClose.objects.filter(schedule=s, seq=0).values_list("pk", "period_start")
-    }
-    for period, close, n in (
-        UsageEvent.objects.filter(subscription_id=s.pk)
-        .values_list("period_start", "close_id")
-        .annotate(n=Count("id"))
-        .order_by()
+    first: dict[date, int] = {}
+    latest: dict[date, int] = {}
+    for p, seq, last_id in UsageClose.objects.filter(schedule=s).values_list(
+        "period_start", "seq", "last_event_id"
     ):
-        c = counts[period]
-        c["events"] += n
-        if close is None:
-            c["unrated"] += n
-        elif first_close.get(period) != close:
-            c["late"] += n
+        if seq == 0:
+            first[p] = last_id
+        latest[p] = max(latest.get(p, 0), last_id)
+    evs = UsageEvent.objects.filter(subscription_id=s.pk)
+    for period, n in evs.values_list("period_start").annotate(n=Count("id")).order_by():
+        counts[period]["events"] = n
+    for start in sorted(counts, reverse=True)[:months]:
+        counts[start]["unrated"] = evs.filter(period_start=start, id__gt=latest.get(start, 0)).count()
+        if start in first:
+            counts[start]["late"] = evs.filter(
+                period_start=start, id__gt=first[start], id__lte=latest[start]
+            ).count()
     charges = list(Charge.objects.filter(subscription_id=s.pk).order_by("service_start", "id"))
     numbers = dict(
         Invoice.objects.filter(pk__in={c.invoice_id for c in charges if c.invoice_id}).values_list(
@@ -956,3 +965,25 @@ def import_file(path: str, *, batch: int = MAX_BATCH) -> ImportResult:
     flush()
     result.errors.sort(key=lambda e: e["line"])
     return result
+
+
+def unrated_events(subscription_id: int | None = None) -> int:
+    """Events no usage close has rated yet (those above their month's latest close)."""
+    from django.db.models import Max
+
+    events = UsageEvent.objects.all()
+    closes = UsageClose.objects.all()
+    if subscription_id is not None:
+        events = events.filter(subscription_id=subscription_id)
+        closes = closes.filter(schedule_id=subscription_id)
+    latest = {
+        (sid, p): m
+        for sid, p, m in closes.values_list("schedule_id", "period_start")
+        .annotate(m=Max("last_event_id"))
+        .order_by()
+    }
+    pairs = events.values_list("subscription_id", "period_start").distinct().order_by()
+    return sum(
+        events.filter(subscription_id=sid, period_start=p, id__gt=latest.get((sid, p), 0)).count()
+        for sid, p in pairs
+    )
