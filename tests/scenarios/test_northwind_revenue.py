@@ -5,10 +5,10 @@ clock: contract C-1 activated (obligations and allocation), the EDGE appliances 
 the 10-seat amendment of 2027-03-15 (a separate contract, C-1A: ASC 606-10-25-12), and
 ``q2c revenue run`` / ``q2c close-period`` at each month end.
 
-Expected values are the story's tables written out as literals. Usage (API calls) is not yet
-stored apart from invoices, and the March usage line is not yet billed: the story's usage figures
-(500.00 in March, 640.00 in April, and the unbilled receivables and usage revenue they make) are
-left out of the trial balances here, each such literal saying so.
+Usage: 350,000 API calls in March and 420,000 in April metered through billing's usage ingestion
+(500.00 and 640.00 by the graduated tiers), recognised as used from billing's month-end unbilled
+usage, March's invoiced on INV-5. Expected values are the story's tables written out as literals;
+the payments (bank, bank fees, receivables settled) are the payments stage's part of the story.
 """
 
 from __future__ import annotations
@@ -87,6 +87,15 @@ def _setup() -> tuple[Any, Any]:
     for sku, name, kind, unit in (("SEAT", "Platform seat", "subscription", "seat"), ("ONB", "Onboarding", "service", "each"),
                                   ("EDGE", "Edge appliance", "good", "device"), ("API", "API calls", "usage", "call")):  # fmt: skip
         catalog.create_product({"sku": sku, "name": name, "type": kind, "unit": unit})
+    # API calls: usage, monthly in arrears, graduated tiers 0–100,000: 0.00; 100,001–1,000,000:
+    # 0.002; above: 0.001 (the story's product table).
+    catalog.create_charge({"sku": "API", "code": "CALLS", "kind": "usage", "usage_metric": "api_calls",
+                           "usage_aggregation": "sum"})  # fmt: skip
+    catalog.create_price_book({"code": "EUR-LIST", "name": "List prices", "currency": "EUR"})
+    catalog.create_price_entry({"price_book": "EUR-LIST", "sku": "API", "charge": "CALLS", "model": "tiered",
+                                "tiers": [{"lower": "0", "upper": "100000", "unit_price": "0"},
+                                          {"lower": "100000", "upper": "1000000", "unit_price": "0.002"},
+                                          {"lower": "1000000", "unit_price": "0.001"}]})  # fmt: skip
     orders.receive_stock("EDGE", "10")
     return entity, account
 
@@ -140,6 +149,23 @@ def _deliver_and_complete(contract: Any, story: Story) -> None:
     orders.complete(onb.pk, completed_on=date(2027, 2, 26), actor="delivery")
 
 
+def api_calls(account_id: int, tag: str, month: date, calls: int) -> None:
+    """``calls`` API calls metered in ``month`` through billing's usage ingestion: one event a day
+    (10:00 Berlin) for its first 28 days."""
+    from q2c.billing.models import Schedule
+    from q2c.billing.usage import ingest
+
+    sub = Schedule.objects.get(account_id=account_id, kind="usage")
+    per_day, rest = divmod(calls, 28)
+    batch = [
+        {"id": f"{tag}-{d}", "subscription_id": sub.pk, "metric": "api_calls",
+         "quantity": per_day + (rest if d == 28 else 0),
+         "timestamp": datetime.combine(month.replace(day=d), time(10), tzinfo=ZoneInfo("Europe/Berlin")).isoformat()}
+        for d in range(1, 29)
+    ]  # fmt: skip
+    assert ingest(batch).accepted == 28
+
+
 def tell_the_story() -> tuple[Any, Any, Story]:
     from q2c.contracts import services as contracts
 
@@ -156,8 +182,12 @@ def tell_the_story() -> tuple[Any, Any, Story]:
     contracts.amend(contract.pk, actor="rita", lock_version=contract.lock_version, kind="add_quantity",
                     effective_date="2027-03-15", sku="SEAT", quantity="10")  # fmt: skip
     story.bill_run(date(2027, 3, 15))
+    story.on(date(2027, 3, 31))
+    api_calls(account.pk, "march", date(2027, 3, 1), 350_000)
     story.cli("close-period", "2027-03", "--as-of", "2027-03-31", day=date(2027, 3, 31))
     story.bill_run(date(2027, 4, 1))
+    story.on(date(2027, 4, 30))
+    api_calls(account.pk, "april", date(2027, 4, 1), 420_000)
     story.cli("revenue", "run", "--period", "2027-04", day=date(2027, 4, 30))
     return entity, contract, story
 
@@ -215,8 +245,8 @@ def test_northwind_allocation_schedule_positions_and_trial_balances_come_out_to_
         )
     assert per_month == {
         "2027-02": {"SEAT": "1290.54", "ONB": "3738.46", "EDGE": "3738.46"},
-        "2027-03": {"SEAT": "1428.81", "SEAT-A": "141.57"},
-        "2027-04": {"SEAT": "1382.72", "SEAT-A": "249.83"},
+        "2027-03": {"SEAT": "1428.81", "SEAT-A": "141.57", "API": "500.00"},
+        "2027-04": {"SEAT": "1382.72", "SEAT-A": "249.83", "API": "640.00"},
     }
 
     # Contract positions at month end (+ deferred revenue, − contract asset).
@@ -234,17 +264,32 @@ def test_northwind_allocation_schedule_positions_and_trial_balances_come_out_to_
         ("2027-04", f"{contract.number}-A1"): "3.44",
     }
 
-    # Trial balances (northwind.md), without payments (not yet through this story) and usage.
-    march = ledger_queries.trial_balance(entity.pk, date(2027, 3, 31)).by_key()
-    assert march["contract_assets"].amount == Decimal("1.73")
-    assert march["deferred_revenue"].amount == Decimal("-1353.73")
-    assert march["revenue.subscriptions"].amount == Decimal("-2860.92")
-    assert march["revenue.services"].amount == Decimal("-3738.46")
-    assert march["revenue.hardware"].amount == Decimal("-3738.46")
-    april = ledger_queries.trial_balance(entity.pk, date(2027, 4, 30)).by_key()
-    assert april.get("contract_assets") is None or april["contract_assets"].amount == 0
-    assert april["deferred_revenue"].amount == Decimal("-1249.45")
-    assert april["revenue.subscriptions"].amount == Decimal("-4493.47")
+    # Trial balances (northwind.md): every account but those the payments move (bank, bank fees,
+    # and receivables — here before any payment: INV-1…4 = 13,910.91 at 03-31, + INV-5 2,415.70).
+    march = ledger_queries.trial_balance(entity.pk, date(2027, 3, 31))
+    tb = march.by_key()
+    assert tb["ar"].amount == Decimal("13910.91")
+    assert tb["unbilled_receivables"].amount == Decimal("500.00")
+    assert tb["contract_assets"].amount == Decimal("1.73")
+    assert tb["tax_payable.DE-S-19"].amount == Decimal("-2221.07")
+    assert tb["deferred_revenue"].amount == Decimal("-1353.73")
+    assert tb["revenue.subscriptions"].amount == Decimal("-2860.92")
+    assert tb["revenue.services"].amount == Decimal("-3738.46")
+    assert tb["revenue.hardware"].amount == Decimal("-3738.46")
+    assert tb["revenue.usage"].amount == Decimal("-500.00")
+    assert march.balanced
+    april = ledger_queries.trial_balance(entity.pk, date(2027, 4, 30))
+    tb = april.by_key()
+    assert tb["ar"].amount == Decimal("16326.61")
+    assert tb["unbilled_receivables"].amount == Decimal("640.00")
+    assert tb.get("contract_assets") is None or tb["contract_assets"].amount == 0
+    assert tb["tax_payable.DE-S-19"].amount == Decimal("-2606.77")
+    assert tb["deferred_revenue"].amount == Decimal("-1249.45")
+    assert tb["revenue.subscriptions"].amount == Decimal("-4493.47")
+    assert tb["revenue.services"].amount == Decimal("-3738.46")
+    assert tb["revenue.hardware"].amount == Decimal("-3738.46")
+    assert tb["revenue.usage"].amount == Decimal("-1140.00")
+    assert april.balanced
 
     from q2c.revenue.run import positions_tie
 

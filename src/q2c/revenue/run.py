@@ -10,9 +10,9 @@ revenue per category): the detail — one line per obligation — is in ``Recogn
   the same month posts only what is new (usage invoiced after the month end, a late delivery):
   runs are idempotent, never double-post, and go forward only.
 * Usage is recognised as used: the usage source gives the cumulative usage amount per contract
-  line through the month end (:func:`set_usage_source`; by default the usage lines of invoices
-  whose service period falls in the month — until usage is stored apart from invoices). Usage
-  recognised but not invoiced is an unbilled receivable; the invoice clears it.
+  line through the month end (:func:`metered_usage`: invoiced usage plus billing's month-end
+  unbilled usage; :func:`set_usage_source` installs another). Usage recognised but not invoiced
+  is an unbilled receivable; the invoice clears it.
 * Contract positions per accounting contract: billed (invoice lines to deferred revenue, less
   credit notes) − recognised, excluding usage. A credit position is deferred revenue, a debit one
   a contract asset; the run keeps the ledger's split equal to the positions (``ContractAsset``:
@@ -78,13 +78,46 @@ def invoiced_usage(entity_id: int, through: date) -> dict[tuple[int, str], int]:
     return {(int(c), str(k)): int(t or 0) for c, k, t in rows}
 
 
-_usage_source: UsageSource = invoiced_usage
+def metered_usage(entity_id: int, through: date) -> dict[tuple[int, str], int]:
+    """Usage as it occurs: what invoices dated on or before ``through`` billed for usage, plus
+    billing's month-end unbilled usage at ``through`` (``billing.queries.unbilled_usage``: rated
+    as the bill run would, occurred but not yet invoiced). Cumulative per (contract, line key);
+    billing names usage by contract and SKU, mapped here to the contract's usage line."""
+    from q2c.billing import queries as billing_queries
+    from q2c.invoicing.models import InvoiceLine
+
+    keys: dict[tuple[int, str], str] = {}
+    for cid, key, sku in Obligation.objects.filter(entity_id=entity_id, pattern="usage").values_list(
+        "contract__contract_id", "key", "sku"
+    ):
+        keys.setdefault((int(cid), str(sku)), str(key))
+    out: dict[tuple[int, str], int] = defaultdict(int)
+    rows = (
+        InvoiceLine.objects.filter(
+            invoice__entity_id=entity_id, posting="unbilled", contract_id__isnull=False,
+            invoice__issue_date__lte=through,
+        )
+        .exclude(invoice__status__in=("draft", "void"))
+        .values_list("contract_id", "contract_line_key", "item_id")
+        .annotate(total=Sum("net_base_minor"))
+    )  # fmt: skip
+    for c, k, sku, t in rows:
+        key = str(k) if k else keys.get((int(c), str(sku)), "")
+        out[(int(c), key)] += int(t or 0)
+    for row in billing_queries.unbilled_usage(through, entity_id=entity_id):
+        key = keys.get((int(row.contract_id), str(row.sku))) if row.contract_id else None
+        if key is not None:
+            out[(int(row.contract_id), key)] += row.amount.minor_units()
+    return dict(out)
+
+
+_usage_source: UsageSource = metered_usage
 
 
 def set_usage_source(source: UsageSource | None) -> None:
-    """Install where usage comes from (None: invoiced usage lines)."""
+    """Install where usage comes from (None: :func:`metered_usage`)."""
     global _usage_source
-    _usage_source = source or invoiced_usage
+    _usage_source = source or metered_usage
 
 
 def billed(entity_id: int, through: date) -> dict[tuple[int, str], int]:
