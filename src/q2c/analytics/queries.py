@@ -149,10 +149,8 @@ def scope_from(
             # Entities keep books in several currencies and no currency was asked for: report the
             # first entity in its own, rather than fail for want of cross rates nobody entered.
             entity_id = min(entities)
-        if entity_id is not None:
-            cur = entities[entity_id][0]
-        else:
-            cur = bases[0] if bases else "EUR"
+        fallback = bases[0] if bases else "EUR"
+        cur = entities[entity_id][0] if entity_id is not None else fallback
     else:
         try:
             cur = check_currency(str(currency).strip().upper())
