@@ -159,7 +159,9 @@ def test_a_dispute_lost_reported_before_its_opening_still_reverses_once(world):
     assert payment.status == "reversed"
     b = balances(acme)
     # Clearing: +2,261.00 captured − 2,261.00 charged back − 15.00 fee.
-    assert (b["payment_clearing"], b["bank_fees"], b["ar_reopened"]) == (D("-15.00"), D("15.00"), D("2261.00"))
+    assert (b["payment_clearing"], b["bank_fees"], b["ar"]) == (D("-15.00"), D("15.00"), D("2261.00"))
+    inv.refresh_from_db()
+    assert inv.status == "issued"
     ties()
 
 

@@ -134,7 +134,9 @@ def test_a_return_after_settlement_reverses_the_payment_and_reopens_the_invoice(
     item = queries.open_receivable(inv.pk)
     assert item is not None and item.open.amount == D("2261.00")
     b = balances(acme)
-    assert (b.get("payment_clearing"), b["ar_reopened"]) == (None, D("2261.00"))
+    assert (b.get("payment_clearing"), b["ar"]) == (None, D("2261.00"))
+    inv.refresh_from_db()
+    assert inv.status == "issued"
     ties()
 
 

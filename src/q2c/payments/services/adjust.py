@@ -4,7 +4,8 @@
   by bank transfer; more than is unapplied is refused (what was applied must first be taken off
   the invoice by a credit note, which turns it into customer credit).
 - :func:`reverse_payment` — a received payment taken back (chargeback lost, direct-debit return):
-  every application is undone, its invoice reopened; the receipt undone; a fee booked.
+  every application is undone and its invoice reopened through invoicing's ``unapply_payment``;
+  the receipt undone; a fee booked.
 - :func:`open_dispute` / :func:`resolve_dispute` — a card chargeback (open → won / lost; lost
   reverses the payment and books the fee) or a customer contesting an invoice (dunning pauses;
   no money moves).
@@ -109,8 +110,7 @@ def reverse_payment(
     payment_id: int, *, code: str, reason: str = "", fee: Money | None = None, on: date | None = None, actor: Any = None
 ) -> Payment:
     """Take back a received payment: each application is undone and its invoice reopened (Dr
-    receivables reopened at the amount relieved, Cr customer credits at the value consumed, FX
-    undone), then the receipt (Dr customer credits, Cr the deposit with what was not refunded),
+    receivables at the amount relieved, Cr customer credits at the value consumed, FX undone), then the receipt (Dr customer credits, Cr the deposit with what was not refunded),
     then ``fee`` (Dr bank fees, Cr the deposit). Records PaymentReversed and PaymentFailed (with
     ``code``) so dunning can retry. Errors: ``payment.invalid_transition`` (409: not received)."""
     who = common.actor_name(actor)
@@ -126,18 +126,27 @@ def reverse_payment(
         posting: dict[str, int] = {}
         apps = list(Application.objects.filter(payment=payment, reversed=False).order_by("invoice_id", "id"))
         for app in apps:
-            invoicing_common.lock_invoice(app.invoice_id)
             inv_minor, ar_base, base = int(app.invoice_amount_minor), int(app.ar_base_minor), int(app.base_minor)  # type: ignore[attr-defined]
-            row, _ = Reopened.objects.select_for_update().get_or_create(
-                invoice_id=app.invoice_id,
-                defaults={"entity_id": app.entity_id, "account_id": app.account_id, "currency": app.invoice_currency,
-                          "base_currency": bcur, "amount_minor": 0, "amount_base_minor": 0},
-            )  # fmt: skip
-            row.amount = Money.from_minor(int(row.amount_minor) + inv_minor, app.invoice_currency)  # type: ignore[attr-defined]
-            row.amount_base = Money.from_minor(int(row.amount_base_minor) + ar_base, bcur)  # type: ignore[attr-defined]
-            row.save(update_fields=["amount", "amount_base"])
+            if int(app.reopened_part_minor):  # type: ignore[attr-defined]
+                # Applied to an amount reopened here before invoicing could take payments back:
+                # it goes back where it came from.
+                invoicing_common.lock_invoice(app.invoice_id)
+                row, _ = Reopened.objects.select_for_update().get_or_create(
+                    invoice_id=app.invoice_id,
+                    defaults={"entity_id": app.entity_id, "account_id": app.account_id, "currency": app.invoice_currency,
+                              "base_currency": bcur, "amount_minor": 0, "amount_base_minor": 0},
+                )  # fmt: skip
+                row.amount = Money.from_minor(int(row.amount_minor) + inv_minor, app.invoice_currency)  # type: ignore[attr-defined]
+                row.amount_base = Money.from_minor(int(row.amount_base_minor) + ar_base, bcur)  # type: ignore[attr-defined]
+                row.save(update_fields=["amount", "amount_base"])
+                ar_key = book.AR_REOPENED
+            else:
+                # The invoice is reopened by invoicing itself (paid → partially paid or issued).
+                invoicing.unapply_payment(app.invoice_id, app.invoice_amount, base_amount=app.ar_base, reason=code,
+                                          actor=who, reference=payment.number)  # fmt: skip
+                ar_key = chart.AR
             for key, value in book.negate(book.application(base, ar_base, 0)).items():
-                book.add(posting, book.AR_REOPENED if key == chart.AR else key, value)
+                book.add(posting, ar_key if key == chart.AR else key, value)
             app.reversed = True
             app.save(update_fields=["reversed"])
             reopened.append({"invoice_id": app.invoice_id, "number": app.invoice_number, "amount": app.invoice_amount})
