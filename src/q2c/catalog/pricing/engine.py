@@ -92,11 +92,13 @@ class _Pricer:
         self.zero = self.rnd(ZERO)  # 0.00 in EUR, 0 in JPY: zeros print like other amounts
         self.term = Decimal(request.term_months)
         self.problems: list[dict[str, Any]] = []
-        # (promotion, rule text, multiplier for a percent off — None for an amount off)
-        self.promotions: list[tuple[Promotion, str, Decimal | None]] = []
+        # (promotion, rule text, multiplier for a percent off — None for an amount off, rule id)
+        self.promotions: list[tuple[Promotion, str, Decimal | None, str]] = []
         self.applied_promotions: set[str] = set()
         # Promotions each SKU is eligible for (quantity aside), worked out once per SKU and run.
-        self.promotions_for: dict[str, list[tuple[Promotion, str, Decimal | None]]] = {}
+        self.promotions_for: dict[str, list[tuple[Promotion, str, Decimal | None, str]]] = {}
+        # The contracted prices' (rule text, rule id), worked out once per run.
+        self.contracted_texts: dict[int, tuple[str, str]] = {}
         self.contracted = request.contracted
 
     def problem(self, field: str, code: str, message: str, line: str | None = None) -> None:
@@ -145,6 +147,7 @@ class _Pricer:
                 if p.percent is not None
                 else f"promotion {p.code}: {p.amount} off per unit",
                 (HUNDRED - p.percent) / HUNDRED if p.percent is not None else None,
+                f"promotion:{p.code}",
             )
             for p in sorted(chosen.values(), key=lambda p: p.code)
         ]
@@ -287,9 +290,6 @@ class _Pricer:
         # rounding would cost a tenth of the engine's time on a large quote.
         quantum, mode = self.minor, self.rnd.mode
 
-        def rnd(value: Decimal) -> Decimal:
-            return value.quantize(quantum, mode)
-
         req = self.request
         line = item.request
         product = plan.product
@@ -310,10 +310,8 @@ class _Pricer:
             assert base is not None
             divisor = base[2] * HUNDRED
             list_unit = base[0] * model.percent / divisor
-            list_amount = rnd(base[0] * model.percent * quantity / divisor)
-            rule = (
-                f"list: {model.percent} % of {rnd(base[0] / base[2])} (price book {self.snapshot.price_book})"
-            )
+            list_amount = (base[0] * model.percent * quantity / divisor).quantize(quantum, mode)
+            rule = f"list: {model.percent} % of {(base[0] / base[2]).quantize(quantum, mode)} (price book {self.snapshot.price_book})"
         else:
             list_unit = plan.list_unit
             list_amount = (list_unit if flat else list_unit * quantity).quantize(quantum, mode)
@@ -325,20 +323,20 @@ class _Pricer:
         if model_kind is PriceModelKind.PER_UNIT:
             amount = (quantity * model.price).quantize(quantum, mode)
         elif flat:
-            amount = rnd(model.price)
+            amount = (model.price).quantize(quantum, mode)
         elif model_kind is PriceModelKind.PERCENT:
             assert base is not None
             # One division, after the multiplications: exact up to the final rounding.
-            amount = rnd(base[1] * model.percent * quantity / (base[2] * HUNDRED))
+            amount = (base[1] * model.percent * quantity / (base[2] * HUNDRED)).quantize(quantum, mode)
         else:
             rating = rate(model, quantity, base=None)
-            amount = rnd(rating.amount)
+            amount = (rating.amount).quantize(quantum, mode)
             breakdown = rating.breakdown
         steps.append(_step(("price_model", plan.model_rule, amount, amount - list_amount, rule_id)))
         if model.minimum is not None or model.maximum is not None:
             bounded, which = clamp(model, amount)
             if which is not None:
-                new = rnd(bounded)
+                new = (bounded).quantize(quantum, mode)
                 steps.append(_step((which, f"{which} per line {bounded}", new, new - amount, rule_id)))
                 amount = new
 
@@ -363,14 +361,22 @@ class _Pricer:
         # 5. contracted price
         contracted = self.contracted.get(charge.id) if self.contracted else None
         if contracted is not None and not included:
+            texts = self.contracted_texts.get(contracted.id)
+            if texts is None:
+                texts = self.contracted_texts[contracted.id] = (
+                    f"contracted price {contracted.unit_price} for account {req.account_id}"
+                    if contracted.unit_price is not None
+                    else f"contracted discount {contracted.discount_percent or ZERO} % for account {req.account_id}",
+                    f"contracted:{contracted.id}",
+                )
             if contracted.unit_price is not None:
-                new = rnd(contracted.unit_price if flat else contracted.unit_price * quantity)
-                rule = f"contracted price {contracted.unit_price} for account {req.account_id}"
+                new = (contracted.unit_price if flat else contracted.unit_price * quantity).quantize(
+                    quantum, mode
+                )
             else:
                 pct = contracted.discount_percent or ZERO
-                new = rnd(amount * (HUNDRED - pct) / HUNDRED)
-                rule = f"contracted discount {pct} % for account {req.account_id}"
-            steps.append(_step(("contracted", rule, new, new - amount, f"contracted:{contracted.id}")))
+                new = (amount * (HUNDRED - pct) / HUNDRED).quantize(quantum, mode)
+            steps.append(_step(("contracted", texts[0], new, new - amount, texts[1])))
             amount = new
 
         # 6. automatic discount schedules, in code order
@@ -397,17 +403,17 @@ class _Pricer:
                 eligible = self.promotions_for[product.sku] = [
                     p for p in self.promotions if p[0].eligible(product, None, context)
                 ]
-            for promo, promo_rule, factor in eligible:
+            for promo, promo_rule, factor, promo_id in eligible:
                 if promo.min_quantity is not None and quantity < promo.min_quantity:
                     continue
                 if factor is not None:
                     new = (amount * factor).quantize(quantum, mode)
                 else:
-                    off = rnd((promo.amount or ZERO) * (ONE if flat else quantity))
+                    off = ((promo.amount or ZERO) * (ONE if flat else quantity)).quantize(quantum, mode)
                     new = amount - off if off < amount else self.zero
                 if new == amount:
                     continue
-                steps.append(_step(("promotion", promo_rule, new, new - amount, f"promotion:{promo.code}")))
+                steps.append(_step(("promotion", promo_rule, new, new - amount, promo_id)))
                 self.applied_promotions.add(promo.code)
                 amount = new
                 if amount <= 0:
@@ -425,7 +431,7 @@ class _Pricer:
                 rule = f"manual discount {value} %"
                 manual_pct = value
             elif kind is ManualDiscountKind.AMOUNT:
-                off = rnd(value)
+                off = (value).quantize(quantum, mode)
                 if off > before:
                     self.problem(
                         f"{line.where}.discount.amount",
@@ -437,7 +443,7 @@ class _Pricer:
                 new = before - off
                 rule = f"manual discount {off} {self.currency}"
             else:
-                new = rnd(value if flat else value * quantity)
+                new = (value if flat else value * quantity).quantize(quantum, mode)
                 rule = f"target net price {value} per unit"
             if kind is not ManualDiscountKind.PERCENT and before > 0:
                 manual_pct = percent((before - new) / before * HUNDRED)
@@ -461,7 +467,9 @@ class _Pricer:
             tcv, list_tcv, mrr, arr = net, list_amount, self.zero, self.zero
         cost_tcv = None
         if product.cost is not None and not usage:
-            cost_tcv = rnd(product.cost * quantity * (self.term / months if months else ONE))
+            cost_tcv = (product.cost * quantity * (self.term / months if months else ONE)).quantize(
+                quantum, mode
+            )
 
         net_unit = None
         if quantity > 0:
@@ -483,7 +491,7 @@ class _Pricer:
             )
         floor = charge.floor_unit_price
         if floor is not None and not usage and quantity > 0 and not included:
-            floor_amount = rnd(floor if flat else floor * quantity)
+            floor_amount = (floor if flat else floor * quantity).quantize(quantum, mode)
             if net < floor_amount:
                 if product.floor_enforcement is FloorEnforcement.REJECT:
                     self.problem(
