@@ -249,3 +249,52 @@ def test_reopening_needs_an_admin_and_close_needs_the_month_ended(entity_id, dja
     boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "x")
     assert services.reopen_period(entity_id, "2020-01", user=boss, reason="late invoice")["status"] == "open"
     assert not services.is_closed(entity_id, date(2020, 1, 1))
+
+
+def test_the_daily_job_recognises_on_the_month_end_and_reruns_the_open_previous_month(entity_id):
+    on(date(2020, 1, 1))
+    activate(entity_id, 13, [line("1", value="3660.00", net_unit_price="305", ssp_unit="305", period_months=1,
+                                  service_start="2020-01-01", service_end="2021-01-01")], "2020-01-01", "2021-01-01")  # fmt: skip
+    assert revenue_run.daily(date(2020, 1, 30)) == {"runs": []}  # not a month end
+    (jan,) = revenue_run.daily(date(2020, 1, 31))["runs"]
+    assert (jan["period"], jan["recognised"]) == ("2020-01", "310.00")  # 3,660 × 31 ÷ 366
+    (again,) = revenue_run.daily(date(2020, 2, 1))["runs"]  # the open previous month: nothing new
+    assert (again["period"], again["attempt"], again["recognised"], again["entry"]) == (
+        "2020-01",
+        2,
+        "0.00",
+        "",
+    )
+
+
+def test_finance_forces_a_treatment_with_a_note_and_the_decision_says_so(entity_id):
+    on(date(2020, 1, 1))
+    activate(entity_id, 14, [line("1", value="12000.00", net_unit_price="1000", ssp_unit="1000", period_months=1,
+                                  service_start="2020-01-01", service_end="2021-01-01")], "2020-01-01", "2021-01-01")  # fmt: skip
+    amend(14, 1, "2020-07-01", [line("5", value="3000.00", net_unit_price="500", ssp_unit="500", period_months=1,
+                                     service_start="2020-07-01", service_end="2021-01-01")])  # fmt: skip
+    assert Decision.objects.get(contract__contract_id=14).treatment == "separate_contract"
+    with pytest.raises(ValidationError) as err:
+        services.override(14, 0, "cumulative_catch_up", "  ")
+    assert (err.value.code, err.value.field) == ("revenue.note_required", "note")
+    services.override(14, 0, "cumulative_catch_up", "the seats were sold to keep the customer")
+    decision = Decision.objects.get(contract__contract_id=14)
+    assert (decision.treatment, decision.decided_by, decision.note) == (
+        "cumulative_catch_up", "override", "the seats were sold to keep the customer",
+    )  # fmt: skip
+
+
+def test_the_cli_refuses_a_malformed_month_and_writes_nothing(entity_id):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from q2c.revenue.models import RecognitionRun
+
+    for args in (
+        ("revenue", "run", "--period", "2020-13"),
+        ("close-period", "20-1"),
+        ("close-period", "<b>"),
+    ):
+        with pytest.raises(CommandError, match=r"revenue\.invalid_period"):
+            call_command(*args)
+    assert RecognitionRun.objects.count() == 0

@@ -224,9 +224,9 @@ def position_rows(entity_id: int, through: date) -> dict[str, tuple[int, int]]:
     for label in label_of.values():
         out.setdefault(label, [0, 0])
     for (cid, key), amount in billed(entity_id, through).items():
-        label = label_of.get((cid, key)) or base.get(cid)
-        if label is not None:
-            out[label][0] += amount
+        billed_to = label_of.get((cid, key)) or base.get(cid)
+        if billed_to is not None:
+            out[billed_to][0] += amount
     for label, amount in (
         RecognitionLine.objects.filter(entity_id=entity_id, period__lte=through).exclude(obligation__pattern="usage")
         .values_list("obligation__label").annotate(s=Sum("amount_minor"))

@@ -105,9 +105,9 @@ def metered_usage(entity_id: int, through: date) -> dict[tuple[int, str], int]:
         key = str(k) if k else keys.get((int(c), str(sku)), "")
         out[(int(c), key)] += int(t or 0)
     for row in billing_queries.unbilled_usage(through, entity_id=entity_id):
-        key = keys.get((int(row.contract_id), str(row.sku))) if row.contract_id else None
-        if key is not None:
-            out[(int(row.contract_id), key)] += row.amount.minor_units()
+        usage_key = keys.get((int(row.contract_id), str(row.sku))) if row.contract_id else None
+        if usage_key is not None:
+            out[(int(row.contract_id), usage_key)] += row.amount.minor_units()
     return dict(out)
 
 
