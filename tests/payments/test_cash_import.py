@@ -227,3 +227,23 @@ def test_the_command_sets_an_accounts_fee_tolerance(acme):
     assert (out["fee_tolerance"], out["auto_threshold"], out["currency"]) == ("20.00", 90, "EUR")
     with pytest.raises(CommandError):
         run("account", "DE02120300000000202051", "--fee-tolerance", "1.00")
+
+
+def test_an_mt940_file_naming_the_account_by_bank_code_and_number_is_stored_with_signs_kept(acme):
+    # :25:37040044/0532013000 is the BBAN of Acme's DE89 3704 0044 0532 0130 00. The file books
+    # +7,467.25, then −12.50 (charges), RC 7,467.25 (reversal of a credit: money out) and RD 12.50.
+    report = importing.import_file(fixture_bytes("mt940_commerzbank.sta"), actor="test")
+    assert (report["format"], report["saved_statements"], report["saved_lines"]) == ("mt940", 2, 4)
+    rows = list(BankLine.objects.order_by("id").values_list("amount_minor", "reversal"))
+    assert rows == [(746725, False), (-1250, False), (-746725, True), (1250, True)]
+    again = importing.import_file(fixture_bytes("mt940_commerzbank.sta"), actor="test")
+    assert (again["saved_lines"], again["duplicates"]) == (0, 4)
+
+
+def test_an_ing_mt940_account_with_a_currency_suffix_is_the_accounts_iban(acme):
+    parties.add_bank_account(acme.pk, actor="test", iban="NL20INGB0001234567", currency="EUR")
+    report = importing.import_file(fixture_bytes("mt940_ing_envelope.sta"), actor="test")
+    # 2,415.70 + 480.00 in, 35.00 out.
+    assert report["totals"] == {"EUR": {"credits": "2895.70", "debits": "35.00"}}
+    assert report["saved_lines"] == 3
+    assert set(BankLine.objects.values_list("bank_account__iban", flat=True)) == {"NL20INGB0001234567"}

@@ -78,6 +78,24 @@ def known_accounts() -> dict[str, KnownAccount]:
     return out
 
 
+def find_account(name: str, accounts: dict[str, KnownAccount]) -> KnownAccount | None:
+    """The seller's bank account a statement names: by IBAN, by an IBAN with a currency suffix
+    (ING's MT940 ``:25:NL20INGB0001234567EUR``), or by bank code and account number
+    (``:25:37040044/0532013000`` is the BBAN of DE89 3704 0044 0532 0130 00)."""
+    key = "".join(name.split()).upper()
+    if key in accounts:
+        return accounts[key]
+    if len(key) > 3 and key[-3:].isalpha() and key[:-3] in accounts:
+        return accounts[key[:-3]]
+    if key.count("/") == 1:
+        bank, number = key.split("/")
+        if bank.isalnum() and number.isalnum():
+            matches = [a for a in accounts.values() if a.iban[4:] == bank + number.zfill(len(a.iban) - 4 - len(bank))]
+            if len(matches) == 1:
+                return matches[0]
+    return None
+
+
 def saved_mapping(bank_account_id: int) -> CsvMapping | None:
     raw = (
         CashAccount.objects.filter(bank_account_id=bank_account_id)
@@ -115,7 +133,7 @@ def _previous_closing(parsed: ParsedFile, accounts: dict[str, KnownAccount]) -> 
             first[s.account] = day
     out: dict[str, Balance] = {}
     for account_name, day in first.items():
-        account = accounts.get("".join(account_name.split()).upper())
+        account = find_account(account_name, accounts)
         if account is None:
             continue
         query = Statement.objects.filter(bank_account_id=account.id, closing_minor__isnull=False)
@@ -164,8 +182,7 @@ def _resolve(
             raise errors.CashNotFound(f"no bank account {bank_account_id}", field="bank_account_id")
     out: dict[str, KnownAccount] = {}
     for n, statement in enumerate(parsed.statements, start=1):
-        key = "".join(statement.account.split()).upper()
-        account = accounts.get(key)
+        account = find_account(statement.account, accounts)
         if account is None and chosen is not None and len({s.account for s in parsed.statements}) == 1:
             # MT940 and BAI2 often name the account by its local number: the caller said which it is.
             account = chosen
@@ -239,10 +256,12 @@ def import_file(
             + tuple(check_balances(parsed.statements, previous)),
         )
     if dry_run:
-        by_account = {s.account: accounts.get("".join(s.account.split()).upper()) for s in parsed.statements}
+        by_account = {s.account: find_account(s.account, accounts) for s in parsed.statements}
         pairs = [(a.id, d.fingerprint) for s, _e, d in parsed.details() if (a := by_account[s.account])]
         known = {fp for _a, fp in _existing(BankLine, pairs)}
-        report = dry_run_report(parsed, known_fingerprints=known, known_accounts=set(accounts))
+        report = dry_run_report(
+            parsed, known_fingerprints=known, known_accounts={name for name, a in by_account.items() if a}
+        )
         report["saved"] = False
         return report
     resolved = _resolve(parsed, accounts, bank_account_id)
