@@ -291,6 +291,24 @@ def test_northwind_allocation_schedule_positions_and_trial_balances_come_out_to_
     assert tb["revenue.usage"].amount == Decimal("-1140.00")
     assert april.balanced
 
+    # The reports on the same books: the roll-forward of the contracts' net position (billed −
+    # recognised, excluding usage) and revenue by category and timing.
+    from q2c.revenue import queries
+
+    rollforward = queries.rollforward(entity.pk, date(2027, 2, 1), 3).rows
+    assert rollforward == [
+        # month, opening, billings, recognised, closing, deferred revenue, contract assets
+        ["2027-02", "0.00", "10275.00", "8767.46", "1507.54", "1507.54", "0.00"],
+        ["2027-03", "1507.54", "1414.84", "1570.38", "1352.00", "1353.73", "1.73"],
+        ["2027-04", "1352.00", "1530.00", "1632.55", "1249.45", "1249.45", "0.00"],
+    ]
+    assert queries.disaggregation(entity.pk, date(2027, 2, 1), 3).rows == [
+        ["hardware", "point in time", "3738.46", "0.00", "0.00", "3738.46"],
+        ["services", "point in time", "3738.46", "0.00", "0.00", "3738.46"],
+        ["subscriptions", "over time", "1290.54", "1570.38", "1632.55", "4493.47"],
+        ["usage", "as used", "0.00", "500.00", "640.00", "1140.00"],
+    ]
+
     from q2c.revenue.run import positions_tie
 
     assert positions_tie() == []
