@@ -30,10 +30,10 @@ from q2c.invoicing.schemas import (
     InvoiceLineOut,
     InvoiceOut,
     InvoiceSummaryOut,
+    InvoicingPaymentIn,
     InvoicingResendIn,
     InvoicingSettingsOut,
     LinesIn,
-    PaymentIn,
     RateIn,
     RateOut,
     RatesImportIn,
@@ -194,7 +194,7 @@ def write_off(request: HttpRequest, invoice_id: int, payload: ReasonIn) -> Invoi
     operation_id="invoicing_apply_payment",
     summary="Apply a payment",
 )
-def apply_payment(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> InvoiceOut:
+def apply_payment(request: HttpRequest, invoice_id: int, payload: InvoicingPaymentIn) -> InvoiceOut:
     require(request, *WRITERS)
     invoice = queries.invoice(invoice_id)
     amount = Money(to_decimal(payload.amount, field="amount"), invoice.currency)

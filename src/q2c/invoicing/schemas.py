@@ -285,7 +285,7 @@ class ReasonIn(Schema):
     reason: str = Field("", max_length=2000)
 
 
-class PaymentIn(Schema):
+class InvoicingPaymentIn(Schema):
     amount: Num = Field(..., examples=["100.00"])
     base_amount: Num | None = Field(
         None, description="in the entity currency (default: at the invoice's rate)"
