@@ -3,10 +3,13 @@ the cash-conversion funnel with days between stages worked out by hand."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal as D
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from q2c.analytics import charts
 from q2c.analytics.metrics import MetricsError, RateTable
@@ -107,3 +110,36 @@ def test_a_deal_must_reach_its_stages_in_order():
         Deal(1, "A", eur(1), d("2027-01-05"), None, d("2027-02-01"))
     with pytest.raises(MetricsError):
         Deal(1, "A", eur(1), d("2027-01-05"), d("2027-01-01"))
+
+
+@st.composite
+def random_deals(draw: st.DrawFn) -> list[Deal]:
+    out = []
+    for i in range(draw(st.integers(0, 12))):
+        sent = date(2027, 1, 1) + timedelta(days=draw(st.integers(-20, 100)))
+        steps = [sent]
+        for _ in range(draw(st.integers(0, 3))):
+            steps.append(steps[-1] + timedelta(days=draw(st.integers(0, 40))))
+        dropped = None
+        if len(steps) == 1 and draw(st.booleans()):
+            dropped = sent + timedelta(days=draw(st.integers(0, 40)))
+        steps += [None] * (4 - len(steps))
+        out.append(
+            Deal(
+                i, f"D{i}", eur(draw(st.integers(1, 10_000))), steps[0], steps[1], steps[2], steps[3], dropped
+            )
+        )
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_deals())
+def test_every_deal_of_the_cohort_is_paid_stuck_or_dropped_and_stages_only_narrow(items):
+    start, end = date(2027, 1, 1), date(2027, 3, 1)
+    c = cash_conversion(items, start, end, RATES)
+    cohort = [x for x in items if start <= x.sent_on < end]
+    counts = [c.reached[s] for s in ("sent", "accepted", "invoiced", "paid")]
+    assert counts == sorted(counts, reverse=True) and counts[0] == len(cohort)
+    assert c.reached["paid"] + sum(s.count for s in c.stuck) + c.dropped == len(cohort)
+    # Each step's count is the number of deals that reached its later stage.
+    assert [c.steps[k].count for k in ("sent→accepted", "accepted→invoiced", "invoiced→paid")] == counts[1:]

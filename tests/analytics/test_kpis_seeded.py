@@ -199,6 +199,11 @@ def test_the_api_answers_the_same_object_as_the_command(company):
         ({"entity": "abc"}, "entity", "analytics.unknown_entity"),
         ({"currency": "EURO"}, "currency", "analytics.unknown_currency"),
         ({"currency": "JPY"}, "currency", "analytics.no_rate"),
+        ({"to": "0001-01-01"}, "to", "analytics.date_out_of_range"),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, "to", "analytics.date_out_of_range"),
+        ({"from": "1800-01-01"}, "from", "analytics.date_out_of_range"),
+        ({"from": "2000-01-01", "to": "2027-01-01"}, "from", "analytics.range_too_long"),
+        ({"entity": "1" * 40}, "entity", "analytics.unknown_entity"),
     ],
 )
 def test_bad_api_input_is_a_422_naming_the_field(seller, query, field, code):

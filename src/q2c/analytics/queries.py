@@ -118,7 +118,8 @@ def scope_from(
     currency (every entity's, when they share one; EUR without entities). Without an entity and a
     currency, when the entities keep books in different currencies, the report is the first
     entity's, in its currency.
-    Errors: ``date.invalid`` (from/to), ``analytics.range_reversed`` (to),
+    Errors: ``date.invalid``, ``analytics.date_out_of_range`` (from/to: before 1900 or after
+    2999), ``analytics.range_reversed`` (to),
     ``analytics.range_too_long`` (from), ``analytics.unknown_entity`` (entity),
     ``analytics.unknown_currency`` (currency).
     """
@@ -132,7 +133,7 @@ def scope_from(
         raise MetricsError(
             f"the range ends ({last}) before it starts ({first})", code="analytics.range_reversed", field="to"
         )
-    if last >= date.max - timedelta(days=1) or add_months(first, 12 * MAX_RANGE_YEARS) <= last:
+    if add_months(first, 12 * MAX_RANGE_YEARS) <= last:
         raise RangeTooLong(f"a report covers at most {MAX_RANGE_YEARS} years", field="from")
     entities = _entity_rows()
     entity_id: int | None = None
@@ -174,10 +175,17 @@ def _has_rates_into(currency: str) -> bool:
     return ExchangeRate.objects.filter(quote=currency).exists()
 
 
+#: Business dates a report may name (outside: a typing mistake, and beyond the calendar's edges).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def _day(value: str | date, field_name: str) -> date:
-    if isinstance(value, date):
-        return value
-    return clock.parse_date(str(value), field=field_name)
+    day = value if isinstance(value, date) else clock.parse_date(str(value), field=field_name)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            f"{day} is outside {FIRST_DAY} … {LAST_DAY}", code="analytics.date_out_of_range", field=field_name
+        )
+    return day
 
 
 def _utc_day(moment: datetime) -> date:
