@@ -296,3 +296,20 @@ def test_a_line_the_payments_service_refuses_waits_in_the_workbench_and_the_othe
     assert waiting.proposal["applications"][0]["number"] == "INV-2027-000003"
     assert Payment.objects.count() == 3
     assert state_of(story[2])["INV-2027-000003"] == ("issued", 0)
+
+
+def test_a_payment_the_bank_returns_reverses_its_application_and_the_invoice_reopens(story):
+    # The Commerzbank MT940 file: 7,467.25 for INV-1 (RF44INV2027000001, EREF NWH-2027-0211-01)
+    # on 2027-02-20, returned the next day (RC 7,467.25, same EREF, "RUECKGABE AC04").
+    _entity, _northwind, invoices = story
+    report = importing.import_file(fixture_bytes("mt940_commerzbank.sta"), actor="test")
+    run = matching.run_matching(file_id=report["file_id"], actor="test")
+    assert (run["applied"], run["returned"]) == (1, 1)
+    assert state_of(invoices)["INV-2027-000001"] == ("issued", 0)
+    payment = Payment.objects.get()
+    assert payment.status == "reversed"
+    returned = BankLine.objects.get(amount_minor=-746725)
+    assert (returned.state, returned.reasons[0]["code"]) == ("applied", "returned_payment")
+    # The bank's charge (−12.50) is money out; its refund (+12.50) pays no invoice.
+    assert BankLine.objects.get(amount_minor=-1250).state == "not_receivable"
+    assert BankLine.objects.get(amount_minor=1250).state in ("unidentified", "proposed")

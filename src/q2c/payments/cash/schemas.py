@@ -77,6 +77,7 @@ class CashRunSummaryOut(Schema):
     proposed: int
     unidentified: int
     not_receivable: int
+    returned: int = 0
     timings: dict[str, float] = {}
 
 

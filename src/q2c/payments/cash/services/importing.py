@@ -90,7 +90,9 @@ def find_account(name: str, accounts: dict[str, KnownAccount]) -> KnownAccount |
     if key.count("/") == 1:
         bank, number = key.split("/")
         if bank.isalnum() and number.isalnum():
-            matches = [a for a in accounts.values() if a.iban[4:] == bank + number.zfill(len(a.iban) - 4 - len(bank))]
+            matches = [
+                a for a in accounts.values() if a.iban[4:] == bank + number.zfill(len(a.iban) - 4 - len(bank))
+            ]
             if len(matches) == 1:
                 return matches[0]
     return None

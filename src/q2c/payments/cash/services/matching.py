@@ -29,7 +29,7 @@ from q2c.invoicing.domain import InvoiceStatus
 from q2c.invoicing.models import Invoice
 from q2c.parties.models import Account
 from q2c.parties.models import BankAccount as SellerBankAccount
-from q2c.payments.cash.models import BankLine, CashAccount, KnownPayer, LineState, MatchRun
+from q2c.payments.cash.models import BankLine, CashAccount, CashApplication, KnownPayer, LineState, MatchRun
 from q2c.payments.cash.services import apply as applying
 from q2c.payments.cash.services.importing import actor_name
 from q2c.payments.matching import (
@@ -268,7 +268,65 @@ def run_matching(
             total["timings"][key] = round(total["timings"].get(key, 0) + value, 2)
         for key, value in counts.items():
             total[key] += value
+    total["returned"] = _returns(total["runs"], who)
     return total
+
+
+def _returns(run_ids: list[int], who: str) -> int:
+    """Payments the bank took back: a reversal (MT940 ``RC``, camt ``RvslInd``) of money in that
+    carries the end-to-end id of exactly one applied line of the same account reverses that
+    line's payment (payments' ``reverse_payment``: its invoices reopen). Others stay money out."""
+    from q2c.payments import services as payments
+
+    done = 0
+    candidates = BankLine.objects.filter(
+        match_run_id__in=run_ids, state=LineState.NOT_RECEIVABLE.value, reversal=True, amount_minor__lt=0
+    ).exclude(end_to_end_id="")
+    for line in candidates.order_by("id"):
+        originals = list(
+            BankLine.objects.filter(
+                bank_account_id=line.bank_account_id,
+                end_to_end_id=line.end_to_end_id,
+                state=LineState.APPLIED.value,
+                amount_minor=-int(line.amount_minor),  # type: ignore[attr-defined]
+            ).values_list("id", flat=True)[:2]
+        )
+        if len(originals) != 1:
+            continue
+        paid = {
+            p for p in CashApplication.objects.filter(line_id=originals[0]).values_list("payment_id", flat=True) if p
+        }
+        if len(paid) != 1:
+            continue
+        try:
+            with transaction.atomic():
+                payments.reverse_payment(
+                    next(iter(paid)),
+                    code="returned",
+                    reason=f"returned by the bank: {line.remittance}"[:300],
+                    on=line.booking_date,
+                    actor=who or "matcher",
+                )
+                note = {
+                    "code": "returned_payment",
+                    "text": f"returns the payment of bank line {originals[0]}",
+                }
+                BankLine.objects.filter(pk=line.pk).update(
+                    state=LineState.APPLIED.value,
+                    reasons=[note],
+                    resolved_at=clock.now(),
+                    resolved_by=who or "matcher",
+                )
+                original = BankLine.objects.get(pk=originals[0])
+                original.reasons = [
+                    *(original.reasons or []),
+                    {"code": "returned", "text": f"returned by bank line {line.pk}"},
+                ]
+                original.save(update_fields=["reasons"])
+            done += 1
+        except DomainError:
+            continue
+    return done
 
 
 def _run_entity(entity_id: int, lines: list[tuple[int, MatchLine]], who: str) -> dict[str, Any]:
