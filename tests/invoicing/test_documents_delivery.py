@@ -465,3 +465,27 @@ def test_the_entity_brands_its_pdfs_with_its_own_template_and_logo_and_names_pri
     from pypdf import PdfReader
 
     assert len(PdfReader(BytesIO(pdf)).pages[0].images) == 1
+
+
+def test_q2c_invoices_verify_reproduces_every_stored_document_and_names_one_that_differs(
+    northwind, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    issued(northwind, django_capture_on_commit_callbacks)
+    second = issued(northwind, django_capture_on_commit_callbacks)
+    out = StringIO()
+    call_command("invoices", "verify", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "4 stored document(s) reproduced byte for byte"
+    pdf = files_of("invoice", second.pk)["pdf"]
+    DocumentFile.objects.filter(pk=pdf.pk).update(content=bytes(pdf.content) + b"\n%tampered")
+    out = StringIO()
+    with pytest.raises(CommandError) as failed:
+        call_command("invoices", "verify", stdout=out)
+    assert failed.value.returncode == 1
+    assert [line for line in out.getvalue().splitlines() if line.startswith("FAIL")] == [
+        "FAIL the stored pdf document of INV-2027-000002 no longer matches its SHA-256"
+    ]
