@@ -41,6 +41,7 @@ class Deal:
     discount: int
     size_eur: Decimal
     token: str = ""
+    renewal: bool = False
 
 
 @dataclass
@@ -68,6 +69,12 @@ class Stats:
     shipments: int = 0
     payments: int = 0
     bank_files: int = 0
+    usage_events: int = 0
+    renewals: int = 0
+    churned: int = 0
+    downgrades: int = 0
+    disputes: int = 0
+    closed_periods: int = 0
     job_runs: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -85,6 +92,9 @@ class Company:
         self.usd_rate = Decimal("1.0850")
         self.gbp_rate = Decimal("0.8600")
         self.bills: dict[date, list[Bill]] = {}
+        self.disputes: dict[date, list[tuple[int, Bill]]] = {}  # resolve on → (dispute id, bill)
+        self.to_dispute: dict[date, list[Bill]] = {}
+        self.tracked_renewals: set[int] = set()
         self.balances: dict[str, int] = {}  # closing balance per bank account (IBAN), minor units
         self.sequence = 0
 
@@ -117,13 +127,18 @@ class Company:
     def live(self, day: date) -> None:
         self.clock.set(day)
         self.rates(day)
+        self.meter_usage(day)
         if day.weekday() < 5:
             self.new_leads(day)
+            self.renewals(day)
             self.move_deals(day)
             self.warehouse(day)
         if day.day == 1:
             self.receive_stock(day)
             self.grow_and_shrink(day)
+        if day.day == 5:
+            self.close_books(day)
+        self.dispute(day)
         self.collect(day)
         self.run_jobs(day)
         self.plan_payments(day)
@@ -241,6 +256,7 @@ class Company:
                     self.stats.approvals += 1
                     if refuse:
                         self.stats.refused += 1
+                        self.close_lost(quote, rep, "the discount was not approved")
                         return False
                 quote.refresh_from_db()
                 if quote.status == "in_review":
@@ -254,6 +270,18 @@ class Company:
             deal.stage = "sent"
             deal.next_day = day + timedelta(days=self.rng.randint(*bh.DAYS_TO_DECIDE))
             return True
+        if deal.stage == "sent" and deal.renewal:
+            contact = deal.customer.name
+            if self.rng.random() < deal.customer.segment.churn:
+                quotes.reject_quote(deal.token, reason="not renewing", signer_name=f"Buyer at {contact}",
+                                    ip="192.0.2.10", user_agent="q2c-demo")  # fmt: skip
+                self.stats.churned += 1
+                self.close_lost(quote, rep, "the customer did not renew")
+            else:
+                quotes.accept_quote(deal.token, signer_name=f"Buyer at {contact}", signer_title="Managing Director",
+                                    agree=True, ip="192.0.2.10", user_agent="q2c-demo")  # fmt: skip
+                self.stats.renewals += 1
+            return False
         if deal.stage == "sent":
             chance = bh.win_probability(
                 float(deal.discount), float(deal.size_eur), deal.rep, deal.customer.segment
@@ -267,8 +295,15 @@ class Company:
                 quotes.reject_quote(deal.token, reason=self.rng.choice(("price", "timing", "competitor", "no budget")),
                                     signer_name=f"Buyer at {contact}", ip="192.0.2.10", user_agent="q2c-demo")  # fmt: skip
                 self.stats.lost += 1
+                self.close_lost(quote, rep, "the customer declined the quote")
             return False
         return False
+
+    def close_lost(self, quote: Any, rep: Any, reason: str) -> None:
+        """The rep closes the opportunity as lost once its quote is declined or refused."""
+        from q2c.quotes import services as quotes
+
+        quotes.move(quote.opportunity_id, "closed_lost", actor=rep, loss_reason=reason)
 
     # ------------------------------------------------------------------ fulfilment
 
@@ -307,7 +342,13 @@ class Company:
             status="active", start_date__lt=day, end_date__gt=day + timedelta(days=31)
         ).order_by("pk"):
             customer = by_account.get(contract.account_id)
-            if customer is None or self.rng.random() >= customer.segment.upsell:
+            if customer is None:
+                continue
+            draw = self.rng.random()
+            if draw < customer.segment.downgrade:
+                self.downgrade(day, contract, customer)
+                continue
+            if draw >= customer.segment.downgrade + customer.segment.upsell:
                 continue
             seat = (
                 ContractLine.objects.filter(contract=contract, sku__startswith="SEAT")
@@ -323,6 +364,117 @@ class Company:
                 self.stats.amendments += 1
             except Exception as exc:
                 self.stats.errors.append(f"{day} amend {contract.pk}: {exc}")
+
+    def downgrade(self, day: date, contract: Any, customer: w.Customer) -> None:
+        """Remove a tenth of the seats (the contract's reduction rule decides when it takes effect)."""
+        from q2c.contracts import services as contracts
+        from q2c.contracts.models import ContractLine
+
+        assert self.world is not None
+        seat = (
+            ContractLine.objects.filter(contract=contract, sku__startswith="SEAT")
+            .order_by("-version__number")
+            .first()
+        )
+        if seat is None or Decimal(seat.quantity) < 10:
+            return
+        fewer = max(1, int(Decimal(seat.quantity) / 10))
+        try:
+            contracts.amend(contract.pk, actor=self.world.users[customer.owner], lock_version=contract.lock_version,
+                            kind="remove_quantity", effective_date=day.isoformat(), sku=seat.sku, quantity=str(fewer))  # fmt: skip
+            self.stats.downgrades += 1
+        except Exception as exc:
+            self.stats.errors.append(f"{day} downgrade {contract.pk}: {exc}")
+
+    def renewals(self, day: date) -> None:
+        """Renewal quotes the contracts' daily job made: the owner takes them through the same
+        steps as a new deal; the customer renews or churns (``Segment.churn``)."""
+        from q2c.contracts.models import Contract
+        from q2c.quotes.models import Quote
+
+        assert self.world is not None
+        by_account = {c.account_id: c for c in self.world.customers}
+        waiting = Contract.objects.filter(renewal_quote_id__isnull=False).exclude(
+            renewal_quote_id__in=self.tracked_renewals
+        )
+        for raw_quote_id, account_id in waiting.values_list("renewal_quote_id", "account_id"):
+            quote_id = int(raw_quote_id or 0)
+            self.tracked_renewals.add(quote_id)
+            customer = by_account.get(account_id)
+            quote = Quote.objects.filter(pk=quote_id, status="draft").first()
+            if customer is None or quote is None:
+                continue
+            size = Decimal(quote.tcv.amount)
+            self.deals.append(Deal(quote_id, customer, customer.owner, "draft", day, 0, size, renewal=True))
+
+    # ------------------------------------------------------------------ usage
+
+    def meter_usage(self, day: date) -> None:
+        """Each active subscriber's API calls of the day, sent as one batch (idempotent ids)."""
+        from q2c.billing import usage
+        from q2c.contracts.models import Contract
+
+        assert self.world is not None
+        by_account = {c.account_id: c for c in self.world.customers}
+        active = Contract.objects.filter(status="active", start_date__lte=day, end_date__gt=day)
+        events = []
+        for account_id in sorted(set(active.values_list("account_id", flat=True))):
+            customer = by_account.get(account_id)
+            if customer is None:
+                continue
+            low, high = customer.segment.usage_calls
+            calls = self.rng.randint(low, high) // 30
+            stamp = datetime.combine(day, time(12, 0), tzinfo=UTC)
+            events.append({"id": f"demo-{account_id}-{day.isoformat()}", "account_id": account_id,
+                           "metric": "api_calls", "quantity": str(calls), "timestamp": stamp.isoformat()})  # fmt: skip
+        if not events:
+            return
+        result = usage.ingest(events, now=datetime.combine(day, time(23, 30), tzinfo=UTC))
+        self.stats.usage_events += result.accepted
+        for problem in result.errors:
+            if problem.get("code") not in ("usage.unknown_customer", "usage.ambiguous_customer"):
+                self.stats.errors.append(f"{day} usage {problem.get('id')}: {problem.get('code')}")
+
+    # ------------------------------------------------------------------ month end
+
+    def close_books(self, day: date) -> None:
+        """On the 5th, finance closes last month: revenue recognised and posted, ledger locked."""
+        from q2c.revenue import services as revenue
+
+        assert self.world is not None
+        month = add_months(date(day.year, day.month, 1), -1)
+        for entity_id in self.world.entity_ids.values():
+            try:
+                revenue.close_period(entity_id, month, actor=ACTOR)
+                self.stats.closed_periods += 1
+            except Exception as exc:
+                self.stats.errors.append(f"{day} close {month:%Y-%m} entity {entity_id}: {exc}")
+
+    # ------------------------------------------------------------------ disputes
+
+    def dispute(self, day: date) -> None:
+        """Customers who dispute an invoice do so five days after its due date; a month later the
+        dispute is settled — won by the seller (the customer then pays) or lost (a credit note)."""
+        from q2c.payments import services as payments
+
+        for bill in self.to_dispute.pop(day, []):
+            try:
+                row = payments.open_dispute(
+                    invoice_id=bill.invoice_id, reason="service not as agreed", on=day, actor=ACTOR
+                )
+                self.stats.disputes += 1
+                self.disputes.setdefault(day + timedelta(days=30), []).append((row.pk, bill))
+            except Exception as exc:
+                self.stats.errors.append(f"{day} dispute {bill.number}: {exc}")
+        for dispute_id, bill in self.disputes.pop(day, []):
+            won = self.rng.random() < 0.6
+            try:
+                payments.resolve_dispute(dispute_id, won=won, on=day, actor=ACTOR)
+            except Exception as exc:
+                self.stats.errors.append(f"{day} settle dispute {bill.number}: {exc}")
+                continue
+            if won:
+                self.bills.setdefault(day + timedelta(days=3), []).append(bill)
 
     # ------------------------------------------------------------------ getting paid
 
@@ -345,6 +497,9 @@ class Company:
             if method == "transfer" and self.rng.random() < segment.short_pays:
                 short = self.rng.choice((150, 250, 500, 1000))
             bill = Bill(invoice.pk, invoice.number, customer, method, short, bh.reference_quality(self.rng))
+            if self.rng.random() < segment.disputes:
+                self.to_dispute.setdefault(invoice.due_date + timedelta(days=5), []).append(bill)
+                continue
             if offset is None:
                 continue  # never paid: dunning and collections take over
             pay_on = max(day + timedelta(days=1), invoice.due_date + timedelta(days=offset))

@@ -54,7 +54,10 @@ def simulate(
         stdout.write(
             f"demo company: {customers} customers, {company.start} → {company.end}: "
             f"{stats.opportunities} opportunities, {stats.quotes} quotes ({stats.won} won, {stats.lost} lost, "
-            f"{stats.refused} refused), {stats.amendments} amendments, {stats.shipments} shipments, "
+            f"{stats.refused} refused), {stats.amendments} add-ons, {stats.downgrades} downgrades, "
+            f"{stats.renewals} renewals, {stats.churned} churned, {stats.shipments} shipments, "
+            f"{stats.usage_events} usage events, {stats.payments} card/direct-debit payments, "
+            f"{stats.bank_files} bank statements, {stats.disputes} disputes, {stats.closed_periods} periods closed, "
             f"{stats.job_runs} daily job runs, {len(stats.errors)} refused steps"
         )
         for line in stats.errors[:10]:
