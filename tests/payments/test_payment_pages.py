@@ -88,3 +88,29 @@ def test_a_write_off_is_approved_on_the_page_by_a_second_person(world):
     assert answer.status_code == 302
     row.refresh_from_db()
     assert row.status == "approved"
+
+
+def test_finance_records_a_payment_on_the_account_page_and_refunds_the_overpayment(world):
+    _, _acme, northwind, inv = world
+    finance = signed_in("finance")
+    answer = finance.post(f"/payments/accounts/{northwind.pk}/record/", {"amount": "2300.00", "currency": "EUR",
+                                                                       "method": "bank_transfer", "apply": "on"})  # fmt: skip
+    assert answer.status_code == 302
+    inv.refresh_from_db()
+    assert inv.status == "paid"
+    from q2c.payments.models import Payment
+
+    payment = Payment.objects.get()
+    assert payment.unapplied_minor == 3900  # 2,300.00 − 2,261.00
+    assert finance.post(f"/payments/{payment.pk}/refund/", {"amount": "39.00", "method": "transfer"}).status_code == 302
+    payment.refresh_from_db()
+    assert payment.unapplied_minor == 0
+    # Bad input: an error page naming the problem, nothing recorded.
+    bad = finance.post(f"/payments/accounts/{northwind.pk}/record/", {"amount": "-5", "currency": "EUR"})
+    assert bad.status_code == 422 and Payment.objects.count() == 1
+
+
+def test_the_statement_pdf_is_a_pdf(world):
+    _, _, northwind, _ = world
+    answer = signed_in("viewer").get(f"/payments/accounts/{northwind.pk}/statement.pdf")
+    assert answer["Content-Type"] == "application/pdf" and answer.content.startswith(b"%PDF")

@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from q2c.core.errors import DomainError
+from q2c.core.money import Money
 from q2c.invoicing.models import DocumentFile, Invoice
 from q2c.parties.models import Account
 from q2c.payments import portal, queries, services
-from q2c.payments.domain import DisputeStatus, WriteOffStatus
+from q2c.payments.domain import DisputeStatus, Method, WriteOffStatus
 from q2c.payments.models import Dispute, GatewayCharge, Payment, WriteOff
 from q2c.platform.auth import require
 from q2c.platform.roles import Role, roles_of
@@ -74,6 +75,7 @@ def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     return render(request, "payments/payment.html", {
         "payment": payment, "applications": list(queries.applications(payment_id=payment.pk)),
         "refunds": list(payment.refunds.all()), "disputes": list(payment.disputes.all()),
+        "can_write": _can_write(request), "unapplied": Money.from_minor(payment.unapplied_minor, payment.currency),
     })  # fmt: skip
 
 
@@ -87,7 +89,49 @@ def account(request: HttpRequest, account_id: int) -> HttpResponse:
     link = None
     if _can_write(request):
         link = request.build_absolute_uri(reverse("payments:portal", args=[portal.link_token(found.pk)]))
-    return render(request, "payments/account.html", {"st": portal.statement(found), "portal_link": link})
+    return render(request, "payments/account.html", {"st": portal.statement(found), "portal_link": link,
+                                                     "can_write": _can_write(request), "methods": [m.value for m in Method]})  # fmt: skip
+
+
+@require_POST
+@page
+def record(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Record a payment from the account page; applied to the open invoices, oldest due first."""
+    require(request, *WRITE)
+    found = Account.objects.filter(pk=account_id).first()
+    if found is None:
+        raise Http404("no such account")
+    from q2c.payments.services import common as payment_common
+
+    currency = (request.POST.get("currency") or found.currency or "EUR").upper()[:3]
+    amount = payment_common.money(request.POST.get("amount", ""), currency, "amount")
+    fees_text = request.POST.get("fees", "").strip()
+    fees = payment_common.money(fees_text, currency, "fees", allow_zero=True) if fees_text else None
+    payment = services.record_payment(
+        found.pk, amount, method=request.POST.get("method", "bank_transfer"), fees=fees,
+        reference=request.POST.get("reference", "")[:140], actor=request.user,
+    )  # fmt: skip
+    if request.POST.get("apply") == "on":
+        services.apply_credits(found.pk, actor=request.user)
+    messages.success(request, f"Payment {payment.number} recorded.")
+    return redirect("payments:payment", payment.pk)
+
+
+@require_POST
+@page
+def refund(request: HttpRequest, payment_id: int) -> HttpResponse:
+    require(request, *WRITE)
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise Http404("no such payment")
+    from q2c.payments.services import common as payment_common
+
+    text = request.POST.get("amount", "").strip()
+    amount = payment_common.money(text, payment.currency, "amount") if text else None
+    services.refund(payment.pk, amount, method=request.POST.get("method", "original"), reason=request.POST.get("reason", "")[:300],
+                    actor=request.user)  # fmt: skip
+    messages.success(request, "Refunded.")
+    return redirect("payments:payment", payment.pk)
 
 
 @require_GET
