@@ -195,6 +195,8 @@ def test_march_usage_is_billed_on_april_first_with_its_tier_breakdown(world):
             "amount": "500.00",
         },
     ]
+    # The invoice line shows the same breakdown; its tiers add up to the line.
+    assert line.tiers == charge.tiers
     # Usage lines credit unbilled receivables (their revenue is recognised as it occurs).
     assert ledger_queries.trial_balance(acme.pk, date(2027, 4, 30)).by_key()[
         "unbilled_receivables"
@@ -330,7 +332,9 @@ def test_a_subscription_without_a_price_is_reported_and_its_usage_waits(world):
     from q2c.catalog import services as cat
 
     cat.create_product({"sku": "NOPRICE", "name": "No price", "type": "usage", "unit": "call"})
-    cat.create_charge({"sku": "NOPRICE", "code": "CALLS", "kind": "usage", "usage_metric": "np", "usage_aggregation": "sum"})
+    cat.create_charge(
+        {"sku": "NOPRICE", "code": "CALLS", "kind": "usage", "usage_metric": "np", "usage_aggregation": "sum"}
+    )
     s = usage_contract(acme, northwind, contract_id=2, sku="NOPRICE", key="8")
     clk.set(date(2027, 4, 1))
     ingest([event("n", s.pk, 5, at_berlin(date(2027, 3, 3)), metric="np")])
