@@ -236,3 +236,23 @@ def test_finance_records_a_promise_on_the_page_and_a_past_date_shows_the_error(w
     )
     assert ok.status_code == 302
     assert PromiseToPay.objects.get().promised_date == date(2027, 6, 15)
+
+
+def test_a_fee_on_a_disputed_invoice_is_a_409_and_a_bad_retry_rule_a_422(world):
+    _, acme, northwind, _ = world
+    from q2c.invoicing.models import Invoice
+    from q2c.payments import services as payments
+
+    finance = client("finance")
+    send(finance, "put", "/api/v1/dunning/policies", {**POLICY, "entity_id": acme.pk})
+    invoice = Invoice.objects.get(account=northwind)
+    payments.open_dispute(invoice_id=invoice.pk, reason="wrong seat count")
+    fee = send(finance, "post", f"/api/v1/dunning/invoices/{invoice.pk}/fee", {"fee": "5.00"})
+    assert problem(fee) == (409, "dunning.invoice_disputed", "invoice_id")
+    rule = {"entity_id": acme.pk, "method": "card", "reason": "insufficient_funds", "action": "retry"}
+    bad = send(finance, "put", "/api/v1/dunning/retry-rules", {**rule, "retry_days": [7, 3]})
+    assert problem(bad) == (422, "dunning.invalid_retry_rule", "retry_days")
+    good = send(finance, "put", "/api/v1/dunning/retry-rules", {**rule, "retry_days": [2, 6]})
+    assert (good.status_code, good.json()["retry_days"]) == (200, [2, 6])
+    listed = client("viewer").get(f"/api/v1/dunning/retry-rules?entity_id={acme.pk}").json()
+    assert [(r["reason"], r["retry_days"]) for r in listed] == [("insufficient_funds", [2, 6])]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
+from ninja.responses import Status
 
 from q2c.core import clock
 from q2c.payments.dunning import queries, services
@@ -119,12 +120,12 @@ def list_entries(
 
 @router.post("/invoices/{invoice_id}/fee", response={201: DunningEntryOut}, operation_id="dunning_charge_fee",
              summary="Charge a late fee and/or interest on an overdue invoice (as an invoice)")  # fmt: skip
-def charge_fee(request: HttpRequest, invoice_id: int, payload: DunningFeeIn) -> tuple[int, dict[str, Any]]:
+def charge_fee(request: HttpRequest, invoice_id: int, payload: DunningFeeIn) -> Status[dict[str, Any]]:
     require(request, *WRITERS)
     entry = services.charge_fee(
         invoice_id, fee=payload.fee, interest_until=payload.interest_until, actor=_actor(request)
     )
-    return 201, entry_out(entry)
+    return Status(201, entry_out(entry))
 
 
 @router.get(
@@ -142,14 +143,14 @@ def list_promises(
 
 @router.post("/promises", response={201: DunningPromiseOut}, operation_id="dunning_record_promise",
              summary="Record a promise to pay (pauses dunning of its invoices up to the date)")  # fmt: skip
-def record_promise(request: HttpRequest, payload: DunningPromiseIn) -> tuple[int, dict[str, Any]]:
+def record_promise(request: HttpRequest, payload: DunningPromiseIn) -> Status[dict[str, Any]]:
     require(request, *WRITERS)
     promise = services.record_promise(
         payload.account_id, promised_date=payload.promised_date, amount=payload.amount, currency=payload.currency,
         invoice_ids=payload.invoice_ids or None, notes=payload.notes, next_action=payload.next_action,
         actor=_actor(request),
     )  # fmt: skip
-    return 201, promise_out(promise)
+    return Status(201, promise_out(promise))
 
 
 @router.post("/promises/{promise_id}/close", response=DunningPromiseOut, operation_id="dunning_close_promise",
@@ -169,11 +170,11 @@ def list_notes(request: HttpRequest, account_id: int) -> list[Any]:
 
 @router.post("/accounts/{account_id}/notes", response={201: DunningNoteOut}, operation_id="dunning_add_note",
              summary="Add a collection note and next action")  # fmt: skip
-def add_note(request: HttpRequest, account_id: int, payload: DunningNoteIn) -> tuple[int, Any]:
+def add_note(request: HttpRequest, account_id: int, payload: DunningNoteIn) -> Status[Any]:
     require(request, *WRITERS)
     note = services.add_note(account_id, text=payload.text, next_action=payload.next_action,
                              next_action_on=payload.next_action_on, actor=_actor(request))  # fmt: skip
-    return 201, note
+    return Status(201, note)
 
 
 @router.post("/runs", response=DunningRunOut, operation_id="dunning_run_day",
