@@ -183,3 +183,18 @@ def test_the_upload_page_refuses_hostile_xml_and_writes_nothing(story, client):
     assert BankLine.objects.count() == 0
     page = client.get("/cash/")
     assert page.status_code == 200
+
+
+def test_the_invoice_whose_open_amount_is_the_lines_comes_first_among_the_suggestions(story):
+    finance = client("finance")
+    body = camt(
+        '<Ntry><Amt Ccy="EUR">166.41</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2027-04-26</Dt></BookgDt>'
+        "<NtryDtls><TxDtls><RmtInf><Ustrd>Danke</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+    )
+    assert upload(finance, "one.xml", body, match="false").status_code == 200
+    line_id = finance.get("/api/v1/cash/lines?state=new").json()["items"][0]["id"]
+    found = finance.get(f"/api/v1/cash/lines/{line_id}/invoices").json()
+    # INV-4 has 166.41 open (northwind.md step 4); the others follow by due date.
+    assert [f["number"] for f in found] == [
+        "INV-2027-000004", "INV-2027-000001", "INV-2027-000002", "INV-2027-000003", "INV-2027-000005",
+    ]  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
 
 from q2c.core.money import Money
 from q2c.invoicing.models import Invoice
@@ -168,7 +168,8 @@ def line_out(row: BankLine, *, detail: bool = False) -> dict[str, Any]:
 def open_invoices(
     line_row: BankLine, *, search: str = "", customer_id: int | None = None, limit: int = 25
 ) -> list[dict[str, Any]]:
-    """Open invoices in the line's currency to apply it to: by number or customer name."""
+    """Open invoices in the line's currency to apply it to (by number or customer name), those
+    whose open amount equals the line's first, then by due date."""
     entity_id = (
         SellerBankAccount.objects.filter(pk=line_row.bank_account_id)
         .values_list("entity_id", flat=True)
@@ -180,7 +181,10 @@ def open_invoices(
     if search:
         accounts = Account.objects.filter(entity_id=entity_id, name__icontains=search).values("id")
         query = query.filter(Q(number__icontains=search) | Q(account_id__in=accounts))
-    rows = query.order_by("due_date", "id").values_list(
+    # Invoices whose open amount is exactly the line's come first: the likeliest suggestion.
+    open_minor = F("total_minor") - F("paid_minor") - F("credited_minor") - F("written_off_minor")
+    exact = Case(When(open_amount=int(line_row.amount_minor), then=0), default=1)  # type: ignore[attr-defined]
+    rows = query.annotate(open_amount=open_minor, exact=exact).order_by("exact", "due_date", "id").values_list(
         "id",
         "number",
         "account_id",
