@@ -32,9 +32,9 @@ from q2c.analytics.metrics import (
     Stage,
     kpi_report,
     open_balances,
+    trend,
 )
 from q2c.analytics.metrics.conversion import cash_conversion
-from q2c.core.periods import add_months
 
 DASHBOARDS = ("sales", "finance", "executive")
 MAX_TREND_MONTHS = 12
@@ -76,17 +76,6 @@ class Dashboard:
         return next((t for t in self.tables if t.name == name), None)
 
 
-def _trend_scopes(scope: queries.Scope) -> list[tuple[str, Any, Any]]:
-    """(label, start, end) per calendar month of the range cut to it, the last 12 at most."""
-    out = []
-    first = scope.start
-    while first < scope.end:
-        nxt = min(add_months(first.replace(day=1), 1), scope.end)
-        out.append((first.strftime("%Y-%m"), first, nxt))
-        first = nxt
-    return out[-MAX_TREND_MONTHS:]
-
-
 def _pct(value: str | None) -> str | None:
     return None if value is None else format((Decimal(value) * 100).quantize(Decimal("0.01")), "f")
 
@@ -102,7 +91,9 @@ def _unavailable(data: queries.Gathered) -> list[str]:
 def build(name: str, scope: queries.Scope) -> Dashboard:
     data = queries.gather(scope)
     report = kpi_report(data.inputs, scope.start, scope.end, data.rates)
-    months = [(label, kpi_report(data.inputs, s, e, data.rates)) for label, s, e in _trend_scopes(scope)]
+    months = [
+        (m.label, m) for m in trend.monthly(data.inputs, scope.start, scope.end, data.rates, MAX_TREND_MONTHS)
+    ]
     board = {"sales": _sales, "finance": _finance, "executive": _executive}[name](scope, data, report, months)
     board.notes.extend(_unavailable(data))
     return board
@@ -113,7 +104,10 @@ def _money_point(label: str, value: Any, href: str = "") -> charts.Point:
 
 
 def _sales(
-    scope: queries.Scope, data: queries.Gathered, report: KpiReport, months: list[tuple[str, KpiReport]]
+    scope: queries.Scope,
+    data: queries.Gathered,
+    report: KpiReport,
+    months: list[tuple[str, trend.MonthFigures]],
 ) -> Dashboard:
     j = report.as_json()
     cur = scope.currency
@@ -212,7 +206,10 @@ def _opportunity_names(ids: list[int]) -> dict[int, str]:
 
 
 def _finance(
-    scope: queries.Scope, data: queries.Gathered, report: KpiReport, months: list[tuple[str, KpiReport]]
+    scope: queries.Scope,
+    data: queries.Gathered,
+    report: KpiReport,
+    months: list[tuple[str, trend.MonthFigures]],
 ) -> Dashboard:
     j = report.as_json()
     cur = scope.currency
@@ -304,7 +301,10 @@ def _invoice_numbers(ids: list[int]) -> dict[int, str]:
 
 
 def _executive(
-    scope: queries.Scope, data: queries.Gathered, report: KpiReport, months: list[tuple[str, KpiReport]]
+    scope: queries.Scope,
+    data: queries.Gathered,
+    report: KpiReport,
+    months: list[tuple[str, trend.MonthFigures]],
 ) -> Dashboard:
     j = report.as_json()
     cur = scope.currency
@@ -320,7 +320,7 @@ def _executive(
         Tile("dso", "DSO", j["dso"], "days"),
     ]
     names = ("new", "expansion", "reactivation", "contraction", "churn")
-    monthly = [(label, report_.mrr_movements) for label, report_ in months]
+    monthly = [(label, m.movements) for label, m in months]
     series = [
         charts.Series(
             n,

@@ -13,11 +13,11 @@ Must not import Django, ``q2c.platform`` or any app: only ``q2c.core`` and this 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import chain
 
 from q2c.analytics.metrics.types import Dispute, RateTable, Receivables, check_range
 from q2c.core.money import Money
@@ -43,23 +43,34 @@ def open_balances(data: Receivables, day: date, rates: RateTable) -> dict[int, M
     """Each invoice's positive open balance at the close of ``day``, in the reporting currency
     at its issue date's rate (unrounded). Invoices settled, credited or issued later are absent."""
     issued = {inv.id: inv for inv in data.invoices if inv.issue_date <= day}
-    reductions: dict[int, Money] = defaultdict(rates.zero)
     # Every reduction converts at the invoice's issue-date rate too, so a fully paid foreign
-    # invoice reaches exactly zero whatever the rate did meanwhile.
-    for p in data.payments:
-        if p.paid_on <= day and p.invoice_id in issued:
-            reductions[p.invoice_id] += rates.convert(p.amount, issued[p.invoice_id].issue_date)
-    for c in data.credit_notes:
-        if c.issue_date <= day and c.invoice_id in issued:
-            reductions[c.invoice_id] += rates.convert(c.amount, issued[c.invoice_id].issue_date)
-    for w in data.write_offs:
-        if w.written_off_on <= day and w.invoice_id in issued:
-            reductions[w.invoice_id] += rates.convert(w.amount, issued[w.invoice_id].issue_date)
-    out: dict[int, Money] = {}
+    # invoice reaches exactly zero whatever the rate did meanwhile. Sums stay in each document's
+    # currency (exact Decimal) and convert once per invoice and currency: (a − b) × r = a×r − b×r.
+    left: dict[int, dict[str, Decimal]] = {}
     for inv_id, inv in issued.items():
-        balance = rates.convert(inv.total, inv.issue_date) - reductions.get(inv_id, rates.zero())
-        if balance.amount > 0:
-            out[inv_id] = balance
+        left[inv_id] = {inv.total.currency: inv.total.amount}
+    reductions = chain(
+        ((p.invoice_id, p.paid_on, p.amount) for p in data.payments),
+        ((c.invoice_id, c.issue_date, c.amount) for c in data.credit_notes),
+        ((w.invoice_id, w.written_off_on, w.amount) for w in data.write_offs),
+    )
+    for inv_id, on, taken in reductions:
+        if on <= day and inv_id in left:
+            cell = left[inv_id]
+            cell[taken.currency] = cell.get(taken.currency, Decimal(0)) - taken.amount
+    out: dict[int, Money] = {}
+    rate_of: dict[tuple[str, date], Decimal] = {}
+    for inv_id, cell in left.items():
+        on = issued[inv_id].issue_date
+        balance = Decimal(0)
+        for cur, rest in cell.items():
+            if rest:
+                key = (cur, on)
+                if key not in rate_of:
+                    rate_of[key] = rates.rate(cur, on)
+                balance += rest * rate_of[key]
+        if balance > 0:
+            out[inv_id] = Money(balance, rates.currency)
     return out
 
 
