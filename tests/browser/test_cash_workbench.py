@@ -26,11 +26,10 @@ def entry(amount: str, text: str, name: str = "") -> str:
 
 @pytest.fixture
 def statement(transactional_db, tmp_path):
+    from q2c.tax.services import load_shipped
     from tests.billing.world import at
     from tests.payments.cash_world import acme_with_cash_settings, northwind_invoices
     from tests.payments.support import camt
-
-    from q2c.tax.services import load_shipped
 
     # A live-server test starts from a flushed database: the shipped tax rates must be loaded again.
     load_shipped()
