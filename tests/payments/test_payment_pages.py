@@ -114,3 +114,22 @@ def test_the_statement_pdf_is_a_pdf(world):
     _, _, northwind, _ = world
     answer = signed_in("viewer").get(f"/payments/accounts/{northwind.pk}/statement.pdf")
     assert answer["Content-Type"] == "application/pdf" and answer.content.startswith(b"%PDF")
+
+
+def test_finance_writes_off_marks_disputed_and_closes_the_dispute_on_the_pages(world):
+    _, _, _northwind, inv = world
+    finance = signed_in("finance")
+    assert finance.post(f"/payments/invoices/{inv.pk}/dispute/", {"reason": "wrong quantity"}).status_code == 302
+    from q2c.payments import queries
+    from q2c.payments.models import Dispute, WriteOff
+
+    assert queries.open_receivable(inv.pk).disputed is True
+    dispute = Dispute.objects.get()
+    assert finance.post(f"/payments/disputes/{dispute.pk}/resolve/", {"outcome": "won"}).status_code == 302
+    assert queries.open_receivable(inv.pk).disputed is False
+    # 2,261.00 is above the 50.00 limit: a request waiting for someone else.
+    answer = finance.post(f"/payments/invoices/{inv.pk}/write-off/", {"reason": "insolvent"}, follow=True)
+    assert "waits for a second person" in answer.content.decode()
+    assert WriteOff.objects.get().status == "pending"
+    missing = finance.post(f"/payments/invoices/{inv.pk}/write-off/", {"reason": ""})
+    assert missing.status_code in (409, 422)

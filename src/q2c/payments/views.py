@@ -134,6 +134,38 @@ def refund(request: HttpRequest, payment_id: int) -> HttpResponse:
     return redirect("payments:payment", payment.pk)
 
 
+@require_POST
+@page
+def request_write_off(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Write off an invoice's open rest from the customer's page (above the limit: a request)."""
+    require(request, *WRITE)
+    row = services.write_off(invoice_id, reason=request.POST.get("reason", "")[:300], actor=request.user)
+    if row.status == "pending":
+        messages.success(request, f"Write-off of {row.amount} on {row.invoice_number} waits for a second person's approval.")
+    else:
+        messages.success(request, f"{row.amount} on {row.invoice_number} written off.")
+    return redirect("payments:account", row.account_id)
+
+
+@require_POST
+@page
+def invoice_dispute(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """The customer contests an invoice: mark it disputed (dunning pauses)."""
+    require(request, *WRITE)
+    row = services.open_dispute(invoice_id=invoice_id, reason=request.POST.get("reason", "")[:300], actor=request.user)
+    messages.success(request, "The invoice is marked as disputed.")
+    return redirect("payments:account", row.account_id)
+
+
+@require_POST
+@page
+def resolve_dispute(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    require(request, *WRITE)
+    services.resolve_dispute(dispute_id, won=request.POST.get("outcome") == "won", actor=request.user)
+    messages.success(request, "Dispute closed.")
+    return redirect("payments:receivables")
+
+
 @require_GET
 @page
 def statement_pdf(request: HttpRequest, account_id: int) -> HttpResponse:
