@@ -298,3 +298,27 @@ def test_the_cli_refuses_a_malformed_month_and_writes_nothing(entity_id):
         with pytest.raises(CommandError, match=r"revenue\.invalid_period"):
             call_command(*args)
     assert RecognitionRun.objects.count() == 0
+
+
+def test_a_discount_the_evidence_ties_to_one_obligation_goes_to_it_alone(entity_id):
+    """ASC 606-10-32-37 (IFRS 15.82): a 1,000.00 contract of A (SSP 500.00) and B (SSP 600.00)
+    carries a 100.00 discount. By relative SSP: A 1,000 × 500 ÷ 1,100 = 454.545… → 454.55, B 545.45.
+    With the discount tied to B by the contract's evidence: A keeps its SSP, 500.00, B 500.00."""
+    on(date(2020, 1, 1))
+    activate(entity_id, 15, [
+        line("1", charge_kind="one_time", value="600.00", net_unit_price="600", ssp_unit="500",
+             service_start="2020-01-01", service_end="2020-01-01"),
+        line("2", charge_kind="one_time", value="400.00", net_unit_price="400", ssp_unit="600",
+             service_start="2020-01-01", service_end="2020-01-01"),
+    ], "2020-01-01", "2021-01-01")  # fmt: skip
+
+    def allocated() -> dict[str, int]:
+        return dict(Obligation.objects.filter(contract__contract_id=15).values_list("key", "allocated_minor"))
+
+    assert allocated() == {"1": 45455, "2": 54545}
+    services.set_terms(15, discount_allocation=[{"obligations": ["2"], "amount": "100.00"}])
+    assert allocated() == {"1": 50000, "2": 50000}
+    with pytest.raises(ValidationError) as err:
+        services.set_terms(15, discount_allocation=[{"obligations": ["nope"], "amount": "100.00"}])
+    assert "discount_allocation" in (err.value.field or "")
+    assert allocated() == {"1": 50000, "2": 50000}

@@ -109,8 +109,16 @@ class RevenueMilestoneReachedIn(Schema):
 
 
 class RevenueVariableIn(Schema):
-    variable: list[dict[str, Any]] = Field(
-        ..., description="variable consideration in the preview format (docs/revenue-preview.md)"
+    variable: list[dict[str, Any]] | None = Field(
+        None,
+        description="variable consideration in the preview format (docs/revenue-preview.md); [] removes it",
+    )
+    financing: dict[str, Any] | None = Field(
+        None,
+        description="the financing component in the preview format (rate, transfer_on, payments); {} removes it",
+    )
+    discount_allocation: list[dict[str, Any]] | None = Field(
+        None, description="a discount allocated to some obligations (preview format); [] removes it"
     )
 
 
@@ -190,10 +198,13 @@ def reach_milestone(
 
 
 @router.put("/contracts/{contract_id}/variable", operation_id="revenue_set_variable",
-            summary="Variable consideration: estimates, constraint, re-estimates")  # fmt: skip
+            summary="Transaction-price terms: variable consideration, financing, discount allocation")  # fmt: skip
 def set_variable(request: HttpRequest, contract_id: int, body: RevenueVariableIn) -> dict[str, Any]:
     require(request, *WRITE_ROLES)
-    services.set_variable(contract_id, body.variable, actor=_actor(request))
+    services.set_terms(
+        contract_id, variable=body.variable, financing=body.financing,
+        discount_allocation=body.discount_allocation, actor=_actor(request),
+    )  # fmt: skip
     return queries.contract(contract_id)
 
 

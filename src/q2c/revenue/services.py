@@ -416,13 +416,51 @@ def reach_milestone(
     )
 
 
-def set_variable(contract_id: int, variable: list[dict[str, Any]], *, actor: str = "") -> RevenueContract:
-    """Variable consideration in the preview format (estimates, constraint, re-estimates)."""
+def set_terms(
+    contract_id: int,
+    *,
+    variable: list[dict[str, Any]] | None = None,
+    financing: dict[str, Any] | None = None,
+    discount_allocation: list[dict[str, Any]] | None = None,
+    actor: str = "",
+) -> RevenueContract:
+    """Transaction-price terms in the preview format (docs/revenue-preview.md): variable
+    consideration (estimates, constraint, re-estimates), the financing component (rate, transfer
+    date, payments; ``{}`` removes it) and a discount allocated to some obligations on the
+    contract's evidence (``[]`` removes it). Those not given are left as they are; the engine
+    re-runs and a wrong term is refused naming its field, with nothing written."""
 
     def change(document: dict[str, Any]) -> None:
-        document["transaction_price"]["variable"] = variable
+        tp = document["transaction_price"]
+        if variable is not None:
+            if variable:
+                tp["variable"] = variable
+            else:
+                tp.pop("variable", None)
+        if financing is not None:
+            if financing:
+                tp["financing"] = financing
+            else:
+                tp.pop("financing", None)
+        if discount_allocation is not None:
+            if discount_allocation:
+                document["discount_allocation"] = discount_allocation
+            else:
+                document.pop("discount_allocation", None)
 
-    return _edit(contract_id, actor, "contract.variable_consideration", change, {"variable": variable})
+    details = {"variable": variable, "financing": financing, "discount_allocation": discount_allocation}
+    return _edit(
+        contract_id,
+        actor,
+        "contract.terms_changed",
+        change,
+        {k: v for k, v in details.items() if v is not None},
+    )
+
+
+def set_variable(contract_id: int, variable: list[dict[str, Any]], *, actor: str = "") -> RevenueContract:
+    """Variable consideration in the preview format (estimates, constraint, re-estimates)."""
+    return set_terms(contract_id, variable=variable, actor=actor)
 
 
 def override(contract_id: int, index: int, treatment: str, note: str, *, actor: str = "") -> RevenueContract:
