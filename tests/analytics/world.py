@@ -1,7 +1,8 @@
 """A small company seeded through the real services for the KPI tests, with every number a test
 checks worked out by hand below.
 
-Acme Cloud GmbH (EUR, Berlin, net 30) sells to Northwind (EUR) and Contoso (USD); the business
+Acme Cloud GmbH (EUR, Berlin, net 30; registered as HRB 123456 B, which its invoices outside the
+scope of VAT state) sells to Northwind (EUR) and Contoso (USD); the business
 clock stands at 09:00 Berlin on each day named. Stored rates: 1 USD = 0.90 EUR from 2027-02-26,
 1 EUR = 1.25 USD from 2026-11-01.
 
@@ -66,7 +67,7 @@ def build() -> dict[str, Any]:
 
     catalog_services.clear_cache()
     sim = at(date(2026, 11, 30))
-    entity = billing_seller()
+    entity = billing_seller(registration="HRB 123456 B, Amtsgericht Charlottenburg")
     northwind = builders.customer(currency="EUR")
     contoso = parties.create_account(actor="test", entity_id=entity.pk, **CONTOSO)
     invoicing.set_rate("EUR", "USD", date(2026, 11, 1), "1.25")
