@@ -174,6 +174,13 @@ def test_the_daily_job_bills_its_business_date(world):
     clk.set(date(2027, 1, 1))
     summary = daily(date(2027, 1, 1))
     assert (summary["as_of"], summary["invoices"]) == ("2027-01-01", 2)
+    # The next day nothing is due (January is billed in advance): no run is even started.
+    clk.set(date(2027, 1, 2))
+    assert daily(date(2027, 1, 2)) == {"as_of": "2027-01-02", "invoices": 0, "skipped": "nothing due"}
+    assert not BillRun.objects.filter(as_of=date(2027, 1, 2)).exists()
+    # On the next billing day the recurring schedules are due again.
+    clk.set(date(2027, 2, 1))
+    assert daily(date(2027, 2, 1))["invoices"] == 2
 
 
 def test_the_cli_prints_the_summary_and_exits_1_when_accounts_were_not_billed(world):
