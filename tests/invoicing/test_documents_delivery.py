@@ -27,7 +27,7 @@ from q2c.invoicing.documents import validation
 from q2c.invoicing.models import DocumentFile, EmailDelivery, InvoiceLine
 from q2c.invoicing.services import documents
 from q2c.platform.auth import ApiToken
-from tests.billing.world import at, customer, draft_lines, seller, user
+from tests.billing.world import CONTOSO, at, customer, draft_lines, seller, user
 from tests.invoicing.readback import UBL_NS, normalize, pdftotext, xml_values
 
 pytestmark = pytest.mark.django_db
@@ -394,6 +394,8 @@ KINDS = {
         "CONTOSO", [("Edge appliance", "1", "2000.00", "goods", date(2027, 2, 26))], ["G"],
         ("2000.00", "0.00", "2000.00"),
     ),
+    # A service to a US business: outside the scope of EU VAT (O), no VAT identifiers (BR-O-02).
+    "outside_scope": ("CONTOSO", [("Consulting day", "2", "950.00", "service")], ["O"], ("1900.00", "0.00", "1900.00")),
     # A VAT-exempt supply in Germany, 0 with its exemption reason.
     "exempt": (None, [("Training course", "1", "500.00", "exempt", None, "services")], ["E"], ("500.00", "0.00", "500.00")),
 }  # fmt: skip
@@ -426,6 +428,10 @@ def test_every_kind_of_invoice_q2c_issues_passes_the_en16931_rules_in_ubl_and_ci
     assert xml_values(ubl, "//cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount", UBL_NS) == [net]
     assert xml_values(ubl, "/*/cac:TaxTotal/cbc:TaxAmount", UBL_NS) == [vat]
     assert xml_values(ubl, "//cac:LegalMonetaryTotal/cbc:PayableAmount", UBL_NS) == [total]
+    schemes = xml_values(
+        ubl, "//cac:AccountingSupplierParty//cac:PartyTaxScheme/cac:TaxScheme/cbc:ID", UBL_NS
+    )
+    assert schemes == (["FC"] if categories == ["O"] else ["VAT"])
     # The credit note of the same invoice passes the rules too.
     note = services.credit(invoice.pk, reason_code="other", full=True)
     credit = bytes(files_of("credit_note", note.pk)["ubl"].content)
@@ -489,3 +495,27 @@ def test_q2c_invoices_verify_reproduces_every_stored_document_and_names_one_that
     assert [line for line in out.getvalue().splitlines() if line.startswith("FAIL")] == [
         "FAIL the stored pdf document of INV-2027-000002 no longer matches its SHA-256"
     ]
+
+
+def test_an_invoice_outside_the_scope_of_vat_states_no_vat_ids_and_identifies_the_seller_otherwise(
+    acme, django_capture_on_commit_callbacks
+):
+    # BR-O-02: no seller or buyer VAT identifier; BR-CO-26: the seller still identified — here by
+    # its VAT number as seller identifier (BT-29) and tax registration (BT-32), as it has no
+    # commercial register entry.
+    contoso = customer(acme, CONTOSO, currency="EUR", tax_id="12-3456789")
+    services.save_account_settings(contoso.pk, formats="ubl,cii")
+    draft = services.create_draft(
+        account_id=contoso.pk, lines=draft_lines(("Consulting day", "2", "950.00", "service"))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = services.issue(draft.pk)
+    stored = files_of("invoice", invoice.pk)
+    ubl, cii = bytes(stored["ubl"].content), bytes(stored["cii"].content)
+    assert no_fatal(ubl, "ubl") == [] and no_fatal(cii, "cii") == []
+    assert b"DE136457858" in ubl and b"12-3456789" not in ubl
+    assert (
+        xml_values(ubl, "//cac:AccountingSupplierParty//cac:PartyIdentification/cbc:ID", UBL_NS)[0]
+        == "DE136457858"
+    )
+    assert xml_values(ubl, "//cac:PartyTaxScheme/cac:TaxScheme/cbc:ID", UBL_NS) == ["FC"]

@@ -232,6 +232,20 @@ def test_a_payment_taken_back_reopens_the_invoice(acme, northwind):
         services.unapply_payment(draft.pk, eur("1.00"))
 
 
+def test_the_ar_control_as_of_a_month_end_ignores_payments_recorded_after_it(acme, northwind):
+    # Issued 2027-03-01 for 2,261.00; paid 2027-04-03. On 03-31 the ledger's receivables are
+    # 2,261.00 and so is what was open then — the later payment does not count as of that date.
+    invoice = services.issue(consulting(northwind).pk, formats=[])
+    services.apply_payment(invoice.pk, eur("2261.00"), day=date(2027, 4, 3))
+    assert ar_control(date(2027, 3, 31)) == []
+    # A part taken back on 04-10 is not counted as of 04-05 either: all 2,261.00 was paid then.
+    services.unapply_payment(invoice.pk, eur("261.00"), day=date(2027, 4, 10))
+    assert [(p.day, p.amount_minor, p.base_minor) for p in invoice.payments.order_by("id")] == [
+        (date(2027, 4, 3), 226100, 226100),
+        (date(2027, 4, 10), -26100, -26100),
+    ]
+
+
 def test_a_foreign_currency_payment_taken_back_gives_back_its_base_amount(acme):
     contoso = customer(acme, CONTOSO)
     services.set_rate("USD", "EUR", date(2027, 2, 26), "0.9137")

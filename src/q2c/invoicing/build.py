@@ -15,6 +15,7 @@ Must not import any q2c app above ``invoicing``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -250,6 +251,23 @@ def _deliver_to(rows: Sequence[Mapping[str, Any]]) -> tuple[str, date | None]:
     return "", None
 
 
+def _parties(
+    seller: Mapping[str, Any], buyer: Mapping[str, Any], deliver_to: str, categories: Iterable[str]
+) -> tuple[doc.Seller, doc.Buyer]:
+    """The document's seller and buyer. A document with a line outside the scope of VAT (category
+    O) states no VAT identifiers (EN 16931 BR-O-02): the seller's VAT id travels as its tax
+    registration (BT-32) instead, the buyer's is left out; and as the seller must still be
+    identified (BR-CO-26), a seller without a legal registration (BT-30) is identified by its
+    VAT number as seller identifier (BT-29)."""
+    s = partydata.document_seller(seller)
+    b = partydata.document_buyer(buyer, deliver_to=deliver_to)
+    if VatCategoryCode.OUTSIDE_SCOPE.value in set(categories) and (s.vat_id or b.vat_id):
+        ident = "" if s.legal_registration else s.vat_id
+        s = dataclasses.replace(s, vat_id="", tax_number=s.tax_number or s.vat_id, identifier=ident)
+        b = dataclasses.replace(b, vat_id="")
+    return s, b
+
+
 def invoice_document(
     invoice: Any, lines: Sequence[Any], seller: Mapping[str, Any], buyer: Mapping[str, Any]
 ) -> doc.InvoiceDocument:
@@ -269,13 +287,19 @@ def invoice_document(
         if seller.get("iban")
         else None
     )
+    doc_seller, doc_buyer = _parties(
+        seller,
+        buyer,
+        deliver_to,
+        [r["category"] for r in invoice.tax_summary] + [ln.vat_category for ln in lines],
+    )
     return doc.InvoiceDocument(
         kind=doc.DocumentKind.INVOICE,
         number=invoice.number,
         issue_date=invoice.issue_date,
         currency=cur,
-        seller=partydata.document_seller(seller),
-        buyer=partydata.document_buyer(buyer, deliver_to=deliver_to),
+        seller=doc_seller,
+        buyer=doc_buyer,
         lines=_lines(lines, cur),
         tax_summary=_summary(invoice.tax_summary, cur),
         totals=doc.Totals(line_net=net, net=net, tax=_m(invoice.tax_minor, cur), total=total, payable=total),
@@ -310,13 +334,19 @@ def credit_note_document(
         )
         for ln in lines
     )
+    doc_seller, doc_buyer = _parties(
+        seller,
+        buyer,
+        deliver_to,
+        [r["category"] for r in note.tax_summary] + [ln.vat_category for ln in lines],
+    )
     return doc.InvoiceDocument(
         kind=doc.DocumentKind.CREDIT_NOTE,
         number=note.number,
         issue_date=note.issue_date,
         currency=cur,
-        seller=partydata.document_seller(seller),
-        buyer=partydata.document_buyer(buyer, deliver_to=deliver_to),
+        seller=doc_seller,
+        buyer=doc_buyer,
         lines=doc_lines,
         tax_summary=_summary(note.tax_summary, cur),
         totals=doc.Totals(line_net=net, net=net, tax=_m(note.tax_minor, cur), total=total, payable=total),

@@ -4,10 +4,9 @@
 the open invoices less the credits taken off them — Σ over issued, not void invoices of (total −
 paid − written off), converted as at issue, minus Σ of the credit notes' amounts applied to
 invoices. Payments reduce invoices through ``services.apply_payment`` (the payments app posts the
-cash against AR at the same time). With ``--as-of`` only invoices, voids, write-offs and credit
-notes dated on or before it count; payments recorded on invoices carry no date here, so the
-check with an as-of date before a payment is not meaningful and is skipped for entities with
-payments after it (the payments app's own check covers them).
+cash against AR at the same time). With ``--as-of`` only invoices, voids, write-offs, credit
+notes and payments (``InvoicePayment``, dated when recorded or taken back) dated on or before it
+count: an invoice's paid amount as of the date is its ``paid_base`` less what was recorded after.
 
 Must not import any q2c app above ``invoicing``.
 """
@@ -20,7 +19,7 @@ from django.db.models import Q, Sum
 
 from q2c.core.money import Money
 from q2c.invoicing.domain import InvoiceStatus
-from q2c.invoicing.models import CreditNote, Invoice
+from q2c.invoicing.models import CreditNote, Invoice, InvoicePayment
 from q2c.ledger import chart
 from q2c.ledger.models import Account, Book, JournalLine
 from q2c.platform.registry import Check
@@ -51,6 +50,14 @@ def ar_control(as_of: date | None = None) -> list[str]:
             # An invoice voided after the as-of date was still open on it.
             counted = invoices.filter(Q(voided_at__isnull=True) | Q(voided_at__date__gt=as_of))
         totals = counted.aggregate(t=Sum("total_base_minor"), p=Sum("paid_base_minor"))
+        later = 0
+        if as_of:
+            later = int(
+                InvoicePayment.objects.filter(invoice__in=counted, day__gt=as_of).aggregate(
+                    b=Sum("base_minor")
+                )["b"]
+                or 0
+            )
         written = counted.filter(written_off_on__isnull=False)
         if as_of:
             written = written.filter(written_off_on__lte=as_of)
@@ -59,7 +66,7 @@ def ar_control(as_of: date | None = None) -> list[str]:
         if as_of:
             notes = notes.filter(issue_date__lte=as_of)
         applied = notes.aggregate(a=Sum("applied_base_minor"))["a"] or 0
-        expected = int(totals["t"] or 0) - int(totals["p"] or 0) - int(w) - int(applied)
+        expected = int(totals["t"] or 0) - (int(totals["p"] or 0) - later) - int(w) - int(applied)
         if ledger != expected:
             problems.append(
                 f"entity {entity_id}: receivables in the ledger {_fmt(ledger, book.currency)} ≠ open invoices "

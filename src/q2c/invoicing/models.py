@@ -329,6 +329,23 @@ class CreditNoteLine(models.Model):
         ordering = ["credit_note_id", "position"]
 
 
+class InvoicePayment(models.Model):
+    """A payment recorded on an invoice (positive) or taken back (negative), with its date: what
+    the AR control as of a date needs (``paid_base`` holds the running sum)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    day = models.DateField()
+    amount_minor = models.BigIntegerField(help_text="invoice currency; negative when taken back")
+    base_minor = models.BigIntegerField(help_text="entity currency; negative when taken back")
+    reference = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "invoicing_invoice_payment"
+        ordering = ["invoice_id", "id"]
+        indexes = [models.Index(fields=["invoice", "day"], name="invoicing_payment_day")]
+
+
 class DocumentFile(models.Model):
     """A rendered document of an issued invoice or credit note, with its SHA-256."""
 

@@ -209,6 +209,8 @@ def _uri(parent: etree._Element, endpoint: ElectronicAddress | None) -> None:
 
 def _seller(agreement: etree._Element, seller: Seller) -> None:
     party = _add(agreement, "ram:SellerTradeParty")  # BG-4
+    if seller.identifier:
+        _add(party, "ram:ID", seller.identifier)  # BT-29
     _add(party, "ram:Name", seller.name)  # BT-27
     if seller.legal_info:
         _add(party, "ram:Description", seller.legal_info)  # BT-33

@@ -109,6 +109,7 @@ class Seller:
     endpoint: ElectronicAddress | None = None  # BT-34; defaults to the e-mail address
     logo: str = ""  # path of the logo among the app's static files ("q2c/logo.png")
     slug: str = ""  # the entity's slug: PDF templates may be overridden per entity
+    identifier: str = ""  # BT-29 seller identifier (no scheme)
 
     @property
     def electronic_address(self) -> ElectronicAddress | None:

@@ -156,6 +156,8 @@ def _tax_scheme(parent: etree._Element, company_id: str, scheme: str) -> None:
 def _seller(parent: etree._Element, seller: Seller) -> None:
     party = _add(parent, "cac:Party")
     _endpoint(party, seller.electronic_address)  # BT-34
+    if seller.identifier:
+        _add(_add(party, "cac:PartyIdentification"), "cbc:ID", seller.identifier)  # BT-29
     if seller.creditor_id:
         # BT-90 travels as a seller identifier with scheme "SEPA" in the UBL binding.
         _add(_add(party, "cac:PartyIdentification"), "cbc:ID", seller.creditor_id, schemeID="SEPA")

@@ -1,3 +1,4 @@
+import django.db.models.deletion
 from django.db import migrations, models
 
 
@@ -63,5 +64,37 @@ class Migration(migrations.Migration):
             field=models.BooleanField(
                 default=True, help_text="attach the e-invoice XML (UBL/CII) to the e-mail beside the PDF"
             ),
+        ),
+        migrations.CreateModel(
+            name="InvoicePayment",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                (
+                    "amount_minor",
+                    models.BigIntegerField(help_text="invoice currency; negative when taken back"),
+                ),
+                ("base_minor", models.BigIntegerField(help_text="entity currency; negative when taken back")),
+                ("reference", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="invoicing.invoice",
+                    ),
+                ),
+            ],
+            options={
+                "db_table": "invoicing_invoice_payment",
+                "ordering": ["invoice_id", "id"],
+                "indexes": [models.Index(fields=["invoice", "day"], name="invoicing_payment_day")],
+            },
         ),
     ]

@@ -24,7 +24,7 @@ from q2c.invoicing import errors
 from q2c.invoicing import events as ev
 from q2c.invoicing import posting as book
 from q2c.invoicing.domain import InvoiceStatus, convert_minor, move, open_base, status_after_settlement
-from q2c.invoicing.models import Invoice
+from q2c.invoicing.models import Invoice, InvoicePayment
 from q2c.invoicing.services import common
 from q2c.ledger import chart
 from q2c.parties.models import LegalEntity
@@ -35,6 +35,13 @@ from q2c.platform.events import DomainEvent
 def _today(invoice: Invoice) -> date:
     tz = LegalEntity.objects.filter(pk=invoice.entity_id).values_list("time_zone", flat=True).first()
     return clock.today(tz or None)
+
+
+def _log_payment(invoice: Invoice, day: date | None, minor: int, base: int, reference: str) -> None:
+    InvoicePayment.objects.create(
+        invoice=invoice, day=day or _today(invoice), amount_minor=minor, base_minor=base,
+        reference=str(reference or "")[:200], created_at=clock.now(),
+    )  # fmt: skip
 
 
 def open_base_of(invoice: Invoice, open_minor: int) -> int:
@@ -141,8 +148,10 @@ def apply_payment(
     base_amount: Money | None = None,
     actor: Any = None,
     reference: str = "",
+    day: date | None = None,
 ) -> Invoice:
-    """Record ``amount`` (invoice currency) received against an open invoice.
+    """Record ``amount`` (invoice currency) received against an open invoice, on ``day`` (default:
+    the entity's business today; the AR control as of a date counts payments by it).
 
     ``base_amount`` is what it is worth in the entity currency (default: at the invoice's rate,
     the last payment taking exactly what is left). No ledger posting: the payments app posts the
@@ -173,6 +182,7 @@ def apply_payment(
         base = base_amount.minor_units() if base_amount is not None else before - after
         invoice.paid = Money.from_minor(int(invoice.paid_minor) + minor, invoice.currency)  # type: ignore[attr-defined]
         invoice.paid_base = Money.from_minor(int(invoice.paid_base_minor) + base, invoice.base_currency)  # type: ignore[attr-defined]
+        _log_payment(invoice, day, minor, base, reference)
         settled = int(invoice.paid_minor) + int(invoice.credited_minor) + int(invoice.written_off_minor)  # type: ignore[attr-defined]
         target = status_after_settlement(int(invoice.total_minor), settled)  # type: ignore[attr-defined]
         if target != invoice.status:
@@ -201,6 +211,7 @@ def unapply_payment(
     reason: str = "",
     actor: Any = None,
     reference: str = "",
+    day: date | None = None,
 ) -> Invoice:
     """Take ``amount`` (invoice currency) of a recorded payment back off an invoice — a chargeback
     lost, a SEPA direct debit returned — so it is open again: paid → partially paid or issued
@@ -256,6 +267,7 @@ def unapply_payment(
             )
         invoice.paid = Money.from_minor(paid - minor, invoice.currency)
         invoice.paid_base = Money.from_minor(paid_base - base, invoice.base_currency)
+        _log_payment(invoice, day, -minor, -base, reference)
         if invoice.status != InvoiceStatus.UNCOLLECTIBLE:
             settled = int(invoice.paid_minor) + int(invoice.credited_minor) + int(invoice.written_off_minor)  # type: ignore[attr-defined]
             target = status_after_settlement(int(invoice.total_minor), settled)  # type: ignore[attr-defined]
