@@ -19,3 +19,12 @@ def wire() -> None:
         Bench("kpis", "the KPI report and the dashboards' monthly trends over a generated year (no database)",
               kpi_bench.add_arguments, kpi_bench.run),
     )  # fmt: skip
+
+    # forecasts and pricing intelligence (issue 19): the win-chance panel of the quote builder,
+    # the weekly (Mondays) training of the win-probability model as a daily job
+    from q2c.analytics.forecasting import jobs as forecast_jobs
+    from q2c.analytics.forecasting import panels as forecast_panels
+    from q2c.platform.registry import Job, jobs
+
+    ui.add_panel("quotes.builder", forecast_panels.builder_panel)
+    jobs.add("analytics.forecast_training", Job("analytics.forecast_training", forecast_jobs.daily))

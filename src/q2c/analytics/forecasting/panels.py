@@ -1,0 +1,96 @@
+"""The win-probability panel of the quote builder (slot ``quotes.builder``, registered in
+``q2c/wires/analytics.py``; the quotes app never imports analytics).
+
+Shows the chance of winning the quote at its current discount, the recommended discount with
+its expected margin, the main reasons, and — when a deeper discount would pay more but is above
+the owner's limit — that it needs approval. Without a trained model (too little history) it
+says so and shows no number. Everything rendered is escaped (``format_html``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from q2c.analytics.forecasting import gather, recommend, store
+
+SHOWN_TO = {"sales_rep", "sales_manager", "admin"}
+
+
+def _d(value: Decimal) -> str:
+    """A discount without trailing zeros or exponent: 10.00 → "10", 10.50 → "10.5"."""
+    return format(value.normalize(), "f") if value else "0"
+
+
+def _pct(p: float) -> str:
+    return f"{p * 100:.0f} %"
+
+
+def builder_panel(request: HttpRequest, context: dict[str, Any]) -> str:
+    from q2c.platform.roles import roles_of
+
+    quote = context.get("quote")
+    user = getattr(request, "user", None)
+    if quote is None or user is None or not (roles_of(user) & SHOWN_TO):
+        return ""
+    head = format_html(
+        '<section class="card" aria-labelledby="h-winprob"><h2 id="h-winprob">{}</h2>', "Win chance"
+    )
+    stored = store.load()
+    if stored is None or stored.model is None:
+        why = stored.insufficient if stored else "no model has been trained yet"
+        return head + format_html(
+            '<p class="muted">Not shown: too little quote history to predict from ({}).</p></section>', why
+        )
+    facts = gather.facts(quote)
+    if facts.list_value <= 0:
+        return head + format_html(
+            '<p class="muted">{}</p></section>', "Price the quote to see its win chance."
+        )
+    rec = recommend.recommend(
+        stored.model,
+        facts.row,
+        list_value=facts.list_value,
+        cost=facts.cost,
+        floor_discount=facts.floor_discount,
+        rep_limit=facts.rep_limit,
+    )
+    cur = rec.current
+    best = rec.recommended
+    body = format_html(
+        "<p>At the current discount of {} %: <strong>{}</strong> chance, expected margin {} {}.</p>"
+        "<p>Recommended discount: <strong>{} %</strong> — {} chance, expected margin {} {} "
+        "(at most {} % without approval: {}).</p>",
+        _d(cur.discount),
+        _pct(cur.probability),
+        cur.expected_margin,
+        facts.currency,
+        _d(best.discount),
+        _pct(best.probability),
+        best.expected_margin,
+        facts.currency,
+        _d(rec.cap),
+        rec.cap_reason,
+    )
+    if rec.needs_approval is not None:
+        body += format_html(
+            "<p>{} % would pay more (expected margin {} {}) but needs approval.</p>",
+            _d(rec.needs_approval.discount),
+            rec.needs_approval.expected_margin,
+            facts.currency,
+        )
+    if rec.reasons:
+        body += format_html(
+            "<p>Main reasons:</p><ul>{}</ul>",
+            format_html_join("", "<li>{}</li>", ((r,) for r in rec.reasons)),
+        )
+    body += format_html(
+        '<p class="muted">Model of {} over {} decided quotes; see docs/models.md for its held-out accuracy.</p>',
+        stored.trained_on,
+        stored.model.trained_rows,
+    )
+    return head + body + mark_safe("</section>")

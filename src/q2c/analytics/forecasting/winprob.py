@@ -1,0 +1,282 @@
+"""Win probability of a sent quote: a logistic regression over the quote history, with its
+evaluation on held-out quotes against two baselines.
+
+Pure: plain :class:`QuoteRow` in, a :class:`WinModel` (plain numbers, JSON-serialisable) and a
+:class:`Evaluation` out. scikit-learn fits the model; prediction afterwards is plain arithmetic
+over the exported coefficients, so the quote builder needs no scikit-learn object and a stored
+model is plain JSON, never a pickle.
+
+Features (docs/models.md): discount % and its square (diminishing returns), ln(deal size),
+term in years, days from creation to sending, one indicator per product SKU on the quote, per
+segment proxy and per rep. Numbers are standardised with the training set's mean and spread.
+
+The split is by time: the oldest 75 % of decided quotes train, the newest 25 % are held out, as
+a model is used — on quotes decided after the ones it learnt from.
+
+With too little history (fewer than ``MIN_ROWS`` decided quotes, fewer than ``MIN_CLASS`` won
+or lost, or a held-out set with one outcome only) :func:`train` raises
+:class:`InsufficientHistory` naming why; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+MIN_ROWS = 60
+MIN_CLASS = 10
+HELD_OUT = 0.25
+CALIBRATION_BINS = 5
+
+
+class InsufficientHistory(Exception):
+    """Too little decided history to train or evaluate a model; ``str()`` says what is missing."""
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    """One sent quote as the model sees it. ``won`` is None while it is undecided."""
+
+    discount_percent: float
+    deal_size: float  # total contract value, in major units of the quote's currency
+    term_months: int
+    products: tuple[str, ...]
+    segment: str
+    rep: str
+    days_in_stage: float  # days from creation to sending
+    won: bool | None = None
+    decided_on: date | None = None
+    quote_id: int | None = None
+
+
+NUMERIC = ("discount", "discount_sq", "log_size", "term_years", "days_in_stage")
+
+
+def features(row: QuoteRow, *, discount: float | None = None) -> dict[str, float]:
+    """The model's raw feature values of ``row`` (``discount`` replaces the quote's own)."""
+    d = row.discount_percent if discount is None else discount
+    out = {
+        "discount": d,
+        "discount_sq": d * d / 100.0,
+        "log_size": math.log(max(row.deal_size, 1.0)),
+        "term_years": row.term_months / 12.0,
+        "days_in_stage": row.days_in_stage,
+        f"segment={row.segment}": 1.0,
+        f"rep={row.rep}": 1.0,
+    }
+    for sku in sorted(set(row.products)):
+        out[f"product={sku}"] = 1.0
+    return out
+
+
+@dataclass(frozen=True)
+class WinModel:
+    """A fitted logistic model as plain numbers: p = σ(intercept + Σ coef·(x − mean)/scale)."""
+
+    names: tuple[str, ...]
+    means: tuple[float, ...]
+    scales: tuple[float, ...]
+    coefs: tuple[float, ...]
+    intercept: float
+    trained_rows: int
+    trained_through: str = ""  # ISO date of the newest decided quote it learnt from
+
+    def contributions(self, row: QuoteRow, *, discount: float | None = None) -> dict[str, float]:
+        """Each feature's share of the logit (coef × standardised value), zeros included."""
+        x = features(row, discount=discount)
+        return {
+            n: c * (x.get(n, 0.0) - m) / s
+            for n, m, s, c in zip(self.names, self.means, self.scales, self.coefs, strict=True)
+        }
+
+    def probability(self, row: QuoteRow, *, discount: float | None = None) -> float:
+        logit = self.intercept + sum(self.contributions(row, discount=discount).values())
+        return _sigmoid(logit)
+
+    def reasons(self, row: QuoteRow, *, count: int = 3) -> list[tuple[str, float]]:
+        """The features that move this quote's logit most, largest first, with their shares."""
+        parts = self.contributions(row)
+        # discount and its square act together: one reason
+        combined: dict[str, float] = {}
+        for name, value in parts.items():
+            key = "discount" if name in ("discount", "discount_sq") else name
+            combined[key] = combined.get(key, 0.0) + value
+        ranked = sorted(combined.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+        return [(n, v) for n, v in ranked[:count] if abs(v) > 1e-9]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WinModel:
+        return cls(
+            names=tuple(str(n) for n in data["names"]),
+            means=tuple(float(v) for v in data["means"]),
+            scales=tuple(float(v) for v in data["scales"]),
+            coefs=tuple(float(v) for v in data["coefs"]),
+            intercept=float(data["intercept"]),
+            trained_rows=int(data["trained_rows"]),
+            trained_through=str(data.get("trained_through", "")),
+        )
+
+
+@dataclass(frozen=True)
+class Scores:
+    """How one predictor did on the held-out quotes."""
+
+    name: str
+    auc: float
+    brier: float
+    log_loss: float
+    #: (mean predicted, observed win rate, count) per probability bin, for a reliability table
+    calibration: tuple[tuple[float, float, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    trained_rows: int
+    held_out_rows: int
+    held_out_win_rate: float
+    model: Scores
+    baselines: tuple[Scores, ...]
+    beats_baselines: bool
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def decided(rows: Iterable[QuoteRow]) -> list[QuoteRow]:
+    """The decided rows, oldest decision first (ties by quote id)."""
+    out = [r for r in rows if r.won is not None]
+    out.sort(key=lambda r: (r.decided_on or date.min, r.quote_id or 0))
+    return out
+
+
+def check_history(rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = MIN_CLASS) -> None:
+    """Raise :class:`InsufficientHistory` unless ``rows`` (decided) are enough to learn from."""
+    won = sum(1 for r in rows if r.won)
+    lost = len(rows) - won
+    if len(rows) < min_rows:
+        raise InsufficientHistory(f"{len(rows)} decided quotes; at least {min_rows} are needed")
+    if won < min_class or lost < min_class:
+        raise InsufficientHistory(
+            f"{won} won and {lost} lost quotes; at least {min_class} of each are needed"
+        )
+
+
+def fit(rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = MIN_CLASS) -> WinModel:
+    """Fit the model on decided ``rows`` (all of them)."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    rows = decided(rows)
+    check_history(rows, min_rows=min_rows, min_class=min_class)
+    vec = DictVectorizer(sparse=False)
+    x = vec.fit_transform([features(r) for r in rows])
+    y = [1 if r.won else 0 for r in rows]
+    scaler = StandardScaler()
+    xs = scaler.fit_transform(x)
+    clf = LogisticRegression(C=1.0, max_iter=2000)
+    clf.fit(xs, y)
+    names = tuple(str(n) for n in vec.get_feature_names_out())
+    scales = tuple(float(s) if s > 0 else 1.0 for s in scaler.scale_)
+    newest = rows[-1].decided_on
+    return WinModel(
+        names=names,
+        means=tuple(float(m) for m in scaler.mean_),
+        scales=scales,
+        coefs=tuple(float(c) for c in clf.coef_[0]),
+        intercept=float(clf.intercept_[0]),
+        trained_rows=len(rows),
+        trained_through=newest.isoformat() if newest else "",
+    )
+
+
+def _scores(name: str, y: Sequence[int], p: Sequence[float]) -> Scores:
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    clipped = [min(max(v, 1e-6), 1 - 1e-6) for v in p]
+    return Scores(
+        name=name,
+        auc=round(float(roc_auc_score(y, p)), 4),
+        brier=round(float(brier_score_loss(y, p)), 4),
+        log_loss=round(float(log_loss(y, clipped, labels=[0, 1])), 4),
+        calibration=calibration(y, p),
+    )
+
+
+def calibration(
+    y: Sequence[int], p: Sequence[float], bins: int = CALIBRATION_BINS
+) -> tuple[tuple[float, float, int], ...]:
+    """Equal-width probability bins: (mean predicted, observed rate, count) of each non-empty bin."""
+    groups: dict[int, list[tuple[float, int]]] = {}
+    for yi, pi in zip(y, p, strict=True):
+        groups.setdefault(min(int(pi * bins), bins - 1), []).append((pi, yi))
+    return tuple(
+        (
+            round(sum(v for v, _ in g) / len(g), 4),
+            round(sum(o for _, o in g) / len(g), 4),
+            len(g),
+        )
+        for _, g in sorted(groups.items())
+    )
+
+
+def split(rows: Sequence[QuoteRow], held_out: float = HELD_OUT) -> tuple[list[QuoteRow], list[QuoteRow]]:
+    """Oldest (1 − held_out) of the decided rows to train, the newest to test."""
+    ordered = decided(rows)
+    cut = len(ordered) - max(1, round(len(ordered) * held_out))
+    return ordered[:cut], ordered[cut:]
+
+
+def evaluate(
+    rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = MIN_CLASS
+) -> tuple[WinModel, Evaluation]:
+    """Train on the older quotes, score the newer ones; compare with the baselines:
+
+    - *win rate*: every quote gets the training set's win rate (what a flat stage probability does);
+    - *discount only*: a logistic regression on the discount alone.
+
+    The model "beats its baselines" when its held-out AUC is higher and its Brier score lower
+    than each baseline's.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    ordered = decided(rows)
+    check_history(ordered, min_rows=min_rows, min_class=min_class)
+    train, test = split(ordered)
+    check_history(train, min_rows=max(1, int(min_rows * (1 - HELD_OUT))), min_class=min_class)
+    y_test = [1 if r.won else 0 for r in test]
+    if len(set(y_test)) < 2:
+        raise InsufficientHistory("the held-out quotes are all won or all lost; no AUC can be measured")
+    model = fit(train, min_rows=1, min_class=1)
+    p_model = [model.probability(r) for r in test]
+    y_train = [1 if r.won else 0 for r in train]
+    rate = sum(y_train) / len(y_train)
+    base_rate = _scores("win rate", y_test, [rate] * len(test))
+    disc = LogisticRegression(max_iter=1000)
+    disc.fit([[r.discount_percent] for r in train], y_train)
+    p_disc = [float(v) for v in disc.predict_proba([[r.discount_percent] for r in test])[:, 1]]
+    base_disc = _scores("discount only", y_test, p_disc)
+    scored = _scores("logistic regression", y_test, p_model)
+    beats = all(scored.auc > b.auc and scored.brier < b.brier for b in (base_rate, base_disc))
+    return fit(ordered, min_rows=1, min_class=1), Evaluation(
+        trained_rows=len(train),
+        held_out_rows=len(test),
+        held_out_win_rate=round(sum(y_test) / len(y_test), 4),
+        model=scored,
+        baselines=(base_rate, base_disc),
+        beats_baselines=beats,
+    )
