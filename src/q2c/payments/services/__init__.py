@@ -6,6 +6,8 @@
   ``approve_write_off``, ``reject_write_off``;
 - card: ``pay_by_card``, ``confirm_card``, ``refund_card``, ``handle_webhook`` (signed, idempotent,
   convergent), ``sandbox_settle_due``;
+- bulk: ``record_payments_many`` (a bank run's batch: same results as ``record_payment`` per
+  item, a constant number of statements, one ledger entry per booking date);
 - direct_debit: ``create_mandate``, ``revoke_mandate``, ``create_collection`` (pain.008.001.08),
   ``settle_collection``, ``record_return``;
 
@@ -21,6 +23,7 @@ from q2c.payments.services.adjust import (
     reverse_payment,
     write_off,
 )
+from q2c.payments.services.bulk import PaymentItem, record_payments_many
 from q2c.payments.services.card import (
     confirm_card,
     handle_webhook,
@@ -49,6 +52,7 @@ from q2c.payments.services.receive import (
 
 __all__ = [
     "Allocation",
+    "PaymentItem",
     "apply_all_credits",
     "apply_credits",
     "apply_payment",
@@ -62,6 +66,7 @@ __all__ = [
     "pay_by_card",
     "receive_pending",
     "record_payment",
+    "record_payments_many",
     "record_return",
     "refund",
     "refund_card",
