@@ -91,7 +91,7 @@ def test_builder_panel_with_a_model_recommends_within_the_limit(company):
     flat = WinModel(
         names=("discount",), means=(0.0,), scales=(1.0,), coefs=(0.0,), intercept=0.0, trained_rows=80
     )
-    store.save(store.Stored(trained_on="2027-04-01", model=flat, evaluation=None))
+    store.save(store.Stored(trained_on="2027-04-01", model=flat, evaluation={"beats_baselines": True}))
     html = _builder_html(company)
     # Q3: list 27,000.00, 10 % off → 0.5 × 24,300.00 = 12,150.00; no discount → 0.5 × 27,000.00
     assert (
@@ -100,3 +100,16 @@ def test_builder_panel_with_a_model_recommends_within_the_limit(company):
     assert "Recommended discount: <strong>0 %</strong> — 50 % chance, expected margin 13500.00 EUR" in html
     assert "(at most 10 % without approval: rep limit)" in html
     assert "needs approval" not in html
+
+
+def test_builder_panel_hides_a_model_that_does_not_beat_its_baselines(company):
+    from q2c.analytics.forecasting.winprob import WinModel
+
+    flat = WinModel(
+        names=("discount",), means=(0.0,), scales=(1.0,), coefs=(0.0,), intercept=0.0, trained_rows=80
+    )
+    evaluation = {"beats_baselines": False, "model": {"auc": 0.5}}
+    store.save(store.Stored(trained_on="2027-04-01", model=flat, evaluation=evaluation))
+    html = _builder_html(company)
+    assert "Not shown: the model does not beat its baselines on held-out quotes (AUC 0.5" in html
+    assert "Recommended" not in html

@@ -3,8 +3,8 @@
 
 Shows the chance of winning the quote at its current discount, the recommended discount with
 its expected margin, the main reasons, and — when a deeper discount would pay more but is above
-the owner's limit — that it needs approval. Without a trained model (too little history) it
-says so and shows no number. Everything rendered is escaped (``format_html``).
+the owner's limit — that it needs approval. Without a trained model (too little history), or
+with one that does not beat its baselines on held-out quotes, it says so and shows no number. Everything rendered is escaped (``format_html``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ def builder_panel(request: HttpRequest, context: dict[str, Any]) -> str:
         why = stored.insufficient if stored else "no model has been trained yet"
         return head + format_html(
             '<p class="muted">Not shown: too little quote history to predict from ({}).</p></section>', why
+        )
+    evaluation = stored.evaluation or {}
+    if not evaluation.get("beats_baselines"):
+        model_auc = evaluation.get("model", {}).get("auc")
+        return head + format_html(
+            '<p class="muted">Not shown: the model does not beat its baselines on held-out quotes '
+            "(AUC {}; see docs/models.md).</p></section>",
+            model_auc if model_auc is not None else "not measured",
         )
     facts = gather.facts(quote)
     if facts.list_value <= 0:
