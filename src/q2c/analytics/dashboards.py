@@ -11,6 +11,8 @@ on money except choosing which records a table lists.
 - **finance**: billings, AR aging (bars linked to the invoices in each bucket), DSO (standard and
   count-back), CEI, collection, bad debt, disputes, billing accuracy, recognised and deferred
   revenue; billings and DSO trends; open invoices.
+- **mine** (the sellers' view): the sales dashboard over the caller's own deals only (a manager's:
+  their own and their teams'); its KPI table lists only the sales figures.
 - **executive**: MRR, ARR, NRR, GRR, logo churn; stacked MRR movements and the MRR trend; cash
   conversion (quote → contract → invoice → cash) with the median days between stages and what is
   stuck where.
@@ -37,6 +39,18 @@ from q2c.analytics.metrics import (
 from q2c.analytics.metrics.conversion import cash_conversion
 
 DASHBOARDS = ("sales", "finance", "executive")
+#: The report's keys the sellers' view ("mine") lists (docs/metrics.md, sales).
+SALES_KPIS = frozenset(
+    {
+        "pipeline",
+        "weighted_pipeline",
+        "bookings",
+        "win_rate",
+        "avg_discount",
+        "quote_turnaround_days",
+        "sales_cycle_days",
+    }
+)
 MAX_TREND_MONTHS = 12
 
 
@@ -94,7 +108,17 @@ def build(name: str, scope: queries.Scope) -> Dashboard:
     months = [
         (m.label, m) for m in trend.monthly(data.inputs, scope.start, scope.end, data.rates, MAX_TREND_MONTHS)
     ]
-    board = {"sales": _sales, "finance": _finance, "executive": _executive}[name](scope, data, report, months)
+    maker = {"sales": _sales, "mine": _sales, "finance": _finance, "executive": _executive}[name]
+    board = maker(scope, data, report, months)
+    if name == "mine":
+        board.name, board.title = "mine", "My deals"
+        # Only the sales figures: the rest of the report (billings, receivables, MRR) is the
+        # whole company's and not the seller's to read.
+        kpis = board.table("kpis")
+        if kpis is not None:
+            board.tables[board.tables.index(kpis)] = _kpi_table(
+                {k: v for k, v in report.as_json().items() if k in SALES_KPIS}
+            )
     board.notes.extend(_unavailable(data))
     return board
 
@@ -148,7 +172,7 @@ def _sales(
         )
     )
     conversion = cash_conversion(
-        queries.deals(scope.entity_id, scope.last), scope.start, scope.end, data.rates
+        queries.deals(scope.entity_id, scope.last, scope.owner_ids), scope.start, scope.end, data.rates
     )
     board.charts.append(
         (
@@ -343,7 +367,7 @@ def _executive(
         ("MRR", charts.line_chart(f"MRR at each month's end ({cur})", [charts.Series("MRR", [_money_point(label, r.mrr) for label, r in months])], unit=f" {cur}"))
     )  # fmt: skip
     conversion = cash_conversion(
-        queries.deals(scope.entity_id, scope.last), scope.start, scope.end, data.rates
+        queries.deals(scope.entity_id, scope.last, scope.owner_ids), scope.start, scope.end, data.rates
     )
     board.charts.append(
         (

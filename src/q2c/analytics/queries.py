@@ -82,12 +82,14 @@ class RangeTooLong(ValidationError):
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a report covers: ``[start, end)`` (``to`` is the last day), one entity or all, and the
-    reporting currency."""
+    reporting currency; ``owner_ids`` narrows the sales records (opportunities, quotes, deals) to
+    those owned by these users (a rep's own, a manager's team's); None: everyone's."""
 
     start: date
     end: date
     entity_id: int | None
     currency: str
+    owner_ids: frozenset[int] | None = None
 
     @property
     def last(self) -> date:
@@ -207,12 +209,17 @@ def rate_table(currency: str) -> RateTable:
     return RateTable(currency, dict(history))
 
 
-def opportunities(entity_id: int | None, last: date) -> list[Opportunity]:
+def opportunities(
+    entity_id: int | None, last: date, owner_ids: frozenset[int] | None = None
+) -> list[Opportunity]:
     """Every opportunity created by ``last``: won/lost with their close date, open ones with the
-    amount of their primary quote (TCV) and their stage's probability."""
+    amount of their primary quote (TCV) and their stage's probability. ``owner_ids``: only those
+    owned by these users."""
     from q2c.quotes.models import Opportunity as Row
 
     rows = Row.objects.all() if entity_id is None else Row.objects.filter(entity_id=entity_id)
+    if owner_ids is not None:
+        rows = rows.filter(owner_id__in=owner_ids)
     out = []
     for pk, account_id, stage, prob, cur, minor, created, closed, updated in rows.values_list(
         "pk", "account_id", "stage", "probability", "currency", "amount_minor", "created_at",
@@ -237,13 +244,16 @@ def opportunities(entity_id: int | None, last: date) -> list[Opportunity]:
     return out
 
 
-def quotes(entity_id: int | None, last: date) -> list[Quote]:
+def quotes(entity_id: int | None, last: date, owner_ids: frozenset[int] | None = None) -> list[Quote]:
     """Every quote version created by ``last`` with its list total (before discounts), its net
-    total (after discounts, before tax; both TCV) and its created, sent and accepted timestamps."""
+    total (after discounts, before tax; both TCV) and its created, sent and accepted timestamps.
+    ``owner_ids``: only those owned by these users."""
     from q2c.quotes.models import Acceptance
     from q2c.quotes.models import Quote as Row
 
     rows = Row.objects.all() if entity_id is None else Row.objects.filter(entity_id=entity_id)
+    if owner_ids is not None:
+        rows = rows.filter(owner_id__in=owner_ids)
     accepted = dict(
         Acceptance.objects.filter(outcome="accepted", quote__in=rows).values_list("quote_id", "decided_at")
     )
@@ -474,8 +484,8 @@ def gather(scope: Scope) -> Gathered:
     opened, dispute_source = disputes(scope.entity_id, last)
     entries, revenue_source = revenue(scope.entity_id, last)
     inputs = KpiInputs(
-        opportunities=opportunities(scope.entity_id, last),
-        quotes=quotes(scope.entity_id, last),
+        opportunities=opportunities(scope.entity_id, last, scope.owner_ids),
+        quotes=quotes(scope.entity_id, last, scope.owner_ids),
         receivables=Receivables(ar.invoices, paid, ar.credit_notes, ar.write_offs),
         disputes=opened,
         mrr=mrr(scope.entity_id, last),
@@ -517,11 +527,11 @@ def months_back(scope: Scope, count: int) -> Sequence[Scope]:
     out = []
     for i in range(count - 1, -1, -1):
         start = add_months(first, -i)
-        out.append(Scope(start, add_months(start, 1), scope.entity_id, scope.currency))
+        out.append(Scope(start, add_months(start, 1), scope.entity_id, scope.currency, scope.owner_ids))
     return out
 
 
-def deals(entity_id: int | None, last: date) -> list[Deal]:
+def deals(entity_id: int | None, last: date, owner_ids: frozenset[int] | None = None) -> list[Deal]:
     """Every sent quote version followed to cash (``metrics.conversion``): its acceptance, the
     first invoice issued for the contract made from it, and the day that invoice was paid in
     full; a version declined, expired, withdrawn or superseded is dropped on that day."""
@@ -534,6 +544,8 @@ def deals(entity_id: int | None, last: date) -> list[Deal]:
     rows = Row.objects.filter(sent_at__isnull=False)
     if entity_id is not None:
         rows = rows.filter(entity_id=entity_id)
+    if owner_ids is not None:
+        rows = rows.filter(owner_id__in=owner_ids)
     accepted = dict(
         Acceptance.objects.filter(outcome="accepted", quote__in=rows).values_list("quote_id", "decided_at")
     )

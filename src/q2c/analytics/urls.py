@@ -11,6 +11,7 @@ app_name = "analytics"
 urlpatterns = [
     path("", views.index, name="index"),
     path("sales/", views.sales, name="sales"),
+    path("sales/mine/", views.mine, name="mine"),
     path("finance/", views.finance, name="finance"),
     path("executive/", views.executive, name="executive"),
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -27,13 +28,16 @@ from q2c.core.errors import DomainError, ValidationError
 from q2c.core.money import Money
 from q2c.platform.auth import require
 from q2c.platform.roles import Role, roles_of
+from q2c.quotes import access
 
-#: Who opens which dashboard (docs/permissions.md, analytics). Sales reps see none: the pages
-#: show every rep's deals and, on the finance side, invoices.
+#: Who opens which dashboard (docs/permissions.md, analytics). The sales, finance and executive
+#: pages show every rep's deals and, on the finance side, invoices: not for sales reps. "mine" is
+#: the sales dashboard over the caller's own deals (a manager's: their teams' too) for sellers.
 ROLES: dict[str, tuple[Role, ...]] = {
     "sales": (Role.SALES_MANAGER, Role.FINANCE, Role.VIEWER),
     "finance": (Role.FINANCE, Role.VIEWER),
     "executive": (Role.SALES_MANAGER, Role.FINANCE, Role.VIEWER),
+    "mine": (Role.SALES_REP, Role.SALES_MANAGER),
 }
 INDEX_ROLES = (Role.SALES_MANAGER, Role.FINANCE, Role.VIEWER)
 
@@ -63,7 +67,13 @@ def _visible(request: HttpRequest) -> list[str]:
     have = roles_of(request.user)
     if Role.ADMIN in have:
         return list(dashboards.DASHBOARDS)
-    return [name for name, roles in ROLES.items() if have & {str(r) for r in roles}]
+    return [name for name in dashboards.DASHBOARDS if have & {str(r) for r in ROLES[name]}]
+
+
+def _owners(request: HttpRequest) -> frozenset[int]:
+    """The owners whose deals the sellers' view counts: the caller, and the members of every team
+    they manage (``q2c.quotes.access``, the same rule as the quotes lists)."""
+    return frozenset({int(request.user.pk or 0)} | access.team_member_ids(request.user))
 
 
 @require_GET
@@ -128,6 +138,8 @@ def _dashboard(name: str) -> Callable[[HttpRequest], HttpResponse]:
     def view(request: HttpRequest) -> HttpResponse:
         require(request, *ROLES[name])
         scope = _scope(request)
+        if name == "mine":
+            scope = replace(scope, owner_ids=_owners(request))
         board = dashboards.build(name, scope)
         fmt = request.GET.get("format")
         if fmt:
@@ -156,3 +168,4 @@ def _dashboard(name: str) -> Callable[[HttpRequest], HttpResponse]:
 sales = _dashboard("sales")
 finance = _dashboard("finance")
 executive = _dashboard("executive")
+mine = _dashboard("mine")
