@@ -153,3 +153,20 @@ class ContractAsset(models.Model):
 
     class Meta:
         db_table = "revenue_contract_asset"
+
+
+class ContractAssetMove(models.Model):
+    """One change of a contract's contract asset, dated: a recognition run's reclassification
+    (dated the run's month end) or billing clearing it (dated the invoice). The sum of the moves
+    dated on or before a day is the contract asset the ledger carries that day, so a rerun of a
+    month compares its target with the asset at that month end — not with today's, which later
+    billing may already have cleared."""
+
+    contract_id = models.BigIntegerField()
+    entity_id = models.BigIntegerField()
+    day = models.DateField()
+    amount_minor = models.BigIntegerField()
+
+    class Meta:
+        db_table = "revenue_contract_asset_move"
+        indexes = [models.Index(fields=["entity_id", "day"], name="revenue_asset_move_day")]

@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 
 from q2c.core import clock
-from q2c.core.errors import Conflict, InvalidTransition
+from q2c.core.errors import Conflict, InvalidTransition, ValidationError
 from q2c.core.money import Money
 from q2c.core.periods import add_months
 from q2c.ledger import chart
@@ -47,6 +47,7 @@ from q2c.platform import events
 from q2c.platform.events import DomainEvent
 from q2c.revenue.models import (
     ContractAsset,
+    ContractAssetMove,
     Obligation,
     RecognitionLine,
     RecognitionRun,
@@ -211,6 +212,16 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
         _refuse(entity_id, first)
         obligations = _obligations(entity_id)
         usage = _usage_source(entity_id, through) if any(o[5] == "usage" for o in obligations) else {}
+        # Contracts in another currency than the book's: what is due in the contract's currency is
+        # posted converted at the month end's rate; what the book holds for each is the sum of its
+        # recognition lines (in the book's currency).
+        foreign = {str(o[8]) for o in obligations if o[8] != currency and o[5] != "usage"}
+        rates = _rates(foreign, currency, through)
+        base_posted = (
+            _base_posted(entity_id, currency)
+            if Obligation.objects.filter(entity_id=entity_id).exclude(currency=currency).exists()
+            else {}
+        )
         amounts: list[tuple[int, int]] = []  # (obligation id, amount)
         updates: list[tuple[int, int]] = []  # (new cumulative, obligation id)
         by_category: dict[str, int] = defaultdict(int)
@@ -222,8 +233,6 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
         contract_of_label: dict[str, int] = {}
         for oid, cid, key, label, category, pattern, schedule, posted, cur, number in obligations:
             base_label[cid] = number
-            if cur != currency:
-                continue  # recognised in the contract's currency: not posted to this book here
             if pattern == "usage":
                 due = usage.get((cid, key), 0)
             else:
@@ -231,6 +240,17 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
                 contract_of_label[label] = cid
                 due = _due(schedule, t_ord)
             amount = due - posted
+            if cur != currency and pattern != "usage":  # usage comes valued in the book's currency
+                done = base_posted.get(oid, 0)
+                base = _convert(amount, rates[str(cur)], str(cur), currency) if amount else 0
+                posted_by_label[label] += done + base
+                if not amount:
+                    continue
+                amounts.append((oid, base))
+                updates.append((due, oid))
+                by_category[category] += base
+                recognised_by_contract[cid] += base
+                continue
             if pattern != "usage":
                 posted_by_label[label] += due
             if not amount:
@@ -244,11 +264,14 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
                 recognised_by_contract[cid] += amount
         # Positions per accounting contract (billed − recognised, excluding usage); the obligations
         # fully recognised before this run were not read above: their totals in one aggregate.
-        for cid, key, label, number, done in (
+        for oid, cid, key, label, number, done, cur in (
             Obligation.objects.filter(entity_id=entity_id, recognised_minor=F("allocated_minor"))
             .exclude(pattern="usage").exclude(contract__status="error")
-            .values_list("contract__contract_id", "key", "label", "contract__number", "recognised_minor")
+            .values_list("id", "contract__contract_id", "key", "label", "contract__number", "recognised_minor",
+                         "currency")
         ):  # fmt: skip
+            if cur != currency:
+                done = base_posted.get(oid, 0)
             posted_by_label[label] += int(done or 0)
             label_of.setdefault((cid, key), label)
             contract_of_label.setdefault(label, cid)
@@ -265,16 +288,26 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
             pos = billed_by_label.get(label, 0) - posted_by_label.get(label, 0)
             if pos < 0:
                 target_asset[cid] += -pos
+        # The asset the ledger carries at the month end (moves dated on or before it), not today's:
+        # billing after the month end (the next month's invoice) may already have cleared it, and a
+        # rerun must not reclassify the month again.
+        at_end = {
+            int(c): int(a or 0)
+            for c, a in ContractAssetMove.objects.filter(entity_id=entity_id, day__lte=through)
+            .values("contract_id").annotate(a=Sum("amount_minor")).values_list("contract_id", "a")
+        }  # fmt: skip
         current = dict(
             ContractAsset.objects.filter(entity_id=entity_id).values_list("contract_id", "asset_minor")
         )
         asset_delta = 0
         asset_rows: list[tuple[int, int]] = []
-        for cid in set(target_asset) | {c for c, a in current.items() if a}:
-            delta = target_asset.get(cid, 0) - current.get(cid, 0)
+        moves: list[tuple[int, int]] = []
+        for cid in set(target_asset) | {c for c, a in at_end.items() if a}:
+            delta = target_asset.get(cid, 0) - at_end.get(cid, 0)
             if delta:
                 asset_delta += delta
-                asset_rows.append((cid, target_asset.get(cid, 0)))
+                moves.append((cid, delta))
+                asset_rows.append((cid, current.get(cid, 0) + delta))
         recognised_total = sum(recognised_by_contract.values())
         attempt = RecognitionRun.objects.filter(entity_id=entity_id, period=first).count() + 1
         run = RecognitionRun.objects.create(
@@ -307,6 +340,11 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
                 updates,
             )
         _write_assets(entity_id, asset_rows)
+        if moves:
+            ContractAssetMove.objects.bulk_create(
+                ContractAssetMove(contract_id=c, entity_id=entity_id, day=through, amount_minor=d)
+                for c, d in moves
+            )
         events.record(
             DomainEvent(
                 "revenue.run.posted", "revenue.run", run.pk,
@@ -328,6 +366,33 @@ def recognise(entity_id: int, month: date, *, actor: str = "") -> dict[str, Any]
         "contracts": len(contract_of_label),
         "currency": currency,
     }
+
+
+def _rates(currencies: Iterable[str], currency: str, through: date) -> dict[str, Any]:
+    """The rate of each contract currency to the book's currency on ``through`` (the latest rate
+    at most a week old, as invoicing converts); ``invoicing.rate_missing`` when there is none."""
+    if not currencies:
+        return {}
+    from q2c.invoicing import fx
+
+    found = fx.rates_for({(c, currency) for c in currencies}, through)
+    return {c: found[(c, currency)][0] for c in currencies}
+
+
+def _convert(minor: int, rate: Any, from_currency: str, to_currency: str) -> int:
+    from q2c.core.money import currency_exponent
+    from q2c.invoicing.domain import convert_minor
+
+    return convert_minor(minor, rate, currency_exponent(from_currency), currency_exponent(to_currency))
+
+
+def _base_posted(entity_id: int, currency: str) -> dict[int, int]:
+    """What the book holds for each obligation in another currency: its recognition lines' sum."""
+    rows = (
+        RecognitionLine.objects.filter(entity_id=entity_id).exclude(obligation__currency=currency)
+        .values("obligation_id").annotate(s=Sum("amount_minor")).values_list("obligation_id", "s")
+    )  # fmt: skip
+    return {int(o): int(s or 0) for o, s in rows}
 
 
 def _fmt(minor: int, currency: str) -> str:
@@ -424,6 +489,9 @@ def contract_split(entity_id: int, contract_id: int | None, signed_minor: int, o
         return {chart.DEFERRED_REVENUE: signed_minor}
     cleared = min(int(row), -signed_minor)
     ContractAsset.objects.filter(contract_id=contract_id).update(asset_minor=int(row) - cleared)
+    ContractAssetMove.objects.create(
+        contract_id=contract_id, entity_id=entity_id, day=on, amount_minor=-cleared
+    )
     out = {chart.CONTRACT_ASSETS: -cleared}
     if -signed_minor > cleared:
         out[chart.DEFERRED_REVENUE] = signed_minor + cleared
@@ -505,7 +573,7 @@ def daily(today: date) -> dict[str, Any]:
                 continue
             try:
                 out["runs"].append(recognise(entity_id, first, actor="scheduler"))
-            except (InvalidTransition, Conflict) as exc:
+            except (InvalidTransition, Conflict, ValidationError) as exc:  # closed, out of order, no rate
                 out["runs"].append({"entity_id": entity_id, "period": f"{first:%Y-%m}", "skipped": exc.code})
     return out
 

@@ -19,6 +19,7 @@ Must not import any q2c app above ``revenue``.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -511,9 +512,25 @@ def is_closed(entity_id: int, month: date) -> bool:
     ).exists()
 
 
+_ENTITY = re.compile(r"\bentity (\d+)\b")
+
+
+def _concerns(problem: str, entity_id: int) -> bool:
+    """Whether a check's problem concerns entity ``entity_id``: the checks run over every book
+    and name the entity in their problems ("entity 2: …", "… (entity 2) …"); a problem naming
+    other entities only is theirs, one naming none cannot be placed and counts for every entity."""
+    named = {int(n) for n in _ENTITY.findall(problem)}
+    return not named or entity_id in named
+
+
 def close_period(entity_id: int, month: str | date, *, actor: str = "") -> dict[str, Any]:
     """Close a month: recognise to its last day and post, check that nothing is left unposted and
-    that the ledger checks pass, then lock the revenue period and the ledger period.
+    that the ledger checks pass for this entity, then lock the revenue period and the ledger period.
+
+    The registered checks run over every book with ``as_of=None`` — the books must tie now, with
+    everything posted (a check as of the month end would compare the ledger at that date with
+    documents as they are today, e.g. invoices paid after the month end) — and only problems
+    naming this entity (or naming none) refuse the close: another entity's books do not block it.
 
     Errors: ``revenue.invalid_period`` (422), ``revenue.period_not_ended`` (422: the month has
     not reached its last day), ``revenue.checks_failed`` (409, with the problems), the ledger's
@@ -542,7 +559,7 @@ def close_period(entity_id: int, month: str | date, *, actor: str = "") -> dict[
         left = revenue_run.unposted(entity_id, last)
         problems = [f"{n} obligation(s) left unposted through {last}" for n in [left] if n]
         for name, check in checks.items():
-            problems += [f"{name}: {p}" for p in check.run(last)]
+            problems += [f"{name}: {p}" for p in check.run(None) if _concerns(p, entity_id)]
         if problems:
             raise InvalidTransition(
                 "the period cannot be closed: " + "; ".join(problems[:10]),
