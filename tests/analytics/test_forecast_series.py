@@ -1,0 +1,76 @@
+"""The forecasting engine's pure parts: MAPE and the backtest's windows worked out by hand with a
+naive forecaster, exponential smoothing on series whose continuation is known, too-short
+histories refused, and the per-customer payment-delay model by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from q2c.analytics.forecasting import series
+from q2c.analytics.forecasting.series import OpenItem, PaidItem, TooShort
+
+
+def test_mape_by_hand_skips_zero_actuals():
+    # |100 − 110| / 100 = 0.10, |200 − 150| / 200 = 0.25, the 0 actual is skipped → 17.5 %
+    assert series.mape([D(100), D(200), D(0)], [D(110), D(150), D(5)]) == D("17.5")
+    assert series.mape([D(0)], [D(3)]) is None
+
+
+def test_backtest_forecasts_each_month_from_the_months_before_it_only():
+    seen: list[int] = []
+
+    def naive(history, horizon):
+        seen.append(len(history))
+        return [history[-1]] * horizon
+
+    history = [D(10 * k) for k in range(1, 10)]  # 10 … 90
+    bt = series.backtest(history, 6, naive)
+    assert seen == [3, 4, 5, 6, 7, 8]
+    assert bt.actuals == tuple(D(v) for v in (40, 50, 60, 70, 80, 90))
+    assert bt.forecasts == tuple(D(v) for v in (30, 40, 50, 60, 70, 80))
+    # 10/40 + 10/50 + 10/60 + 10/70 + 10/80 + 10/90 = 0.99563… ÷ 6 = 0.16594 → 16.6 %
+    assert bt.mape == D("16.6")
+
+
+def test_too_short_histories_are_refused():
+    with pytest.raises(TooShort, match="8 months of history; a 6-month backtest needs 9"):
+        series.backtest([D(1)] * 8)
+    with pytest.raises(TooShort, match="2 months of history; at least 3"):
+        series.smooth([D(1), D(2)], 3)
+
+
+def test_a_constant_series_continues_and_backtests_without_error():
+    assert series.smooth([D("250.00")] * 5, 2) == [D("250.00"), D("250.00")]
+    assert series.backtest([D("250.00")] * 12).mape == D("0.0")
+
+
+def test_a_trend_is_continued():
+    history = [D(100 * k) for k in range(1, 13)]  # 100 … 1,200, a straight line
+    (nxt,) = series.smooth(history, 1)
+    assert D(1250) < nxt < D(1350)  # the line's next value is 1,300; a damped trend may fall a little short
+    assert series.backtest(history).mape < D(5)
+
+
+def test_expected_collections_by_customer_delay():
+    paid = [
+        PaidItem(1, date(2027, 1, 31), date(2027, 2, 10)),  # 10 days late
+        PaidItem(1, date(2027, 2, 28), date(2027, 3, 4)),  # 4 days late → customer 1: 7
+        PaidItem(3, date(2027, 2, 28), date(2027, 2, 26)),  # 2 days early
+    ]
+    per, overall = series.delays(paid)
+    assert per == {1: D(7), 3: D(-2)}
+    assert overall == D(4)  # (10 + 4 − 2) / 3
+    got = series.expected_collections(
+        [OpenItem(1, date(2027, 3, 1), D("100.00")), OpenItem(2, date(2027, 3, 1), D("50.00"))],
+        paid,
+        today=date(2027, 3, 6),
+    )
+    # customer 1: 03-01 + 7 = 03-08; customer 2 never paid: everyone's 4 → 03-05, already past → today
+    assert got == [(date(2027, 3, 8), D("100.00")), (date(2027, 3, 6), D("50.00"))]
+    assert series.by_month([*got, (date(2027, 4, 2), D("1.00"))]) == {
+        date(2027, 3, 1): D("150.00"),
+        date(2027, 4, 1): D("1.00"),
+    }
