@@ -78,6 +78,22 @@ def lock_invoices(ids: Sequence[int]) -> dict[int, Invoice]:
     return {inv.pk: inv for inv in query}
 
 
+def _write_paid(invoices: list[Invoice]) -> None:
+    """paid, paid_base, status and updated_at of the invoices: one prepared statement executed for
+    all rows (Django's ``bulk_update`` builds a CASE per column that grows with the batch)."""
+    if not invoices:
+        return
+    # Fixed identifiers (invoicing.Invoice's table and columns); the values are parameters.
+    sql = "UPDATE invoicing_invoice SET paid_minor = %s, paid_base_minor = %s, status = %s, updated_at = %s WHERE id = %s"
+    updated_at = Invoice._meta.get_field("updated_at")
+    rows = []
+    for inv in invoices:
+        stamp = updated_at.get_db_prep_value(inv.updated_at, connection)  # type: ignore[union-attr]
+        rows.append((int(inv.paid_minor), int(inv.paid_base_minor), str(inv.status), stamp, inv.pk))  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def apply_payments_bulk(items: Sequence[BulkPayment], *, actor: Any = None) -> list[BulkApplied]:
     """Record each item's payment on its invoice, in the order given (an invoice may appear more
     than once: each item sees what the items before it left open).
@@ -147,9 +163,7 @@ def apply_payments_bulk(items: Sequence[BulkPayment], *, actor: Any = None) -> l
                     invoice.base_currency, invoice.rate, minor, base, invoice.open_minor, invoice.status,
                 )
             )  # fmt: skip
-        Invoice.objects.bulk_update(
-            list(touched.values()), ["paid", "paid_base", "status", "updated_at"], batch_size=1000
-        )
+        _write_paid(list(touched.values()))
         InvoicePayment.objects.bulk_create(logs, batch_size=2000)
         by_entity: dict[int, list[BulkApplied]] = {}
         for applied in out:
