@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -24,9 +25,9 @@ from q2c.core.errors import DomainError
 from q2c.core.money import Money
 from q2c.invoicing.models import DocumentFile, Invoice
 from q2c.parties.models import Account
-from q2c.payments import portal, queries, services
+from q2c.payments import errors, portal, queries, services
 from q2c.payments.domain import DisputeStatus, Method, WriteOffStatus
-from q2c.payments.models import Dispute, GatewayCharge, Payment, WriteOff
+from q2c.payments.models import Collection, Dispute, GatewayCharge, Mandate, Payment, WriteOff
 from q2c.platform.auth import require
 from q2c.platform.roles import Role, roles_of
 
@@ -141,7 +142,10 @@ def request_write_off(request: HttpRequest, invoice_id: int) -> HttpResponse:
     require(request, *WRITE)
     row = services.write_off(invoice_id, reason=request.POST.get("reason", "")[:300], actor=request.user)
     if row.status == "pending":
-        messages.success(request, f"Write-off of {row.amount} on {row.invoice_number} waits for a second person's approval.")
+        messages.success(
+            request,
+            f"Write-off of {row.amount} on {row.invoice_number} waits for a second person's approval.",
+        )
     else:
         messages.success(request, f"{row.amount} on {row.invoice_number} written off.")
     return redirect("payments:account", row.account_id)
@@ -152,7 +156,9 @@ def request_write_off(request: HttpRequest, invoice_id: int) -> HttpResponse:
 def invoice_dispute(request: HttpRequest, invoice_id: int) -> HttpResponse:
     """The customer contests an invoice: mark it disputed (dunning pauses)."""
     require(request, *WRITE)
-    row = services.open_dispute(invoice_id=invoice_id, reason=request.POST.get("reason", "")[:300], actor=request.user)
+    row = services.open_dispute(
+        invoice_id=invoice_id, reason=request.POST.get("reason", "")[:300], actor=request.user
+    )
     messages.success(request, "The invoice is marked as disputed.")
     return redirect("payments:account", row.account_id)
 
@@ -194,6 +200,86 @@ def reject_write_off(request: HttpRequest, write_off_id: int) -> HttpResponse:
     return redirect("payments:receivables")
 
 
+# --------------------------------------------------------------------------- SEPA Direct Debit
+
+MANDATE_FIELDS = ("account_id", "debtor_name", "iban", "bic", "signed_on", "reference")
+
+
+def _mandates_page(
+    request: HttpRequest,
+    *,
+    form: dict[str, str] | None = None,
+    error: DomainError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(request, "payments/mandates.html", {
+        "mandates": list(Mandate.objects.select_related("account").order_by("-id")[:200]),
+        "accounts": list(Account.objects.order_by("name", "id").values_list("pk", "name")),
+        "form": form or {}, "error": error, "can_write": _can_write(request),
+    }, status=status)  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@page
+def mandates(request: HttpRequest) -> HttpResponse:
+    """SEPA mandates with their status; finance records one (IBAN/BIC checked by schwifty; a bad
+    value shows the form again with the field named, 422, nothing written)."""
+    if request.method == "GET":
+        require(request, *READ)
+        return _mandates_page(request)
+    require(request, *WRITE)
+    form = {name: request.POST.get(name, "")[:200] for name in MANDATE_FIELDS}
+    try:
+        try:
+            account_id = int(form["account_id"])
+        except ValueError:
+            raise errors.InvalidPayment(
+                "choose the customer", code=errors.INVALID_MANDATE, field="account_id"
+            ) from None
+        try:
+            signed_on = date.fromisoformat(form["signed_on"])
+        except ValueError:
+            raise errors.InvalidPayment("the signature date is a date (YYYY-MM-DD)", code=errors.INVALID_MANDATE,
+                                        field="signed_on") from None  # fmt: skip
+        mandate = services.create_mandate(account_id, iban=form["iban"], bic=form["bic"], debtor_name=form["debtor_name"],
+                                          signed_on=signed_on, reference=form["reference"], actor=request.user)  # fmt: skip
+    except DomainError as exc:
+        return _mandates_page(request, form=form, error=exc, status=exc.status)
+    messages.success(request, f"Mandate {mandate.reference} recorded.")
+    return redirect("payments:mandates")
+
+
+@require_POST
+@page
+def revoke_mandate(request: HttpRequest, mandate_id: int) -> HttpResponse:
+    require(request, *WRITE)
+    mandate = services.revoke_mandate(mandate_id, actor=request.user)
+    messages.success(request, f"Mandate {mandate.reference} revoked.")
+    return redirect("payments:mandates")
+
+
+@require_GET
+@page
+def collections(request: HttpRequest) -> HttpResponse:
+    """The pain.008 collection files, newest first; finance downloads each file."""
+    require(request, *READ)
+    return render(request, "payments/collections.html", {
+        "collections": list(Collection.objects.order_by("-id")[:200]), "can_write": _can_write(request),
+    })  # fmt: skip
+
+
+@require_GET
+@page
+def collection_file(request: HttpRequest, collection_id: int) -> HttpResponse:
+    require(request, *WRITE)
+    row = Collection.objects.filter(pk=collection_id).first()
+    if row is None:
+        raise Http404("no such collection")
+    response = HttpResponse(bytes(row.xml), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{row.message_id}.xml"'
+    return response
+
+
 def _pdf(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -218,7 +304,9 @@ def _portal_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def _portal_page(request: HttpRequest, token: str, account: Account, **extra: Any) -> HttpResponse:
     st = portal.statement(account)
     docs: dict[int, list[str]] = {}
-    for doc_id, fmt in DocumentFile.objects.filter(doc_type="invoice", doc_id__in=[i.invoice_id for i in st.items]).values_list("doc_id", "format"):
+    for doc_id, fmt in DocumentFile.objects.filter(
+        doc_type="invoice", doc_id__in=[i.invoice_id for i in st.items]
+    ).values_list("doc_id", "format"):
         docs.setdefault(doc_id, []).append(fmt)
     return _public(render(request, "payments/portal.html", {"st": st, "token": token, "docs": docs, **extra},
                           status=extra.pop("status", 200)))  # fmt: skip
@@ -254,8 +342,16 @@ def portal_pay(request: HttpRequest, token: str) -> HttpResponse:
 
 def _after_charge(request: HttpRequest, token: str, account: Account, charge: GatewayCharge) -> HttpResponse:
     if charge.status == "failed":
-        return _portal_page(request, token, account, error=f"The payment did not go through ({charge.failure_code}).", status=402)
-    return _portal_page(request, token, account, notice=f"Thank you: {charge.amount} paid by card ending {charge.card_last4}.")
+        return _portal_page(
+            request,
+            token,
+            account,
+            error=f"The payment did not go through ({charge.failure_code}).",
+            status=402,
+        )
+    return _portal_page(
+        request, token, account, notice=f"Thank you: {charge.amount} paid by card ending {charge.card_last4}."
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -266,14 +362,20 @@ def portal_3ds(request: HttpRequest, token: str, charge_id: int) -> HttpResponse
         return _portal_error(request, exc)
     charge = GatewayCharge.objects.filter(pk=charge_id, account_id=account.pk).first()
     if charge is None:
-        return _portal_error(request, DomainError("this payment is not part of this link", code="links.tampered"))
+        return _portal_error(
+            request, DomainError("this payment is not part of this link", code="links.tampered")
+        )
     if request.method == "POST":
         try:
-            charge = services.confirm_card(charge.pk, passed=request.POST.get("result") == "pass", actor="portal")
+            charge = services.confirm_card(
+                charge.pk, passed=request.POST.get("result") == "pass", actor="portal"
+            )
         except DomainError as exc:
             return _portal_page(request, token, account, error=exc.message, status=exc.status)
         return _after_charge(request, token, account, charge)
-    return _public(render(request, "payments/portal_3ds.html", {"charge": charge, "token": token, "account": account}))
+    return _public(
+        render(request, "payments/portal_3ds.html", {"charge": charge, "token": token, "account": account})
+    )
 
 
 @require_GET
@@ -283,7 +385,9 @@ def portal_document(request: HttpRequest, token: str, invoice_id: int, fmt: str)
     except DomainError as exc:
         return _portal_error(request, exc)
     if not Invoice.objects.filter(pk=invoice_id, account_id=account.pk).exists():
-        return _portal_error(request, DomainError("this invoice is not part of this link", code="links.tampered"))
+        return _portal_error(
+            request, DomainError("this invoice is not part of this link", code="links.tampered")
+        )
     doc = DocumentFile.objects.filter(doc_type="invoice", doc_id=invoice_id, format=fmt[:10]).first()
     if doc is None:
         return _portal_error(request, DomainError("no such document", code="links.tampered"))
