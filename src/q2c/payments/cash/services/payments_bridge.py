@@ -27,28 +27,31 @@ def external_id(line_id: int) -> str:
 
 
 def settle_lines(entity_id: int, items: Sequence[LineApplication], *, actor: str = "") -> list[int]:
-    """Record and apply one payment per line; returns the payment ids (in order)."""
-    out = []
+    """Record and apply one payment per line, the batch at once (all or nothing: the caller
+    retries a refused batch line by line); returns the payment ids (in order)."""
+    batch = []
     for item in items:
         proposal = item.proposal
         if proposal.customer_id is None:
             raise ValueError("a proposal to apply names its customer")
         currency = proposal.currency
-        payment = payments.record_payment(
-            int(proposal.customer_id),
-            Money.from_minor(item.line.amount_minor + proposal.fee_minor, currency),
-            method=Method.BANK_TRANSFER,
-            received_on=item.line.booking_date,
-            fees=Money.from_minor(proposal.fee_minor, currency) if proposal.fee_minor else None,
-            payer_name=(item.line.payer_name or "")[:140],
-            payer_iban=(item.line.payer_iban or "")[:34],
-            reference=(item.line.remittance or item.line.end_to_end_id or "")[:140],
-            external_id=external_id(item.line_id),
-            allocations=[
-                payments.Allocation(int(a.item_id), Money.from_minor(a.amount_minor + a.fee_minor, currency))
-                for a in proposal.applications
-            ],
-            actor=actor,
+        batch.append(
+            payments.PaymentItem(
+                int(proposal.customer_id),
+                Money.from_minor(item.line.amount_minor + proposal.fee_minor, currency),
+                received_on=item.line.booking_date,
+                fees=Money.from_minor(proposal.fee_minor, currency) if proposal.fee_minor else None,
+                payer_name=(item.line.payer_name or "")[:140],
+                payer_iban=(item.line.payer_iban or "")[:34],
+                reference=(item.line.remittance or item.line.end_to_end_id or "")[:140],
+                external_id=external_id(item.line_id),
+                allocations=[
+                    payments.Allocation(
+                        int(a.item_id), Money.from_minor(a.amount_minor + a.fee_minor, currency)
+                    )
+                    for a in proposal.applications
+                ],
+                method=Method.BANK_TRANSFER,
+            )
         )
-        out.append(payment.pk)
-    return out
+    return [p.pk for p in payments.record_payments_many(entity_id, batch, actor=actor)]
