@@ -14,10 +14,12 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from q2c.analytics import queries
+from q2c.analytics.forecasting import api as forecast_api
 from q2c.platform.auth import api_auth, require
 from q2c.platform.roles import Role
 
 router = Router(auth=api_auth, tags=["analytics"])
+router.add_router("", forecast_api.router)  # forecasts: GET /forecasts (docs/forecasts.md)
 
 #: Who reads the KPI report (aggregates of sales and receivables).
 KPI_ROLES = (Role.SALES_MANAGER, Role.FINANCE, Role.VIEWER)

@@ -1,0 +1,65 @@
+"""The forecasts page and ``GET /api/v1/analytics/forecasts`` on an empty company: they say the
+history is too short instead of showing numbers, refuse bad input naming the field, and show the
+stored win-probability evaluation (escaped). 401/403 come from the rows in docs/permissions.md
+(tests/access)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from q2c.analytics.forecasting import store
+from q2c.analytics.forecasting.winprob import WinModel
+from q2c.platform.auth import ApiToken
+from tests.quotes import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def api(role: str) -> Client:
+    _, raw = ApiToken.issue(builders.user(f"fc_{role}", role), "forecasts")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def test_api_on_an_empty_company_says_the_history_is_too_short(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    got = api("finance").get("/api/v1/analytics/forecasts?currency=eur&months=2")
+    assert got.status_code == 200
+    data = got.json()
+    assert data["currency"] == "EUR" and len(data["revenue"]["months"]) == 2
+    assert data["revenue"]["backtest"]["mape_percent"] is None
+    assert "a 6-month backtest needs 9" in data["revenue"]["backtest"]["insufficient"]
+    assert all(m["total"] is None for m in data["revenue"]["months"])
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("currency=XYZ", "currency"), ("months=0", "months"), ("months=13", "months"), ("months=<b>", "months")],
+)
+def test_api_bad_input_is_a_422_naming_the_field(settings, tmp_path, query, field):
+    settings.VAR_DIR = tmp_path
+    got = api("viewer").get(f"/api/v1/analytics/forecasts?{query}")
+    assert got.status_code == 422
+    assert field in got.content.decode()
+
+
+def test_page_shows_the_forecasts_and_the_models_evaluation_escaped(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    client = Client()
+    client.force_login(builders.user("fc_page", "finance"))
+    html = client.get("/analytics/forecasts/").content.decode()
+    assert "Not forecast: usage:" in html and "No model has been trained yet." in html
+    model = WinModel(
+        names=("discount",), means=(0.0,), scales=(1.0,), coefs=(0.1,), intercept=0.0, trained_rows=90
+    )
+    evaluation = {
+        "held_out_rows": 23, "beats_baselines": False,
+        "model": {"name": "<script>x</script>", "auc": 0.5, "brier": 0.25, "log_loss": 0.7, "calibration": [[0.4, 0.5, 23]]},
+        "baselines": [{"name": "win rate", "auc": 0.5, "brier": 0.24, "log_loss": 0.69}],
+    }  # fmt: skip
+    store.save(store.Stored(trained_on="2027-01-04", model=model, evaluation=evaluation))
+    html = client.get("/analytics/forecasts/").content.decode()
+    assert "does not beat its baselines" in html and "on 23 held-out quotes" in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
+    assert "0.4 → 0.5 (23)" in html
+    assert client.get("/analytics/forecasts/?currency=ZZZ").status_code == 422
