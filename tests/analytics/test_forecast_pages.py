@@ -63,3 +63,18 @@ def test_page_shows_the_forecasts_and_the_models_evaluation_escaped(settings, tm
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>x" not in html
     assert "0.4 → 0.5 (23)" in html
     assert client.get("/analytics/forecasts/?currency=ZZZ").status_code == 422
+
+
+def test_finance_dashboard_shows_the_forecast_beside_it_and_the_sales_one_does_not(settings, tmp_path):
+    from tests.analytics import world
+
+    settings.VAR_DIR = tmp_path
+    world.build()  # 2027-04-02; too little history for any backtest (tests/analytics/test_forecast_command.py)
+    client = Client()
+    client.force_login(builders.user("fc_dash", "finance", "sales_manager"))
+    html = client.get("/analytics/finance/").content.decode()
+    assert "Forecast (EUR)" in html
+    assert "Revenue backtest: not measured (too little history); cash backtest: not measured" in html
+    # cash of May = April's contracted 1,275.00 billed (see test_forecast_command.py)
+    assert "<tr><td>2027-05-01</td><td class='num'>—</td><td class='num'>1275.00</td></tr>" in html
+    assert "Forecast (" not in client.get("/analytics/sales/").content.decode()

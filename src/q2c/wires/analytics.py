@@ -27,5 +27,6 @@ def wire() -> None:
     from q2c.platform.registry import Job, jobs
 
     ui.add_panel("quotes.builder", forecast_panels.builder_panel)
+    ui.add_panel("analytics.dashboard", forecast_panels.dashboard_panel)  # forecasts beside the dashboards
     ui.add_nav("Forecasts", "/analytics/forecasts/", roles={"sales_manager", "finance", "viewer"})
     jobs.add("analytics.forecast_training", Job("analytics.forecast_training", forecast_jobs.daily))

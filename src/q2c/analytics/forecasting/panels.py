@@ -102,3 +102,49 @@ def builder_panel(request: HttpRequest, context: dict[str, Any]) -> str:
         stored.model.trained_rows,
     )
     return head + body + mark_safe("</section>")
+
+
+def dashboard_panel(request: HttpRequest, context: dict[str, Any]) -> str:
+    """The forecasts beside the finance and executive dashboards (slot ``analytics.dashboard``):
+    next months' revenue and cash totals in the dashboard's currency, each with its backtest MAPE,
+    and a link to the Forecasts page."""
+    from q2c.analytics.forecasting import forecast
+    from q2c.core import clock
+    from q2c.platform.roles import roles_of
+
+    board = context.get("board")
+    scope = context.get("scope")
+    user = getattr(request, "user", None)
+    if board is None or getattr(board, "name", "") not in ("finance", "executive") or user is None:
+        return ""
+    if not (roles_of(user) & {"sales_manager", "finance", "viewer"}):
+        return ""
+    currency = getattr(scope, "currency", "") or "EUR"
+    data = forecast.build(clock.today(), currency)
+
+    def mape(section: dict[str, Any]) -> str:
+        bt = section["backtest"]
+        return (
+            f"MAPE {bt['mape_percent']} %" if bt.get("mape_percent") else "not measured (too little history)"
+        )
+
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td class='num'>{}</td><td class='num'>{}</td></tr>",
+        (
+            (r["month"], r["total"] or "—", c["total"])
+            for r, c in zip(data["revenue"]["months"], data["cash"]["months"], strict=True)
+        ),
+    )
+    return format_html(
+        '<section class="card" aria-labelledby="h-forecast"><h2 id="h-forecast">Forecast ({})</h2>'
+        "<p>Revenue backtest: {}; cash backtest: {}. "
+        '<a href="/analytics/forecasts/?currency={}">How it is made</a></p>'
+        "<table><thead><tr><th>month</th><th>revenue</th><th>cash</th></tr></thead><tbody>{}</tbody></table>"
+        "</section>",
+        currency,
+        mape(data["revenue"]),
+        mape(data["cash"]),
+        currency,
+        rows,
+    )
