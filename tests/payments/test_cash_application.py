@@ -278,14 +278,26 @@ def test_a_line_the_payments_service_refuses_waits_in_the_workbench_and_the_othe
     from q2c.payments.cash.services import payments_bridge
     from q2c.payments.errors import PaymentConflict
 
-    real = payments_bridge.payments.record_payment
+    # The INV-3 line (1,517.25) is refused as if someone had paid INV-3 meanwhile: by the bulk path
+    # (the whole batch, which cash then retries line by line) and by the single path.
+    real_many = payments_bridge.payments.record_payments_many
+    real_one = payments_bridge.payments.record_payment
 
-    def refusing(account_id, amount, **kw):
-        if amount.minor_units() == 151725:  # the INV-3 line: as if someone had paid INV-3 meanwhile
-            raise PaymentConflict("invoice INV-2027-000003 has nothing open", code="payments.over_applied")
-        return real(account_id, amount, **kw)
+    def refuse() -> None:
+        raise PaymentConflict("invoice INV-2027-000003 has nothing open", code="payments.over_applied")
 
-    monkeypatch.setattr(payments_bridge.payments, "record_payment", refusing)
+    def refusing_many(entity_id, items, **kw):
+        if any(item.amount.minor_units() == 151725 for item in items):
+            refuse()
+        return real_many(entity_id, items, **kw)
+
+    def refusing_one(account_id, amount, **kw):
+        if amount.minor_units() == 151725:
+            refuse()
+        return real_one(account_id, amount, **kw)
+
+    monkeypatch.setattr(payments_bridge.payments, "record_payments_many", refusing_many)
+    monkeypatch.setattr(payments_bridge.payments, "record_payment", refusing_one)
     report = importing.import_file(fixture_bytes("camt053_northwind.xml"), actor="test")
     run = matching.run_matching(file_id=report["file_id"], actor="test")
     assert (run["applied"], run["proposed"]) == (3, 1)

@@ -570,6 +570,14 @@ def deals(entity_id: int | None, last: date, owner_ids: frozenset[int] | None = 
     ).values_list("aggregate_id", "occurred_at", "payload"):
         if payload.get("status") == "paid":
             paid_on[int(aggregate_id)] = _utc_day(occurred)
+    # Payments applied in bulk (bank runs of the cash application) log one event per batch.
+    for occurred, payload in Event.objects.filter(type="invoicing.invoices.payments_applied").values_list(
+        "occurred_at", "payload"
+    ):
+        for item in payload.get("items", []):
+            invoice_id = str(item.get("invoice_id"))
+            if invoice_id in wanted and item.get("status") == "paid":
+                paid_on.setdefault(int(invoice_id), _utc_day(occurred))
     out = []
     for pk, number, version, status, cur, tcv, sent, decided, superseded in rows.values_list(
         "pk", "number", "version", "status", "currency", "tcv_minor", "sent_at", "decided_at", "superseded_at"

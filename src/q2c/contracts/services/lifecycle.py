@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from q2c.contracts import domain
 from q2c.contracts import events as ev
@@ -374,17 +375,18 @@ def run_daily(day: date) -> dict[str, Any]:
 
     quoted: list[str] = []
     skipped: list[str] = []
-    candidates = (
-        Contract.objects.filter(status=ContractStatus.ACTIVE, renewal_quote_id__isnull=True, end_date__gt=day)
-        .select_related("entity")
-        .order_by("end_date", "id")
+    open_terms = Contract.objects.filter(
+        status=ContractStatus.ACTIVE, renewal_quote_id__isnull=True, end_date__gt=day
     )
-    settings: dict[int, int] = {}
+    # Only contracts inside their entity's renewal lead window are read (one query, not a scan of
+    # every active contract each day).
+    window = Q(pk__in=[])
+    for entity_id in sorted(set(open_terms.values_list("entity_id", flat=True))):
+        lead = int(common.settings_for(entity_id).renewal_lead_days)
+        window |= Q(entity_id=entity_id, end_date__lte=day + timedelta(days=lead))
+    candidates = open_terms.filter(window).select_related("entity").order_by("end_date", "id")
     for contract in candidates:
-        lead = settings.setdefault(
-            contract.entity_id, int(common.settings_for(contract.entity_id).renewal_lead_days)
-        )
-        if contract.end_date - timedelta(days=lead) > day or has_next_term(contract):
+        if has_next_term(contract):
             continue
         try:
             create_renewal_quote(contract.pk)
