@@ -123,3 +123,10 @@ def test_bad_input_is_a_422_and_anonymous_callers_sign_in(seeded):
     answer = as_user(seeded["sam"]).get(MINE, {"from": "2027-04-01", "to": "2027-01-01"})
     assert answer.status_code == 422
     assert Client().get(MINE, Q1).status_code == 302
+
+
+def test_sales_reps_find_their_dashboard_in_the_navigation():
+    from q2c.platform import ui
+
+    (entry,) = [item for item in ui.NAV if item.url == "/analytics/sales/mine/"]
+    assert entry.label == "My deals" and entry.roles == frozenset({"sales_rep"})

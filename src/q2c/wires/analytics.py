@@ -10,6 +10,7 @@ def wire() -> None:
     from q2c.platform import ui
 
     ui.add_nav("Analytics", "/analytics/", roles={"sales_manager", "finance", "viewer"})
+    ui.add_nav("My deals", "/analytics/sales/mine/", roles={"sales_rep"})
 
     from q2c.analytics import bench as kpi_bench
     from q2c.platform.registry import Bench, benches
