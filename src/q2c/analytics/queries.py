@@ -575,9 +575,9 @@ def deals(entity_id: int | None, last: date, owner_ids: frozenset[int] | None = 
         "occurred_at", "payload"
     ):
         for item in payload.get("items", []):
-            invoice_id = str(item.get("invoice_id"))
-            if invoice_id in wanted and item.get("status") == "paid":
-                paid_on.setdefault(int(invoice_id), _utc_day(occurred))
+            key = str(item.get("invoice_id"))
+            if key in wanted and item.get("status") == "paid":
+                paid_on.setdefault(int(key), _utc_day(occurred))
     out = []
     for pk, number, version, status, cur, tcv, sent, decided, superseded in rows.values_list(
         "pk", "number", "version", "status", "currency", "tcv_minor", "sent_at", "decided_at", "superseded_at"
