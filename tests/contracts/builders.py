@@ -77,6 +77,9 @@ def customer(**overrides: Any) -> Any:
 
 
 def northwind_catalog() -> None:
+    from tests.quotes.builders import ensure_units
+
+    ensure_units()
     catalog.create_price_book({"code": "EUR-LIST", "name": "List prices EUR", "currency": "EUR"})
     catalog.create_product(
         {

@@ -65,8 +65,19 @@ def customer(**overrides: Any) -> Any:
     return account
 
 
+def ensure_units() -> None:
+    """Units are seeded by a migration; a transactional test run before (PostgreSQL suite) flushes
+    them, so builders make sure they are there."""
+    from q2c.catalog.models import UnitOfMeasure
+
+    for code in ("seat", "each", "device", "call"):
+        if not UnitOfMeasure.objects.filter(code=code).exists():
+            catalog.create_unit({"code": code, "name": code.capitalize(), "divisible": False})
+
+
 def northwind_catalog() -> None:
     """The four products of the Setup table in a EUR list price book."""
+    ensure_units()
     catalog.create_price_book({"code": "EUR-LIST", "name": "List prices EUR", "currency": "EUR"})
     catalog.create_product(
         {
