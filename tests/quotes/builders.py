@@ -70,6 +70,8 @@ def ensure_units() -> None:
     them, so builders make sure they are there."""
     from q2c.catalog.models import UnitOfMeasure
 
+    for role in ("admin", "sales_rep", "sales_manager", "finance", "viewer"):
+        Group.objects.get_or_create(name=role)  # the roles are seeded by a migration too
     for code in ("seat", "each", "device", "call"):
         if not UnitOfMeasure.objects.filter(code=code).exists():
             catalog.create_unit({"code": code, "name": code.capitalize(), "divisible": False})
