@@ -289,3 +289,102 @@ def test_an_obligation_not_yet_delivered_stays_remaining():
     assert obligation(out, "B")["recognised"] == "0.00"
     assert obligation(out, "B")["remaining"] == "500.00"
     assert out["totals"] == {"allocated": "1000.00", "recognised": "500.00", "remaining": "500.00"}
+
+
+def test_goods_delivered_in_parts_are_recognised_unit_by_unit():
+    # Ten appliances for 20,000.00 (one obligation, so all of it is allocated to it), delivered
+    # 3 by 2027-02-10, 7 in all by 2027-03-05 and the last 3 on 2027-04-20: each unit's control
+    # passes on its own delivery — 3/10, 7/10, 10/10 of 20,000.00 cumulative, by hand:
+    # February 6,000.00; March 14,000.00 − 6,000.00 = 8,000.00; April 6,000.00.
+    out = run(
+        contract(
+            [
+                {
+                    "id": "EDGE",
+                    "pattern": "point_in_time",
+                    "units": "10",
+                    "deliveries": [
+                        {"on": "2027-02-10", "delivered": "3"},
+                        {"on": "2027-03-05", "delivered": "7"},
+                        {"on": "2027-04-20", "delivered": "10"},
+                    ],
+                }
+            ],
+            fixed="20000.00",
+        )
+    )
+    assert by_month(out, "EDGE") == {"2027-02": "6000.00", "2027-03": "8000.00", "2027-04": "6000.00"}
+    assert obligation(out, "EDGE")["remaining"] == "0.00"
+
+
+def test_parts_are_rounded_cumulatively_and_the_delivery_date_completes_the_line():
+    # 1,000.00 for three units, one a month: cumulative round(1,000 × 1/3) = 333.33,
+    # round(1,000 × 2/3) = 666.67 (so February gets 333.34), and delivered_on in March recognises
+    # the rest (333.33) — the parts always add up to the whole. Nothing for what is not delivered.
+    out = run(
+        contract(
+            [
+                {
+                    "id": "G",
+                    "pattern": "point_in_time",
+                    "units": "3",
+                    "deliveries": [
+                        {"on": "2027-01-15", "delivered": "1"},
+                        {"on": "2027-02-15", "delivered": "2"},
+                    ],
+                    "delivered_on": "2027-03-15",
+                }
+            ]
+        )
+    )
+    assert by_month(out, "G") == {"2027-01": "333.33", "2027-02": "333.34", "2027-03": "333.33"}
+    partial = run(
+        contract(
+            [
+                {"id": "G", "pattern": "point_in_time", "units": "4",
+                 "deliveries": [{"on": "2027-01-15", "delivered": "1"}]},
+            ]
+        )
+    )  # fmt: skip
+    assert obligation(partial, "G")["recognised"] == "250.00"
+    assert obligation(partial, "G")["remaining"] == "750.00"
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"deliveries": [{"on": "2027-01-15", "delivered": "1"}]}, "revenue.deliveries_without_units"),
+        (
+            {"units": "3", "deliveries": [{"on": "2027-01-15", "delivered": "4"}]},
+            "revenue.delivered_out_of_range",
+        ),
+        (
+            {"units": "3", "deliveries": [{"on": "2027-01-15", "delivered": "0"}]},
+            "revenue.delivered_out_of_range",
+        ),
+        (
+            {
+                "units": "3",
+                "deliveries": [
+                    {"on": "2027-02-15", "delivered": "2"},
+                    {"on": "2027-01-15", "delivered": "1"},
+                ],
+            },
+            "revenue.deliveries_order",
+        ),
+        (
+            {
+                "units": "3",
+                "deliveries": [
+                    {"on": "2027-01-15", "delivered": "2"},
+                    {"on": "2027-02-15", "delivered": "1"},
+                ],
+            },
+            "revenue.deliveries_order",
+        ),
+    ],
+)
+def test_deliveries_that_cannot_be_are_refused_naming_the_field(extra, code):
+    with pytest.raises(RevenueInputError) as exc:
+        run(contract([{"id": "G", "pattern": "point_in_time", **extra}]))
+    assert exc.value.code == code

@@ -322,3 +322,54 @@ def test_a_discount_the_evidence_ties_to_one_obligation_goes_to_it_alone(entity_
         services.set_terms(15, discount_allocation=[{"obligations": ["nope"], "amount": "100.00"}])
     assert "discount_allocation" in (err.value.field or "")
     assert allocated() == {"1": 50000, "2": 50000}
+
+
+def test_goods_delivered_in_parts_are_recognised_unit_by_unit_from_the_orders_events(entity_id):
+    """Ten devices at 400.00 (4,000.00, the only obligation): orders reports 4 delivered on
+    2020-01-20 and the other 6 on 2020-02-10 (``orders.line.delivered`` with ``delivered_total``
+    and ``ordered_quantity``). By hand: January 4/10 × 4,000.00 = 1,600.00, February 2,400.00."""
+    from q2c.platform.events import DomainEvent
+    from q2c.revenue import handlers
+
+    on(date(2020, 1, 1))
+    activate(entity_id, 14, [line("1", charge_kind="one_time", quantity="10", value="4000.00", net_unit_price="400",
+                                  ssp_unit="400", service_start="2020-01-01", service_end="2020-01-01",
+                                  revenue_category="hardware")], "2020-01-01", "2021-01-01")  # fmt: skip
+
+    def delivered(day: str, total: str, fully: bool) -> None:
+        handlers.on_line_delivered(DomainEvent(
+            "orders.line.delivered", "orders.order", 99,
+            {"contract_id": 14, "contract_line_key": "1", "ordered_quantity": "10", "quantity": "x",
+             "delivered_total": total, "fully_delivered": fully, "delivered_on": day},
+            entity_id=entity_id, actor="test",
+        ))  # fmt: skip
+
+    delivered("2020-01-20", "4", False)
+    delivered("2020-01-20", "4", False)  # the same event again changes nothing
+    assert services.deliver_part(14, "1", date(2020, 1, 20), Decimal(3), Decimal(10)) is False
+    on(date(2020, 1, 31))
+    assert revenue_run.recognise(entity_id, date(2020, 1, 1))["recognised"] == "1600.00"
+    delivered("2020-02-10", "10", True)
+    on(date(2020, 2, 29))
+    assert revenue_run.recognise(entity_id, date(2020, 2, 1))["recognised"] == "2400.00"
+    ob = Obligation.objects.get(contract__contract_id=14, key="1")
+    assert (ob.recognised_minor, ob.allocated_minor) == (400_000, 400_000)
+    assert revenue_run.positions_tie() == []
+
+
+def test_a_cancellation_keeps_the_units_already_delivered(entity_id):
+    """Half of a 1,000.00 goods line (2 of 4 units) delivered in January, then the contract is
+    cancelled: the delivered part stays recognised (500.00); nothing is removed behind it."""
+    on(date(2020, 1, 1))
+    activate(entity_id, 15, [line("1", charge_kind="one_time", quantity="4", value="1000.00", net_unit_price="250",
+                                  ssp_unit="250", service_start="2020-01-01", service_end="2020-01-01",
+                                  revenue_category="hardware")], "2020-01-01", "2021-01-01")  # fmt: skip
+    assert services.deliver_part(15, "1", date(2020, 1, 10), Decimal(2), Decimal(4)) is True
+    on(date(2020, 1, 31))
+    assert revenue_run.recognise(entity_id, date(2020, 1, 1))["recognised"] == "500.00"
+    on(date(2020, 2, 1))
+    services.modify({"contract_id": 15, "effective_date": "2020-02-01", "delta_lines": [
+        line("1", charge_kind="one_time", adjusts="1", quantity="-4", value="0"),
+    ]}, cancel=True)  # fmt: skip
+    ob = next(o for o in queries.contract(15)["obligations"] if o["id"] == "1")
+    assert ob["recognised"] == "500.00"

@@ -268,7 +268,7 @@ def amendment(
                 remaining = old_ssp * days_left / Decimal((end - start).days) * left / before
                 if remaining > 0:
                     change.append({"obligation": target, "ssp": _fmt(remaining, currency)})
-        elif ob["pattern"] == POINT_IN_TIME and not ob.get("delivered_on"):
+        elif ob["pattern"] == POINT_IN_TIME and not ob.get("delivered_on") and not ob.get("deliveries"):
             remove.append(target)
         else:
             change.append({"obligation": target})

@@ -6,7 +6,8 @@ adapters from the event payloads (docs/contracts.md, docs/orders.md) to ``revenu
 - ``contracts.contract.cancelled`` → a modification ending what stops;
 - ``contracts.contract.renewed`` → the old term ends (the new contract's activation follows);
 - ``orders.line.delivered`` (fully delivered) / ``orders.line.completed`` → a point-in-time
-  obligation is satisfied on that day.
+  obligation is satisfied on that day; ``orders.line.delivered`` with only some units → those
+  units are recognised (unit by unit, of the ordered quantity).
 
 They run inside the writer's transaction. Must not import any q2c app above ``revenue``.
 """
@@ -14,6 +15,7 @@ They run inside the writer's transaction. Must not import any q2c app above ``re
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from q2c.platform.events import DomainEvent
@@ -51,8 +53,22 @@ def _satisfied(event: DomainEvent, day_key: str) -> None:
 
 
 def on_line_delivered(event: DomainEvent) -> None:
-    if event.payload.get("fully_delivered", True):
+    p = event.payload
+    if p.get("fully_delivered", True):
         _satisfied(event, "delivered_on")
+        return
+    if not p.get("contract_id") or not p.get("contract_line_key") or not p.get("delivered_on"):
+        return
+    if p.get("delivered_total") is None or not p.get("ordered_quantity"):
+        return
+    services.deliver_part(
+        int(p["contract_id"]),
+        str(p["contract_line_key"]),
+        date.fromisoformat(str(p["delivered_on"])),
+        Decimal(str(p["delivered_total"])),
+        Decimal(str(p["ordered_quantity"])),
+        actor=event.actor,
+    )
 
 
 def on_line_completed(event: DomainEvent) -> None:

@@ -3,6 +3,7 @@
 - :func:`identify` — a contract activated: its obligations, SSPs and allocation (step 1–4);
 - :func:`modify` — an amendment or a cancellation: a modification decided by ASC 606-10-25-12/13;
 - :func:`satisfy` — a point-in-time obligation delivered or completed (orders' events);
+  :func:`deliver_part` — some of its units delivered (recognised unit by unit);
 - :func:`record_progress`, :func:`set_milestones`, :func:`reach_milestone` — measures of progress
   entered by finance;
 - :func:`override` — finance forces a modification's treatment, with a note;
@@ -287,6 +288,22 @@ def renewed(payload: Mapping[str, Any], *, actor: str = "") -> None:
 def satisfy(contract_id: int, line_key: str, day: date, *, actor: str = "") -> bool:
     """A point-in-time obligation passed to the customer on ``day`` (delivered, completed or
     accepted). Returns False when the line is no such obligation. Idempotent."""
+    return _delivered(contract_id, line_key, day, None, None, actor)
+
+
+def deliver_part(
+    contract_id: int, line_key: str, day: date, delivered: Decimal, units: Decimal, *, actor: str = ""
+) -> bool:
+    """Some units of a point-in-time obligation passed on ``day``: ``delivered`` units in all (the
+    cumulative count) of its ``units``; it is recognised unit by unit (docs/revenue.md). Returns
+    False when the line is no such obligation or already holds this delivery. Idempotent: a
+    delivery no larger than one already recorded changes nothing."""
+    return _delivered(contract_id, line_key, day, delivered, units, actor)
+
+
+def _delivered(
+    contract_id: int, line_key: str, day: date, delivered: Decimal | None, units: Decimal | None, actor: str
+) -> bool:
     with transaction.atomic():
         rc = RevenueContract.objects.select_for_update().filter(contract_id=contract_id).first()
         if rc is None:
@@ -296,10 +313,23 @@ def satisfy(contract_id: int, line_key: str, day: date, *, actor: str = "") -> b
         if ob is None or ob["pattern"] != documents.POINT_IN_TIME or ob.get("delivered_on"):
             return False
         _refuse_closed(rc.entity_id, day, "delivered_on")
-        ob["delivered_on"] = day.isoformat()
+        payload: dict[str, Any] = {"obligation": str(line_key), "on": day}
+        if delivered is None or units is None or delivered >= units:
+            ob["delivered_on"] = day.isoformat()
+            kind = "obligation.satisfied"
+        else:
+            parts: list[dict[str, str]] = ob.setdefault("deliveries", [])
+            if parts and Decimal(parts[-1]["delivered"]) >= delivered:
+                return False
+            if parts and parts[-1]["on"] >= day.isoformat():
+                parts.pop()  # the same day (or a late report): one cumulative figure per day
+            parts.append({"on": day.isoformat(), "delivered": str(delivered)})
+            ob["units"] = str(units)
+            payload.update(delivered=str(delivered), units=str(units))
+            kind = "obligation.delivered_in_part"
         rc.document, rc.updated_at = document, clock.now()
         _store(rc, strict=False)
-        _event("obligation.satisfied", rc, {"obligation": str(line_key), "on": day}, actor)
+        _event(kind, rc, payload, actor)
     return True
 
 
@@ -381,8 +411,8 @@ def set_milestones(
                 code="revenue.wrong_pattern",
                 field="obligation",
             )
-        ob.pop("delivered_on", None)
-        ob.pop("progress", None)
+        for name in ("delivered_on", "deliveries", "units", "progress"):
+            ob.pop(name, None)
         ob["pattern"] = documents.MILESTONES
         ob["milestones"] = [{"id": str(m["id"]), "percent": str(m["percent"])} for m in milestones]
 

@@ -303,7 +303,15 @@ class _Engine:
     def progress_of(self, ob: Obligation) -> _Progress:
         p = ob.pattern
         if isinstance(p, PointInTime):
-            return _Point(p.delivered_on.toordinal() if p.delivered_on else None)
+            if not p.deliveries:
+                return _Point(p.delivered_on.toordinal() if p.delivered_on else None)
+            assert p.units is not None  # PointInTime checks it
+            units = Fraction(p.units)
+            parts = [(d.on.toordinal(), Fraction(d.delivered) / units) for d in p.deliveries]
+            if p.delivered_on is not None:
+                whole = p.delivered_on.toordinal()
+                parts = [(day, done) for day, done in parts if day < whole] + [(whole, _ONE)]
+            return _Steps(parts)
         if isinstance(p, Ratable):
             return _Days(p.start.toordinal(), p.end.toordinal())
         if isinstance(p, MeasuredProgress):
@@ -963,8 +971,10 @@ class _Engine:
 
         def pattern_dates(ob: Obligation) -> Iterable[date]:
             p = ob.pattern
-            if isinstance(p, PointInTime) and p.delivered_on:
-                yield p.delivered_on
+            if isinstance(p, PointInTime):
+                yield from (d.on for d in p.deliveries)
+                if p.delivered_on:
+                    yield p.delivered_on
             elif isinstance(p, Ratable):
                 yield p.start
                 yield date.fromordinal(p.end.toordinal() - 1)

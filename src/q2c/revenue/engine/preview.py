@@ -31,6 +31,7 @@ from q2c.revenue.engine.types import (
     SSP,
     Constraint,
     ContractSpec,
+    Delivery,
     DiscountAllocation,
     Estimate,
     Financing,
@@ -283,7 +284,7 @@ class _Reader:
     def obligation(self, o: dict[str, Any], where: str) -> Obligation:
         kind = o["pattern"]
         allowed = {
-            "point_in_time": {"delivered_on"},
+            "point_in_time": {"delivered_on", "units", "deliveries"},
             "ratable": {"start", "end"},
             "progress": {"progress"},
             "milestones": {"milestones"},
@@ -300,7 +301,15 @@ class _Reader:
         with _at(where):
             if kind == "point_in_time":
                 pattern = PointInTime(
-                    self.day(o["delivered_on"], at(where, "delivered_on")) if "delivered_on" in o else None
+                    self.day(o["delivered_on"], at(where, "delivered_on")) if "delivered_on" in o else None,
+                    tuple(
+                        Delivery(
+                            self.day(d["on"], at(where, f"deliveries[{i}].on")),
+                            self.decimal(d["delivered"], at(where, f"deliveries[{i}].delivered")),
+                        )
+                        for i, d in enumerate(o.get("deliveries", ()))
+                    ),
+                    self.decimal(o["units"], at(where, "units")) if "units" in o else None,
                 )
             elif kind == "ratable":
                 pattern = Ratable(

@@ -124,11 +124,54 @@ class SSP:
 
 # --- recognition patterns --------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """``delivered`` units in all (cumulative, not this delivery's) had passed to the customer by the
+    end of day ``on``."""
+
+    on: date
+    delivered: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class PointInTime:
-    """Recognised in full when control passes (delivery, acceptance, completion); ``None`` = not yet."""
+    """Recognised when control passes (delivery, acceptance, completion); ``None`` = not yet.
+
+    Goods delivered in parts: each unit passes on its own delivery, so with ``units`` (the
+    obligation's quantity) and ``deliveries`` (cumulative units by date) the obligation is
+    recognised unit by unit — recognised to date = round(allocated × delivered ÷ units), cumulative,
+    the last unit taking what rounding left (ASC 606-10-25-30, IFRS 15.38). ``delivered_on`` is the
+    day everything had passed; it recognises the whole from that day whatever the deliveries say."""
 
     delivered_on: date | None = None
+    deliveries: tuple[Delivery, ...] = ()
+    units: Decimal | None = None
     kind: str = "point_in_time"
+
+    def __post_init__(self) -> None:
+        if not self.deliveries:
+            return
+        if self.units is None or self.units <= 0:
+            raise RevenueInputError(
+                "deliveries need the obligation's units (its quantity, above zero)",
+                code="revenue.deliveries_without_units",
+                field="units",
+            )
+        before: Delivery | None = None
+        for d in self.deliveries:
+            if d.delivered <= 0 or d.delivered > self.units:
+                raise RevenueInputError(
+                    f"{d.delivered} units delivered by {d.on} is not between 0 and the {self.units} units sold",
+                    code="revenue.delivered_out_of_range",
+                    field="deliveries",
+                )
+            if before is not None and (d.on <= before.on or d.delivered < before.delivered):
+                raise RevenueInputError(
+                    f"deliveries must be in date order with cumulative units ({d.on}: {d.delivered} "
+                    f"after {before.on}: {before.delivered})",
+                    code="revenue.deliveries_order",
+                    field="deliveries",
+                )
+            before = d
 
 
 @dataclass(frozen=True, slots=True)
