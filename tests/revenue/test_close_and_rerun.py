@@ -151,3 +151,24 @@ def test_a_contract_in_another_currency_is_recognised_converted_and_the_close_fi
     assert tb["revenue.subscriptions"].amount == Decimal("-511.00")
     assert tb["contract_assets"].amount == Decimal("511.00")  # nothing billed yet
     assert revenue_run.positions_tie() == []
+
+
+def test_reports_show_a_foreign_contract_in_the_book_currency(entity_id):
+    """The USD seats of the EUR entity (3,660.00 USD over 2020), January run at 0.9: posted
+    279.00 EUR. Today 2020-02-02 the latest rate is still January's 0.9, so the waterfall shows
+    February's scheduled 290.00 USD as 261.00 EUR and March's 310.00 USD as 279.00 EUR; the RPO
+    after January is 3,660.00 − 310.00 = 3,350.00 USD × 0.9 = 3,015.00 EUR, all within a year.
+    Before, the USD figures were added to the EUR columns as they were."""
+    from q2c.invoicing.services import rates
+    from q2c.revenue import queries
+
+    rates.set_rate("USD", "EUR", date(2020, 1, 31), "0.9", actor="test")
+    on(date(2020, 1, 1))
+    seats(entity_id, 23, currency="USD")
+    revenue_run.daily(date(2020, 1, 31))
+    on(date(2020, 2, 2))
+    waterfall = queries.waterfall(entity_id, date(2020, 1, 1), months=3)
+    assert waterfall.currency == "EUR"
+    assert waterfall.rows[-1] == ["total", "279.00", "261.00", "279.00", "819.00"]
+    rpo = queries.remaining(entity_id, date(2020, 1, 1))
+    assert rpo.rows == [["CON-23", "3015.00", "3015.00", "0.00"]]

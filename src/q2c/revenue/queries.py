@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Sum
 
+from q2c.core import clock
 from q2c.core.errors import NotFound, ValidationError
 from q2c.core.money import Money
 from q2c.core.periods import add_months
@@ -27,7 +28,7 @@ from q2c.revenue.models import (
     RecognitionRun,
     RevenueContract,
 )
-from q2c.revenue.run import _due, billed
+from q2c.revenue.run import _convert, _due, billed
 
 BY = ("contract", "product", "category")
 MAX_MONTHS = 60
@@ -90,6 +91,23 @@ def _currency(entity_id: int) -> str:
     return str(book.currency)
 
 
+def _book_rates(currencies: set[str], currency: str, day: date) -> dict[str, Any]:
+    """Each foreign contract currency's latest rate to the book's on or before ``day``, for what is
+    not posted yet (scheduled revenue, remaining obligations): shown at that spot rate, as a
+    disclosure translates them; ``invoicing.rate_missing`` (422) when a currency has no rate."""
+    foreign = {c for c in currencies if c != currency}
+    if not foreign:
+        return {}
+    from q2c.invoicing import fx
+
+    found = fx.rates_for({(c, currency) for c in foreign}, day, max_age_days=3660)
+    return {c: found[(c, currency)][0] for c in foreign}
+
+
+def _in_book(minor: int, cur: str, currency: str, rates: dict[str, Any]) -> int:
+    return minor if cur == currency or not minor else _convert(minor, rates[cur], cur, currency)
+
+
 def _key(by: str, label: str, sku: str, category: str) -> str:
     if by not in BY:
         raise ValidationError(f"by must be one of {', '.join(BY)}", code="revenue.invalid", field="by")
@@ -98,7 +116,9 @@ def _key(by: str, label: str, sku: str, category: str) -> str:
 
 def waterfall(entity_id: int, start: date, months: int = 12, by: str = "contract") -> Report:
     """Revenue by month: recognised (posted runs) for months run, scheduled for the months after
-    (usage: as it occurs, so nothing ahead), per contract, product or category."""
+    (usage: as it occurs, so nothing ahead), per contract, product or category — in the book's
+    currency: posted lines as posted, the schedule of a contract in another currency at today's
+    rate."""
     currency = _currency(entity_id)
     cols = _months(start, months)
     last_run = (
@@ -111,7 +131,7 @@ def waterfall(entity_id: int, start: date, months: int = 12, by: str = "contract
     obs = {
         o[0]: o
         for o in Obligation.objects.filter(entity_id=entity_id).values_list(
-            "id", "label", "sku", "category", "pattern", "schedule", "recognised_minor"
+            "id", "label", "sku", "category", "pattern", "schedule", "recognised_minor", "currency"
         )
     }
     for oid, period, amount in (
@@ -123,7 +143,8 @@ def waterfall(entity_id: int, start: date, months: int = 12, by: str = "contract
         grid[_key(by, label, sku, category)][period] += int(amount or 0)
     future = [m for m in cols if last_run is None or m > last_run]
     if future:
-        for _, label, sku, category, pattern, schedule, posted in obs.values():
+        rates = _book_rates({str(o[7]) for o in obs.values() if o[4] != "usage"}, currency, clock.today())
+        for _, label, sku, category, pattern, schedule, posted, cur in obs.values():
             if pattern == "usage":
                 continue
             before = posted
@@ -134,7 +155,7 @@ def waterfall(entity_id: int, start: date, months: int = 12, by: str = "contract
             for m in future:
                 due = _due(schedule, _end(m).toordinal())
                 if due != before:
-                    grid[_key(by, label, sku, category)][m] += due - before
+                    grid[_key(by, label, sku, category)][m] += _in_book(due - before, str(cur), currency, rates)
                 before = due
     report = Report(
         f"Revenue waterfall by {by}", [by] + [f"{m:%Y-%m}" for m in cols] + ["total"], currency=currency
@@ -255,21 +276,25 @@ def positions(entity_id: int, month: date) -> Report:
 def remaining(entity_id: int, month: date) -> Report:
     """Remaining performance obligations after a month end (ASC 606-10-50-13): allocated not yet
     recognised, excluding usage (variable consideration allocated wholly to usage — the optional
-    exemption of 50-14A), with the part expected within 12 months."""
+    exemption of 50-14A), with the part expected within 12 months; a contract in another currency
+    at the month end's rate (the latest on or before it)."""
     currency = _currency(entity_id)
     end = _end(month.replace(day=1))
     in_year = _end(add_months(month.replace(day=1), 12)).toordinal()
     rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for label, allocated, schedule in (
+    obligations = list(
         Obligation.objects.filter(entity_id=entity_id)
         .exclude(pattern="usage")
-        .values_list("label", "allocated_minor", "schedule")
-    ):
+        .values_list("label", "allocated_minor", "schedule", "currency")
+    )
+    rates = _book_rates({str(o[3]) for o in obligations}, currency, end)
+    for label, allocated, schedule, cur in obligations:
         done = _due(schedule, end.toordinal())
         left = allocated - done
         if not left:
             continue
         within = _due(schedule, in_year) - done
+        left, within = _in_book(left, str(cur), currency, rates), _in_book(within, str(cur), currency, rates)
         r = rows[label]
         r[0] += left
         r[1] += within
