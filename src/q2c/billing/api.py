@@ -37,6 +37,7 @@ from q2c.billing.schemas import (
     ShardOut,
     UsageIngestOut,
     UsageSubscriptionOut,
+    UsageTermsOut,
     UsageUnbilledOut,
 )
 from q2c.core.money import to_decimal
@@ -316,6 +317,61 @@ def ingest_usage(request: HttpRequest) -> dict[str, Any]:
 def usage_subscription(request: HttpRequest, schedule_id: int) -> dict[str, Any]:
     require(request, *READERS)
     return queries.usage_explorer(schedule_id)
+
+
+TERMS_BODY = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["effective_from"],
+                "properties": {
+                    "effective_from": {"type": "string", "format": "date", "examples": ["2030-01-01"]},
+                    "included": {"type": ["string", "null"], "examples": ["50000"]},
+                    "minimum": {"type": ["string", "null"], "examples": ["450.00"]},
+                    "price_book": {"type": "string"},
+                    "prices": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["model"],
+                            "properties": {
+                                "dimension": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "model": {"enum": list(usage.OVERRIDE_MODELS)},
+                                "price": {"type": "string"},
+                                "block_size": {"type": "string"},
+                                "minimum": {"type": "string"},
+                                "maximum": {"type": "string"},
+                                "tiers": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    },
+                },
+            }
+        }
+    },
+    "required": True,
+}
+
+
+@router.put(
+    "/usage/subscriptions/{schedule_id}/terms",
+    response=UsageTermsOut,
+    operation_id="billing_set_usage_terms",
+    summary="Set a usage subscription's allowance, minimum commitment, price book and prices per "
+    "dimension value from a month on",
+    openapi_extra={"requestBody": TERMS_BODY},
+)
+@body_limit(256 * 1024)
+def set_usage_terms(request: HttpRequest, schedule_id: int) -> dict[str, Any]:
+    """Terms in force from ``effective_from`` (a month's first day after the latest rated month);
+    fields left out keep what was in force. 422 naming the field, nothing written, on bad input."""
+    require(request, *WRITERS)
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise usage.UsageRefused("the body is not JSON", code="usage.invalid_terms", field="terms") from None
+    return usage.set_usage_terms(schedule_id, body, actor=_actor(request)).as_dict()
 
 
 @router.get(

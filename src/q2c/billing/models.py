@@ -428,3 +428,28 @@ class UsagePending(models.Model):
                 fields=["subscription_id", "period_start"], name="billing_usage_pending_once"
             )
         ]
+
+
+class UsageTerms(models.Model):
+    """A usage subscription's terms from one month on (``q2c.billing.usage.set_usage_terms``): the
+    allowance (``included`` units per month), the minimum commitment, the price book and price
+    overrides per dimension value (``prices``: ``[{"dimension": {"region": "EU"}, "model":
+    "tiered", "tiers": [...]}, ...]``; ``{}`` = every other value). In force from
+    ``effective_from`` (a month's first day) until the next terms; before the first, the
+    schedule's own fields apply. Months already rated are never given other terms."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="usage_terms")
+    effective_from = models.DateField()
+    included = DecimalTextField(null=True, blank=True)
+    minimum = DecimalTextField(null=True, blank=True)
+    price_book = models.CharField(max_length=40, blank=True, default="")
+    prices = models.JSONField(default=list, blank=True)
+    actor = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "billing_usage_terms"
+        ordering = ["schedule_id", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "effective_from"], name="billing_usage_terms_once")
+        ]

@@ -229,6 +229,17 @@ class UsageLineOut(Schema):
     tiers: list[dict[str, Any]]
 
 
+class UsageTermsOut(Schema):
+    """A usage subscription's terms from a month on (``effective_from`` null: the subscription's
+    own, from its start)."""
+
+    effective_from: date | None
+    included: str | None
+    minimum: str | None
+    price_book: str
+    prices: list[dict[str, Any]]
+
+
 class UsageMonthOut(Schema):
     period_start: date
     period_end: date
@@ -241,6 +252,7 @@ class UsageMonthOut(Schema):
     billed: str
     lines: list[UsageLineOut]
     problem: str
+    terms: UsageTermsOut
 
 
 class UsageSubscriptionOut(Schema):
@@ -257,6 +269,7 @@ class UsageSubscriptionOut(Schema):
     start: date
     end: date | None
     months: list[UsageMonthOut]
+    terms: list[UsageTermsOut]
 
 
 class UsageUnbilledOut(Schema):

@@ -49,7 +49,15 @@ from django.db import connection, transaction
 
 from q2c.billing.engine import rating
 from q2c.billing.engine import usage as engine
-from q2c.billing.models import Charge, Schedule, UsageClose, UsageEvent, UsageMetric, UsagePending
+from q2c.billing.models import (
+    Charge,
+    Schedule,
+    UsageClose,
+    UsageEvent,
+    UsageMetric,
+    UsagePending,
+    UsageTerms,
+)
 from q2c.billing.plan import PriceMissing
 from q2c.core import clock
 from q2c.core.errors import ValidationError
@@ -307,7 +315,6 @@ def catalog_price(currency: str, sku: str, charge: str, day: date, book: str = "
 
     Errors: ``billing.price_missing`` (422) when the book has no price for the charge.
     """
-    from q2c.catalog.pricing import price_models
     from q2c.catalog.services.snapshot import get_snapshot, resolve_price_book
 
     try:
@@ -320,7 +327,11 @@ def catalog_price(currency: str, sku: str, charge: str, day: date, book: str = "
         raise PriceMissing(
             f"the price book {snap.price_book} has no usable price for {sku}/{charge}", field="charge"
         )
-    model = found.model
+    return _price_fn(found.model, currency)
+
+
+def _price_fn(model: Any, currency: str) -> PriceFn:
+    from q2c.catalog.pricing import price_models
 
     def price(quantity: Decimal) -> tuple[Money, tuple[Any, ...]]:
         r = price_models.rate(model, quantity)
@@ -328,6 +339,143 @@ def catalog_price(currency: str, sku: str, charge: str, day: date, book: str = "
         return Money(amount, currency), r.breakdown
 
     return price
+
+
+# --- terms: allowance, commitment, price book and prices per dimension value ----------------------
+
+Dims = tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The terms one month of a usage subscription is rated under: the latest ``UsageTerms`` in
+    force on the month's first day, else the schedule's own fields (``effective_from`` None)."""
+
+    id: int
+    currency: str
+    included: Decimal | None
+    minimum: Decimal | None
+    price_book: str
+    prices: tuple[dict[str, Any], ...] = ()
+    effective_from: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "effective_from": self.effective_from,
+            "included": None if self.included is None else str(self.included),
+            "minimum": None if self.minimum is None else str(self.minimum),
+            "price_book": self.price_book,
+            "prices": [dict(p) for p in self.prices],
+        }
+
+
+def _schedule_terms(s: Schedule) -> Terms:
+    return Terms(s.pk, s.currency, _dec(s.included), _dec(s.minimum), s.price_book or "")
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _terms_rows(schedule_ids: Iterable[int]) -> dict[int, list[UsageTerms]]:
+    """The subscriptions' terms, oldest first: one read."""
+    out: dict[int, list[UsageTerms]] = defaultdict(list)
+    ids = sorted(set(schedule_ids))
+    for i in range(0, len(ids), 900):
+        for t in UsageTerms.objects.filter(schedule_id__in=ids[i : i + 900]).order_by("effective_from"):
+            out[t.schedule_id].append(t)
+    return out
+
+
+def terms_for(s: Schedule, period_start: date, rows: Sequence[UsageTerms] | None = None) -> Terms:
+    """The terms of ``s`` in force for the month starting ``period_start`` (``rows``: its
+    ``UsageTerms``, read when not given)."""
+    if rows is None:
+        rows = _terms_rows([s.pk]).get(s.pk, [])
+    found = None
+    for t in rows:
+        if t.effective_from <= period_start:
+            found = t
+    if found is None:
+        return _schedule_terms(s)
+    return Terms(s.pk, s.currency, _dec(found.included), _dec(found.minimum), found.price_book,
+                 tuple(found.prices or ()), found.effective_from)  # fmt: skip
+
+
+def _match_text(dimension: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(dimension.items())) or "*"
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """How a month's lines are priced: per dimension value the subscription's override whose
+    ``dimension`` holds the most of the line's property values (all of them must match), else
+    ``default`` (the ``{}`` override when there is one, else the catalog's price model)."""
+
+    default: PriceFn
+    default_label: str
+    overrides: tuple[tuple[frozenset[tuple[str, str]], str, PriceFn], ...] = ()
+
+    def __call__(self, quantity: Decimal) -> tuple[Money, tuple[Any, ...]]:
+        return self.default(quantity)
+
+    def for_dims(self, dims: Dims) -> tuple[PriceFn, str]:
+        have = {(k, v) for k, v in dims if v is not None}
+        for pairs, label, fn in self.overrides:
+            if pairs <= have:
+                return fn, label
+        return self.default, self.default_label
+
+
+def pricing_for(
+    s: Schedule, terms: Terms, period_start: date, cache: dict[tuple[Any, ...], PriceFn] | None = None
+) -> Pricing:
+    """The :class:`Pricing` of one month under ``terms``.
+
+    Errors: ``billing.price_missing`` when a value has no override and the catalog no price."""
+    overrides: list[tuple[frozenset[tuple[str, str]], str, PriceFn]] = []
+    catch_all: PriceFn | None = None
+    for p in terms.prices:
+        dimension = {str(k): str(v) for k, v in (p.get("dimension") or {}).items()}
+        fn = _price_fn(_model_of(p), s.currency)
+        if dimension:
+            overrides.append((frozenset(dimension.items()), _match_text(dimension), fn))
+        else:
+            catch_all = fn
+    overrides.sort(key=lambda o: -len(o[0]))
+    if catch_all is not None:
+        return Pricing(catch_all, "*", tuple(overrides))
+    key = (s.currency, s.sku, s.charge, period_start, terms.price_book)
+    cache = {} if cache is None else cache
+    if key not in cache:
+        cache[key] = catalog_price(s.currency, s.sku, s.charge, period_start, terms.price_book)
+    return Pricing(cache[key], "", tuple(overrides))
+
+
+def _model_of(p: Mapping[str, Any]) -> Any:
+    """The catalog ``PriceModel`` of a stored override (cleaned by :func:`set_usage_terms`)."""
+    from q2c.catalog.pricing.types import PriceModel, PriceModelKind, Tier
+
+    def d(name: str) -> Decimal | None:
+        v = p.get(name)
+        return None if v is None else Decimal(str(v))
+
+    return PriceModel(
+        kind=PriceModelKind(p["model"]),
+        price=d("price") or Decimal(0),
+        block_size=d("block_size") or Decimal(1),
+        tiers=tuple(
+            Tier(
+                Decimal(t["lower"]),
+                _dec(t.get("upper")),
+                Decimal(t["unit_price"]),
+                Decimal(t.get("flat_fee") or 0),
+            )
+            for t in p.get("tiers") or ()
+        ),
+        minimum=d("minimum"),
+        maximum=d("maximum"),
+    )
 
 
 def tiers_for(rated: rating.RatedUsage) -> list[dict[str, Any]]:
@@ -388,6 +536,8 @@ class PeriodRating:
     lines: dict[tuple[tuple[str, str | None], ...], rating.RatedUsage]
     true_up: Money
     events: int
+    #: per dimension, the override that priced it ('' = the catalog's price, '*' = the default)
+    prices: dict[tuple[tuple[str, str | None], ...], str] = field(default_factory=dict)
 
     def total(self, currency: str) -> Money:
         return sum((r.amount for r in self.lines.values()), Money.zero(currency)) + self.true_up
@@ -398,7 +548,7 @@ def rate_period(
     period: Period,
     metric: engine.Metric,
     tz: str,
-    price: PriceFn,
+    price: PriceFn | Pricing,
     rows: Iterable[tuple[str, str, int, str, int]],
     *,
     rounding: Rounding = "half_up",
@@ -406,10 +556,13 @@ def rate_period(
     keep: Callable[[int], bool] = lambda row_id: True,
 ) -> PeriodRating:
     """Aggregate and rate the events ``rows`` of one month (those ``keep`` accepts by row id and,
-    with ``until_us``, those before that instant)."""
+    with ``until_us``, those before that instant). ``sched`` gives the allowance, the minimum and
+    the currency (a :class:`Terms` or a ``Schedule``); ``price`` a :class:`Pricing` prices each
+    dimension by its value."""
     sid = sched.id if hasattr(sched, "id") else sched.pk
+    pricing = price if isinstance(price, Pricing) else Pricing(price, "")
     if metric.aggregation in _PLAIN and not metric.group_by:
-        return _rate_plain(sched, metric, price, rows, rounding, until_us, keep)
+        return _rate_plain(sched, metric, pricing, rows, rounding, until_us, keep)
     events = []
     for eid, qty, ts_us, props, close in rows:
         if not keep(close) or (until_us is not None and ts_us >= until_us):
@@ -427,10 +580,11 @@ def rate_period(
     periods = engine.UsagePeriods(tz, [period])
     result = engine.aggregate(events, {metric.code: metric}, periods)
     included = Decimal(sched.included or 0)
-    lines = {
-        agg.dimensions: rating.rate(agg.value, price, included=included, rounding=rounding)
-        for agg in result.aggregates
-    }
+    lines = {}
+    labels = {}
+    for agg in result.aggregates:
+        fn, labels[agg.dimensions] = pricing.for_dims(agg.dimensions)
+        lines[agg.dimensions] = rating.rate(agg.value, fn, included=included, rounding=rounding)
     currency = sched.currency
     usage_total = sum((r.amount for r in lines.values()), Money.zero(currency))
     true_up = Money.zero(currency)
@@ -438,14 +592,14 @@ def rate_period(
         true_up = rating.commitment_true_up([usage_total], Money(Decimal(sched.minimum), currency)).round(
             rounding
         )
-    return PeriodRating(lines, true_up, len(events))
+    return PeriodRating(lines, true_up, len(events), labels)
 
 
 _PLAIN = (engine.Aggregation.SUM, engine.Aggregation.COUNT, engine.Aggregation.MAX)
 
 
 def _rate_plain(
-    sched: Any, metric: engine.Metric, price: PriceFn, rows: Iterable[tuple[str, str, int, str, int]],
+    sched: Any, metric: engine.Metric, pricing: Pricing, rows: Iterable[tuple[str, str, int, str, int]],
     rounding: Rounding, until_us: int | None, keep: Callable[[int], bool],
 ) -> PeriodRating:  # fmt: skip
     """The fast path of :func:`rate_period` for sum, count and max without dimensions: events of
@@ -464,13 +618,14 @@ def _rate_plain(
         with localcontext() as ctx:
             ctx.prec = 60  # as the engine: a month's sum stays exact
             value = sum(map(Decimal, values), Decimal(0))
-    rated = rating.rate(value, price, included=Decimal(sched.included or 0), rounding=rounding)
+    fn, label = pricing.for_dims(())
+    rated = rating.rate(value, fn, included=Decimal(sched.included or 0), rounding=rounding)
     true_up = Money.zero(sched.currency)
     if sched.minimum is not None:
         true_up = rating.commitment_true_up(
             [rated.amount], Money(Decimal(sched.minimum), sched.currency)
         ).round(rounding)
-    return PeriodRating({(): rated}, true_up, len(values))
+    return PeriodRating({(): rated}, true_up, len(values), {(): label})
 
 
 def _rounding(entity_id: int) -> Rounding:
@@ -516,6 +671,7 @@ def close_usage(as_of: date, *, actor: str = "") -> CloseResult:
     prices: dict[tuple[Any, ...], PriceFn] = {}
     metrics: dict[str, engine.Metric] = {}
     roundings: dict[int, Rounding] = {}
+    all_terms = _terms_rows(scheds)
     for sid, period_start in pairs:
         s = scheds.get(sid)
         if s is None:
@@ -525,11 +681,10 @@ def close_usage(as_of: date, *, actor: str = "") -> CloseResult:
                 metrics[s.metric] = _metric(s.metric)
             if s.entity_id not in roundings:
                 roundings[s.entity_id] = _rounding(s.entity_id)
-            key = (s.currency, s.sku, s.charge, period_start, s.price_book)
-            if key not in prices:
-                prices[key] = catalog_price(s.currency, s.sku, s.charge, period_start, s.price_book)
+            terms = terms_for(s, period_start, all_terms.get(sid, []))
+            pricing = pricing_for(s, terms, period_start, prices)
             done = close_one(s, period_start, as_of, metrics[s.metric], zones.get(s.entity_id) or "UTC",
-                             prices[key], roundings[s.entity_id], actor=actor)  # fmt: skip
+                             pricing, roundings[s.entity_id], actor=actor, terms=terms)  # fmt: skip
         except ValidationError as exc:
             result.errors.append({"account_id": s.account_id, "account": s.contract_number or str(s.account_id),
                                   "code": exc.code, "field": exc.field or "", "message": exc.message})  # fmt: skip
@@ -542,11 +697,12 @@ def close_usage(as_of: date, *, actor: str = "") -> CloseResult:
 
 
 def close_one(
-    s: Schedule, period_start: date, as_of: date, metric: engine.Metric, tz: str, price: PriceFn,
-    rounding: Rounding, *, actor: str = "",
+    s: Schedule, period_start: date, as_of: date, metric: engine.Metric, tz: str, price: PriceFn | Pricing,
+    rounding: Rounding, *, actor: str = "", terms: Terms | None = None,
 ) -> tuple[int, int] | None:  # fmt: skip
     """Rate one subscription's month in one transaction; returns (charges, events) or None."""
     period = Period(period_start, add_months(period_start, 1))
+    terms = terms or terms_for(s, period_start)
     now = clock.now()
     with transaction.atomic():
         # Deleting the pending mark first waits for every ingestion still writing this month: an
@@ -566,15 +722,15 @@ def close_one(
         close = UsageClose.objects.create(schedule=s, period_start=period_start, period_end=period.end, seq=seq,
                                           as_of=as_of, currency=s.currency, created_at=now,
                                           last_event_id=max(r[4] for r in rows))  # fmt: skip
-        now_rating = rate_period(s, period, metric, tz, price, rows, rounding=rounding)
+        now_rating = rate_period(terms, period, metric, tz, price, rows, rounding=rounding)
         before = (
             rate_period(
-                s, period, metric, tz, price, rows, rounding=rounding, keep=lambda rid: rid <= before_max
+                terms, period, metric, tz, price, rows, rounding=rounding, keep=lambda rid: rid <= before_max
             )
             if seq
             else PeriodRating({}, Money.zero(s.currency), 0)
         )
-        charges = _lines(s, close, period, now_rating, before, as_of, actor)
+        charges = _lines(s, close, period, now_rating, before, as_of, actor, terms.minimum)
         Charge.objects.bulk_create(charges)
         close.events = marked
         close.amount_minor = sum(c.amount_minor for c in charges)
@@ -584,7 +740,7 @@ def close_one(
 
 def _lines(
     s: Schedule, close: UsageClose, period: Period, now_r: PeriodRating, before: PeriodRating, as_of: date,
-    actor: str,
+    actor: str, minimum: Decimal | None,
 ) -> list[Charge]:  # fmt: skip
     """The charges of a close: per dimension the rated amount (first close) or its change (later
     closes), and the true-up (or its change)."""
@@ -616,6 +772,8 @@ def _lines(
             detail = f"{q_now} {s.metric} in [{period.start}, {period.end})"
             if r_now and r_now.included:
                 detail += f", {r_now.included} included"
+            if now_r.prices.get(dims):
+                detail += f", price for {now_r.prices[dims]}"
             qty = (r_now.billable if r_now else Decimal(0)) or Decimal(1)
             tiers = tiers_for(r_now) if r_now else []
         out.append(
@@ -626,7 +784,7 @@ def _lines(
     true_delta = now_r.true_up - before.true_up
     if true_delta.amount != 0:
         label = f"{s.description}, minimum commitment {month} — true-up" + (" adjustment" if late else "")
-        detail = f"minimum {s.minimum} {s.currency} for [{period.start}, {period.end})"
+        detail = f"minimum {minimum} {s.currency} for [{period.start}, {period.end})"
         out.append(_charge(s, close, period, label, detail, Decimal(1), true_delta, [], "#minimum", None, bill_on,
                            created, actor))  # fmt: skip
     return out
@@ -650,6 +808,233 @@ def _charge(
         contract_number=s.contract_number, reference=ref, bill_on=bill_on, tiers=tiers, usage_close_id=close.pk,
         subscription_id=s.pk, dimension=dim[:200], cumulative=cumulative, actor=actor, created_at=created,
     )  # fmt: skip
+
+
+#: Price models a usage override may use (a percent of other lines makes no sense for usage).
+OVERRIDE_MODELS = ("flat", "per_unit", "tiered", "volume", "package")
+_TERMS_FIELDS = ("effective_from", "included", "minimum", "price_book", "prices")
+MAX_OVERRIDES = 100
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, field_name: str, code: str, message: str) -> None:
+        self.items.append({"field": field_name, "code": code, "message": message})
+
+    def decimal(self, value: Any, field_name: str, *, exponent: int | None = None) -> Decimal | None:
+        """A decimal ≥ 0 given as text or an integer (no floats); None after a problem."""
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.add(field_name, "usage.invalid_terms", f"{field_name}: give a number as text or an integer")
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except ArithmeticError:
+            self.add(field_name, "usage.invalid_terms", f"{field_name}: '{value}' is not a number")
+            return None
+        if not number.is_finite() or number < 0 or number >= Decimal(10) ** 15:
+            self.add(field_name, "usage.invalid_terms", f"{field_name} must be a number from 0 below 10^15")
+            return None
+        if exponent is not None and number != number.quantize(Decimal(1).scaleb(-exponent)):
+            self.add(field_name, "usage.invalid_terms", f"{field_name} has more than {exponent} decimals")
+            return None
+        if number.as_tuple().exponent < -12:  # type: ignore[operator]
+            self.add(field_name, "usage.invalid_terms", f"{field_name} has more than 12 decimals")
+            return None
+        return number
+
+
+def _clean_override(
+    raw: Any, i: int, group_by: Sequence[str], exponent: int, problems: _Problems
+) -> dict[str, Any] | None:
+    """One price override as stored (numbers as text), or None after recording its problems."""
+    from q2c.catalog.pricing import price_models
+
+    at = f"prices[{i}]"
+    if not isinstance(raw, Mapping):
+        problems.add(at, "usage.invalid_terms", f"{at} is an object {{dimension, model, ...}}")
+        return None
+    before = len(problems.items)
+    unknown = sorted(set(raw) - {"dimension", "model", "price", "block_size", "tiers", "minimum", "maximum"})
+    if unknown:
+        problems.add(f"{at}.{unknown[0]}", "usage.invalid_terms", f"{at} has no field '{unknown[0]}'")
+    dimension = raw.get("dimension") or {}
+    dim: dict[str, str] = {}
+    if not isinstance(dimension, Mapping):
+        problems.add(f"{at}.dimension", "usage.invalid_terms", "dimension is an object {property: value}")
+    else:
+        for k, v in dimension.items():
+            if k not in group_by:
+                known = ", ".join(group_by) or "none: the metric has no dimensions"
+                problems.add(f"{at}.dimension.{k}", "usage.unknown_dimension",
+                             f"the metric is not split by '{k}' (its dimensions: {known})")  # fmt: skip
+            elif isinstance(v, bool) or not isinstance(v, str | int) or not str(v) or len(str(v)) > 200:
+                problems.add(f"{at}.dimension.{k}", "usage.invalid_terms",
+                             f"the value of '{k}' is a text or an integer")  # fmt: skip
+            else:
+                dim[str(k)] = str(v)
+    model = raw.get("model")
+    if model not in OVERRIDE_MODELS:
+        problems.add(f"{at}.model", "usage.invalid_terms", f"model is one of {', '.join(OVERRIDE_MODELS)}")
+    out: dict[str, Any] = {"dimension": dim, "model": model}
+    for name in ("price", "block_size", "minimum", "maximum"):
+        if raw.get(name) is not None:
+            exp = exponent if name in ("minimum", "maximum") else None
+            value = problems.decimal(raw[name], f"{at}.{name}", exponent=exp)
+            out[name] = None if value is None else str(value)
+    tiers_raw = raw.get("tiers") or []
+    tiers: list[dict[str, Any]] = []
+    if not isinstance(tiers_raw, list) or len(tiers_raw) > 50:
+        problems.add(
+            f"{at}.tiers", "usage.invalid_terms", "tiers is a list of at most 50 {lower, upper, unit_price}"
+        )
+    else:
+        for j, t in enumerate(tiers_raw):
+            tat = f"{at}.tiers[{j}]"
+            if not isinstance(t, Mapping):
+                problems.add(tat, "usage.invalid_terms", f"{tat} is an object {{lower, upper, unit_price}}")
+                continue
+            row: dict[str, Any] = {}
+            for name in ("lower", "upper", "unit_price", "flat_fee"):
+                if t.get(name) is None:
+                    if name in ("lower", "unit_price"):
+                        problems.add(f"{tat}.{name}", "usage.invalid_terms", f"{tat}.{name} is required")
+                    continue
+                value = problems.decimal(t[name], f"{tat}.{name}")
+                if value is not None:
+                    row[name] = str(value)
+            tiers.append(row)
+    if model in ("tiered", "volume") and not tiers_raw:
+        problems.add(f"{at}.tiers", "usage.invalid_terms", f"a {model} price needs tiers")
+    elif model not in ("tiered", "volume") and tiers_raw:
+        problems.add(f"{at}.tiers", "usage.invalid_terms", f"a {model} price has no tiers")
+    if len(problems.items) > before:
+        return None
+    out["tiers"] = tiers
+    for p in price_models.check_model(_model_of(out)):
+        name = f"tiers[{p.position}].{p.field}" if p.code.startswith("pricing.tier") else p.field
+        problems.add(f"{at}.{name}", p.code, p.message)
+    return None if len(problems.items) > before else out
+
+
+def set_usage_terms(schedule_id: int, raw: Any, *, actor: str = "") -> Terms:
+    """Set a usage subscription's terms from a month on: ``effective_from`` (a month's first day,
+    required), ``included`` (units per month), ``minimum`` (commitment per month), ``price_book``
+    (blank: the best book of the currency) and ``prices`` (overrides per dimension value: each
+    ``{"dimension": {"region": "EU"}, "model": "tiered", "tiers": [...]}``, or ``price``,
+    ``block_size``, ``minimum``, ``maximum`` as a catalog price entry; ``"dimension": {}`` prices
+    every other value). A field left out keeps what was in force that month; ``null`` clears it.
+    Setting the same month again replaces its terms. Months already rated keep theirs: the month
+    must come after the latest rated one. One transaction; nothing written on error.
+
+    Errors: ``billing.not_found`` (404); 422 naming the field: ``usage.invalid_terms``,
+    ``usage.not_a_period_start``, ``usage.outside_subscription``, ``usage.period_rated``,
+    ``usage.unknown_dimension``, ``usage.duplicate_dimension``, ``usage.unknown_price_book``,
+    ``pricing.tier_*``, ``billing.price_missing``.
+    """
+    from q2c.billing import errors
+    from q2c.core.money import currency_exponent
+
+    if not isinstance(raw, Mapping):
+        raise UsageRefused("the terms are a JSON object", code="usage.invalid_terms", field="terms")
+    problems = _Problems()
+    unknown = sorted(set(raw) - set(_TERMS_FIELDS))
+    if unknown:
+        problems.add(unknown[0], "usage.invalid_terms", f"the terms have no field '{unknown[0]}'")
+    with transaction.atomic():
+        s = Schedule.objects.select_for_update().filter(pk=schedule_id, kind=Schedule.Kind.USAGE).first()
+        if s is None:
+            raise errors.BillingNotFound(f"no usage subscription {schedule_id}", field="schedule_id")
+        exponent = currency_exponent(s.currency)
+        start: date | None = None
+        text = raw.get("effective_from")
+        try:
+            start = date.fromisoformat(text) if isinstance(text, str) and len(text) == 10 else None
+        except ValueError:
+            start = None
+        if start is None:
+            problems.add("effective_from", "usage.invalid_terms", "effective_from is a date YYYY-MM-DD")
+        elif start.day != 1:
+            problems.add("effective_from", "usage.not_a_period_start",
+                         "effective_from is the first day of a month (usage is rated per calendar month)")  # fmt: skip
+            start = None
+        elif start < s.start.replace(day=1) or (s.end is not None and start >= s.end):
+            problems.add("effective_from", "usage.outside_subscription",
+                         f"effective_from is outside the subscription [{s.start}, {s.end or '…'})")  # fmt: skip
+            start = None
+        if start is not None:
+            rated = (
+                UsageClose.objects.filter(schedule=s, period_start__gte=start)
+                .order_by("-period_start")
+                .values_list("period_start", flat=True)
+                .first()
+            )
+            if rated is not None:
+                problems.add("effective_from", "usage.period_rated",
+                             f"{rated:%Y-%m} is already rated: new terms start after it")  # fmt: skip
+        current = terms_for(s, start or s.start.replace(day=1))
+        included = current.included
+        if "included" in raw:
+            included = None if raw["included"] is None else problems.decimal(raw["included"], "included")
+        minimum = current.minimum
+        if "minimum" in raw:
+            minimum = (
+                None
+                if raw["minimum"] is None
+                else problems.decimal(raw["minimum"], "minimum", exponent=exponent)
+            )
+        book = current.price_book
+        if "price_book" in raw:
+            book = raw["price_book"] or ""
+            if not isinstance(book, str) or len(book) > 40:
+                problems.add("price_book", "usage.invalid_terms", "price_book is a price book's code")
+                book = ""
+            elif book:
+                from q2c.catalog.models import PriceBook
+
+                if not PriceBook.objects.filter(code=book, currency=s.currency).exists():
+                    problems.add("price_book", "usage.unknown_price_book",
+                                 f"there is no price book '{book}' in {s.currency}")  # fmt: skip
+        prices: list[dict[str, Any]] = [dict(p) for p in current.prices]
+        if "prices" in raw:
+            prices = []
+            items = raw["prices"] if raw["prices"] is not None else []
+            if not isinstance(items, list) or len(items) > MAX_OVERRIDES:
+                problems.add("prices", "usage.invalid_terms", f"prices is a list of at most {MAX_OVERRIDES}")
+                items = []
+            group_by = _metric(s.metric).group_by
+            seen: dict[str, int] = {}
+            for i, item in enumerate(items):
+                cleaned = _clean_override(item, i, group_by, exponent, problems)
+                if cleaned is None:
+                    continue
+                key = _match_text(cleaned["dimension"])
+                if key in seen:
+                    problems.add(f"prices[{i}].dimension", "usage.duplicate_dimension",
+                                 f"prices[{seen[key]}] already prices {key}")  # fmt: skip
+                seen[key] = i
+                prices.append(cleaned)
+        terms = Terms(s.pk, s.currency, included, minimum, book, tuple(prices), start)
+        if not problems.items and start is not None and not any(not p["dimension"] for p in prices):
+            try:
+                pricing_for(s, terms, start)
+            except ValidationError as exc:
+                problems.add("price_book" if book else "prices", exc.code,
+                             f"{exc.message}: give a price book that prices it or a default price (dimension {{}})")  # fmt: skip
+        if problems.items or start is None:
+            first = problems.items[0]
+            more = len(problems.items) - 1
+            raise UsageRefused(
+                first["message"] + (f" (and {more} more)" if more else ""),
+                code=first["code"], field=first["field"], details=problems.items,
+            )  # fmt: skip
+        UsageTerms.objects.update_or_create(
+            schedule=s, effective_from=start,
+            defaults={"included": included, "minimum": minimum, "price_book": book, "prices": prices,
+                      "actor": actor[:150], "created_at": clock.now()},
+        )  # fmt: skip
+    return terms
 
 
 # --- month-end accrual ---------------------------------------------------------------------------
@@ -712,6 +1097,8 @@ def unbilled_usage(as_of: date, *, entity_id: int | None = None) -> list[Unbille
             invoiced[(sid, start)] += minor
     out: list[UnbilledUsage] = []
     metrics: dict[str, engine.Metric] = {}
+    all_terms = _terms_rows(by_id)
+    prices: dict[tuple[Any, ...], PriceFn] = {}
     for sid, start in sorted(pairs, key=lambda x: (x[1], x[0])):
         s = by_id.get(sid)
         if s is None:
@@ -721,8 +1108,9 @@ def unbilled_usage(as_of: date, *, entity_id: int | None = None) -> list[Unbille
         until = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(tz))
         if s.metric not in metrics:
             metrics[s.metric] = _metric(s.metric)
-        price = catalog_price(s.currency, s.sku, s.charge, start, s.price_book)
-        rated = rate_period(s, period, metrics[s.metric], tz, price, _events(s.pk, start),
+        terms = terms_for(s, start, all_terms.get(sid, []))
+        price = pricing_for(s, terms, start, prices)
+        rated = rate_period(terms, period, metrics[s.metric], tz, price, _events(s.pk, start),
                             rounding=_rounding(s.entity_id), until_us=(until.astimezone(UTC) - EPOCH) // _US)  # fmt: skip
         occurred = rated.total(s.currency) if rated.events else Money.zero(s.currency)
         billed = Money.from_minor(invoiced.get((sid, start), 0), s.currency)
@@ -795,22 +1183,26 @@ def explorer(schedule_id: int, *, months: int = 12) -> dict[str, Any]:
         )
     )
     out_months = []
+    terms_rows = _terms_rows([s.pk]).get(s.pk, [])
+    prices: dict[tuple[Any, ...], PriceFn] = {}
     for start in sorted(counts, reverse=True)[:months]:
         period = Period(start, add_months(start, 1))
         rated: str | None = None
         true_up: str | None = None
         problem = ""
         aggregates: list[dict[str, Any]] = []
+        terms = terms_for(s, start, terms_rows)
         try:
-            price = catalog_price(s.currency, s.sku, s.charge, start, s.price_book)
+            price = pricing_for(s, terms, start, prices)
             r = rate_period(
-                s, period, metric, tz, price, _events(s.pk, start), rounding=_rounding(s.entity_id)
+                terms, period, metric, tz, price, _events(s.pk, start), rounding=_rounding(s.entity_id)
             )
             rated = str(r.total(s.currency).amount)
-            true_up = str(r.true_up.amount) if s.minimum is not None else None
+            true_up = str(r.true_up.amount) if terms.minimum is not None else None
             aggregates = [
                 {"dimension": _dim_key(d), "quantity": str(x.quantity), "included": str(x.included),
-                 "billable": str(x.billable), "amount": str(x.amount.amount)}
+                 "billable": str(x.billable), "amount": str(x.amount.amount),
+                 "price": r.prices.get(d, ""), "tiers": tiers_for(x)}
                 for d, x in sorted(r.lines.items(), key=lambda kv: _dim_key(kv[0]))
             ]  # fmt: skip
         except ValidationError as exc:
@@ -820,7 +1212,7 @@ def explorer(schedule_id: int, *, months: int = 12) -> dict[str, Any]:
             {
                 "period_start": start, "period_end": period.end, "events": counts[start]["events"],
                 "unrated_events": counts[start]["unrated"], "late_events": counts[start]["late"],
-                "aggregates": aggregates, "rated": rated, "true_up": true_up,
+                "aggregates": aggregates, "rated": rated, "true_up": true_up, "terms": terms.as_dict(),
                 "billed": str(Money.from_minor(sum(c.amount_minor for c in mine if c.invoice_id), s.currency).amount),
                 "lines": [
                     {"charge_id": c.pk, "kind": c.kind, "description": c.description, "dimension": c.dimension,
@@ -838,6 +1230,8 @@ def explorer(schedule_id: int, *, months: int = 12) -> dict[str, Any]:
         "sku": s.sku, "metric": s.metric, "aggregation": str(metric.aggregation), "currency": s.currency,
         "included": str(s.included or 0), "minimum": None if s.minimum is None else str(s.minimum),
         "start": s.start, "end": s.end, "months": out_months,
+        "terms": [_schedule_terms(s).as_dict()] + [terms_for(s, t.effective_from, terms_rows).as_dict()
+                                                   for t in terms_rows],
     }  # fmt: skip
 
 
