@@ -2,7 +2,8 @@
 
 - contracted: C-1, 50 SEAT × 25.50 = 1,275.00 a month from 2027-02-01 for 12 months → 1,275.00 in
   May, June and July;
-- weighted pipeline: O3's TCV 24,300.00 × 50 % = 12,150.00, spread over 12 months = 1,012.50;
+- weighted pipeline: O3's TCV 24,300.00 × 50 % = 12,150.00, spread over its quote's 12 months from
+  May (no expected close date: taken to close this month) = 1,012.50;
 - usage: no usage revenue, and only 2 months (February, March) of history → no forecast, said so;
   the totals stay empty rather than guessed;
 - cash: open EUR receivables I2 2,380 − 1,000 paid = 1,380.00 (due 03-03) and I4 595 − 119 credit
@@ -57,6 +58,10 @@ def test_forecast_of_the_small_company_by_hand(settings, tmp_path):
         ("0", "1275.00"), ("0", "1275.00"), ("0", "1275.00"),
     ]  # fmt: skip
     assert cash["backtest"]["mape_percent"] is None
+    assert cash["composed_backtest"] == {
+        "mape_percent": None,
+        "insufficient": "2 months of history; a 6-month backtest needs 9",
+    }
 
 
 @pytest.mark.parametrize(

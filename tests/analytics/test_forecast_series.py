@@ -74,3 +74,57 @@ def test_expected_collections_by_customer_delay():
         date(2027, 3, 1): D("150.00"),
         date(2027, 4, 1): D("1.00"),
     }
+
+
+def test_weighted_pipeline_is_timed_by_expected_close_date_and_term():
+    # today 2027-04-02; forecast May–July. By hand, each deal's weighted value ÷ its term from the
+    # month after its close (none or past: from May):
+    # A 1,200 closes 05-20, 12 months → 100 from June; B 600, no date, 6 months → 100 from May;
+    # C 300 closed "03-01" (past), 3 months → 100 in May–July; D 240 closes 06-30, 24 months → 10
+    # from July. May 200, June 300, July 310.
+    items = [
+        series.PipelineItem(D(1200), date(2027, 5, 20), 12),
+        series.PipelineItem(D(600), None, 6),
+        series.PipelineItem(D(300), date(2027, 3, 1), 3),
+        series.PipelineItem(D(240), date(2027, 6, 30), 24),
+    ]
+    months = [date(2027, 5, 1), date(2027, 6, 1), date(2027, 7, 1)]
+    assert series.pipeline_by_month(items, date(2027, 4, 2), months) == [
+        D("200.00"),
+        D("300.00"),
+        D("310.00"),
+    ]
+
+
+def test_composed_cash_backtest_rebuilds_the_receivables_of_each_months_first_day():
+    inv = series.IssuedInvoice
+    invoices = [
+        inv(1, 1, date(2027, 1, 1), date(2027, 1, 31), D(100)),  # paid 02-10: 10 days late
+        inv(2, 1, date(2027, 3, 1), date(2027, 3, 31), D(200)),  # paid 05-03
+        inv(3, 1, date(2027, 4, 5), date(2027, 5, 5), D(50)),  # 20 credited 04-20, 30 paid 05-12
+        inv(4, 2, date(2027, 3, 15), date(2027, 4, 14), D(80)),  # never paid; customer 2 has no history
+    ]
+    settlements = [
+        series.Settlement(1, date(2027, 2, 10), D(100)),
+        series.Settlement(3, date(2027, 4, 20), D(20), payment=False),
+        series.Settlement(2, date(2027, 5, 3), D(200)),
+        series.Settlement(3, date(2027, 5, 12), D(30)),
+    ]
+    # As of 04-01: invoice 2 (200, due 03-31 + customer 1's 10 days = 04-10) and invoice 4 (80, due
+    # 04-14 + everyone's mean 10 = 04-24) are expected in April → 280; invoice 3 is not issued yet.
+    assert series.cash_as_of(invoices, settlements, date(2027, 4, 1)) == D("280.00")
+    # As of 05-01: invoice 2 (04-10, past → May), invoice 3 (50 − 20 credited = 30, 05-15) and
+    # invoice 4 (04-24, past → May) → 310.
+    assert series.cash_as_of(invoices, settlements, date(2027, 5, 1)) == D("310.00")
+    months = [date(2027, m, 1) for m in range(1, 6)]
+    bt = series.composed_cash_backtest(
+        invoices, settlements, lambda m: D(1000) if m.month == 4 else D(500), months, backtested=2
+    )
+    assert bt.forecasts == (D(1280), D(810))
+    assert bt.actuals == (D(0), D(230))  # April received nothing; May 200 + 30
+    # April's 0 is skipped; May |230 − 810| / 230 = 2.52173… → 252.2 %
+    assert bt.mape == D("252.2")
+    with pytest.raises(TooShort, match="7 months of history; a 6-month backtest needs 9"):
+        series.composed_cash_backtest(
+            invoices, settlements, lambda m: D(0), [*months, date(2027, 6, 1), date(2027, 7, 1)]
+        )

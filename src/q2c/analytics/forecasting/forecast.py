@@ -3,8 +3,9 @@
 :mod:`q2c.analytics.queries`; writes nothing.
 
 Revenue of a future month = contracted MRR (billing's recurring schedules running that month)
-+ weighted pipeline (open opportunities' TCV × stage probability, spread over 12 months from the
-next month) + usage (exponential smoothing of the recognised usage revenue per month).
++ weighted pipeline (open opportunities' TCV × stage probability, spread over their primary
+quote's term from the month after their expected close date) + usage (exponential smoothing of
+the recognised usage revenue per month).
 
 Cash of a future month = open receivables expected that month (due date + the customer's mean
 payment delay) + expected billings (the contracted MRR of the month before, invoiced monthly and
@@ -13,6 +14,8 @@ collected a month later).
 Backtests (MAPE over the last 6 complete months, each month forecast from the months before it):
 revenue — contracted MRR of the month + the usage forecast, against the recognised subscription
 and usage revenue of the month; cash — exponential smoothing of the monthly receipts against the
+receipts; and the composed cash forecast — each month's open receivables as of its first day by
+the payment-delay model learnt from what was paid before it, + expected billings — against the
 receipts. Amounts in only ``currency`` count (nothing is converted).
 """
 
@@ -74,6 +77,24 @@ def _bt_json(bt: series.Backtest | None, why: str) -> dict[str, Any]:
     }
 
 
+def _close_dates_and_terms(opportunity_ids: list[int]) -> dict[int, tuple[date | None, int]]:
+    """Each open opportunity's expected close date and its primary quote's term (12 months
+    when it has no quote)."""
+    from q2c.quotes.models import Opportunity, Quote
+
+    terms = dict(
+        Quote.objects.filter(opportunity_id__in=opportunity_ids, is_primary=True).values_list(
+            "opportunity_id", "term_months"
+        )
+    )
+    return {
+        pk: (close, int(terms.get(pk) or PIPELINE_MONTHS))
+        for pk, close in Opportunity.objects.filter(pk__in=opportunity_ids).values_list(
+            "pk", "expected_close_date"
+        )
+    }
+
+
 def build(today: date, currency: str, horizon: int = 3) -> dict[str, Any]:
     from q2c.analytics import queries
     from q2c.analytics.metrics.types import Stage
@@ -93,19 +114,24 @@ def build(today: date, currency: str, horizon: int = 3) -> dict[str, Any]:
         usage_fc = series.smooth(usage_hist, horizon)
     except series.TooShort as exc:
         usage_fc, notes = [], [f"usage: {exc}"]
-    pipeline = sum(
-        (o.amount.amount * o.probability for o in queries.opportunities(None, today)
-         if o.stage is Stage.OPEN and o.amount.currency == currency),
-        Decimal(0),
-    )  # fmt: skip
-    monthly_pipeline = (pipeline / PIPELINE_MONTHS).quantize(series.CENT)
+    open_opps = [
+        o
+        for o in queries.opportunities(None, today)
+        if o.stage is Stage.OPEN and o.amount.currency == currency
+    ]
+    timing = _close_dates_and_terms([o.id for o in open_opps])
+    pipeline_items = [
+        series.PipelineItem(o.amount.amount * o.probability, *timing.get(o.id, (None, PIPELINE_MONTHS)))
+        for o in open_opps
+    ]
+    pipeline_months = series.pipeline_by_month(pipeline_items, today, future)
     revenue_rows = []
     for i, m in enumerate(future):
         c = contracted.get(m, Decimal(0)).quantize(series.CENT)
         u = usage_fc[i] if usage_fc else None
-        total = None if u is None else c + monthly_pipeline + u
+        total = None if u is None else c + pipeline_months[i] + u
         revenue_rows.append({
-            "month": m.isoformat(), "contracted": str(c), "weighted_pipeline": str(monthly_pipeline),
+            "month": m.isoformat(), "contracted": str(c), "weighted_pipeline": str(pipeline_months[i]),
             "usage": None if u is None else str(u), "total": None if total is None else str(total),
         })  # fmt: skip
 
@@ -163,6 +189,29 @@ def build(today: date, currency: str, horizon: int = 3) -> dict[str, Any]:
         cash_why = ""
     except series.TooShort as exc:
         cash_bt, cash_why = None, str(exc)
+    issued = [
+        series.IssuedInvoice(i.id, i.account_id, i.issue_date, i.due_date, i.total.amount)
+        for i in invoices.values()
+        if i.issue_date <= last_complete
+    ]
+    settlements = [
+        *(series.Settlement(p.invoice_id, p.paid_on, p.amount.amount) for p in pays
+          if p.amount.currency == currency and p.paid_on <= last_complete),
+        *(series.Settlement(n.invoice_id, n.issue_date, n.amount.amount, payment=False)
+          for n in rec.credit_notes if n.issue_date <= last_complete),
+        *(series.Settlement(w.invoice_id, w.written_off_on, w.amount.amount, payment=False)
+          for w in rec.write_offs if w.written_off_on <= last_complete),
+    ]  # fmt: skip
+    try:
+        composed_bt: series.Backtest | None = series.composed_cash_backtest(
+            issued,
+            settlements,
+            lambda m: contracted.get(add_months(m, -1), Decimal(0)).quantize(series.CENT),
+            past,
+        )
+        composed_why = ""
+    except series.TooShort as exc:
+        composed_bt, composed_why = None, str(exc)
     return {
         "as_of": today.isoformat(),
         "currency": currency,
@@ -172,5 +221,6 @@ def build(today: date, currency: str, horizon: int = 3) -> dict[str, Any]:
             "expected_this_month_from_open_receivables": str(overdue_now),
             "open_receivables": str(sum((o.open_amount for o in open_items), Decimal(0))),
             "backtest": _bt_json(cash_bt, cash_why),
+            "composed_backtest": _bt_json(composed_bt, composed_why),
         },
     }

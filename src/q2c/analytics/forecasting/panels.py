@@ -138,13 +138,14 @@ def dashboard_panel(request: HttpRequest, context: dict[str, Any]) -> str:
     )
     return format_html(
         '<section class="card" aria-labelledby="h-forecast"><h2 id="h-forecast">Forecast ({})</h2>'
-        "<p>Revenue backtest: {}; cash backtest: {}. "
+        "<p>Revenue backtest: {}; cash backtest: {} (composed forecast: {}). "
         '<a href="/analytics/forecasts/?currency={}">How it is made</a></p>'
         "<table><thead><tr><th>month</th><th>revenue</th><th>cash</th></tr></thead><tbody>{}</tbody></table>"
         "</section>",
         currency,
         mape(data["revenue"]),
         mape(data["cash"]),
+        mape({"backtest": data["cash"]["composed_backtest"]}),
         currency,
         rows,
     )

@@ -132,3 +132,112 @@ def by_month(dated: Iterable[tuple[date, Decimal]]) -> dict[date, Decimal]:
     for day, amount in dated:
         out[day.replace(day=1)] += amount
     return dict(out)
+
+
+@dataclass(frozen=True)
+class PipelineItem:
+    """An open deal: its weighted value (TCV × the stage's probability), when it is expected to
+    close (None: not said) and the term its revenue runs over."""
+
+    weighted: Decimal
+    close: date | None
+    term_months: int = 12
+
+
+def pipeline_by_month(items: Iterable[PipelineItem], today: date, months: Sequence[date]) -> list[Decimal]:
+    """The weighted pipeline's revenue in each of ``months`` (first days): each deal's weighted
+    value spread evenly over its term from the month after its expected close date; a deal with
+    no close date, or one already past, is taken to close this month (revenue from next month)."""
+    this_month = today.replace(day=1)
+    per: dict[date, Decimal] = defaultdict(Decimal)
+    wanted = set(months)
+    for item in items:
+        term = max(1, item.term_months)
+        close = item.close if item.close is not None and item.close >= today else today
+        start = _add_months(close.replace(day=1), 1)
+        start = max(start, _add_months(this_month, 1))
+        monthly = item.weighted / term
+        for k in range(term):
+            month = _add_months(start, k)
+            if month in wanted:
+                per[month] += monthly
+    return [per.get(m, Decimal(0)).quantize(CENT, rounding=ROUND_HALF_EVEN) for m in months]
+
+
+def _add_months(first: date, k: int) -> date:
+    y, m = divmod(first.month - 1 + k, 12)
+    return date(first.year + y, m + 1, 1)
+
+
+@dataclass(frozen=True)
+class IssuedInvoice:
+    id: int
+    customer: int
+    issued: date
+    due: date
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Money that took an amount off an invoice: a payment (``payment``) or a credit note or
+    write-off."""
+
+    invoice: int
+    on: date
+    amount: Decimal
+    payment: bool = True
+
+
+def cash_as_of(invoices: Sequence[IssuedInvoice], settlements: Sequence[Settlement], start: date) -> Decimal:
+    """What the cash forecast made on ``start`` (a month's first day) expected from the open
+    receivables of that day within that month: the invoices issued before it, less what was
+    settled before it, each expected on its due date + its customer's mean delay over the
+    invoices fully settled by payments before it (dates in the past move to ``start``)."""
+    end = _add_months(start, 1)
+    settled: dict[int, Decimal] = defaultdict(Decimal)
+    last_paid: dict[int, date] = {}
+    for s in settlements:
+        if s.on >= start:
+            continue
+        settled[s.invoice] += s.amount
+        if s.payment:
+            last_paid[s.invoice] = max(last_paid.get(s.invoice, s.on), s.on)
+    open_items, paid_items = [], []
+    for inv in invoices:
+        if inv.issued >= start:
+            continue
+        left = inv.total - settled.get(inv.id, Decimal(0))
+        if left > 0:
+            open_items.append(OpenItem(inv.customer, inv.due, left))
+        elif inv.id in last_paid:
+            paid_items.append(PaidItem(inv.customer, inv.due, last_paid[inv.id]))
+    return sum(
+        (amount for day, amount in expected_collections(open_items, paid_items, start) if day < end),
+        Decimal(0),
+    ).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def composed_cash_backtest(
+    invoices: Sequence[IssuedInvoice],
+    settlements: Sequence[Settlement],
+    billings: Callable[[date], Decimal],
+    months: Sequence[date],
+    backtested: int = BACKTEST_MONTHS,
+) -> Backtest:
+    """The composed cash forecast backtested: for each of the last ``backtested`` of ``months``
+    (first days of complete months, oldest first), the open receivables of its first day expected
+    within it (:func:`cash_as_of`) + ``billings(month)`` (what the forecast expects to collect
+    from the month before's billing), against the payments received in it."""
+    if len(months) < backtested + MIN_FIT:
+        raise TooShort(
+            f"{len(months)} months of history; a {backtested}-month backtest needs {backtested + MIN_FIT}"
+        )
+    received: dict[date, Decimal] = defaultdict(Decimal)
+    for s in settlements:
+        if s.payment:
+            received[s.on.replace(day=1)] += s.amount
+    tested = list(months[-backtested:])
+    actuals = tuple(received.get(m, Decimal(0)).quantize(CENT) for m in tested)
+    forecasts = tuple(cash_as_of(invoices, settlements, m) + billings(m) for m in tested)
+    return Backtest(backtested, actuals, forecasts, mape(actuals, forecasts))
