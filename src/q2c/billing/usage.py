@@ -365,7 +365,8 @@ class Terms:
             "included": None if self.included is None else str(self.included),
             "minimum": None if self.minimum is None else str(self.minimum),
             "price_book": self.price_book,
-            "prices": [dict(p) for p in self.prices],
+            # ``label``: the values it prices ("region=EU"; "*" for every other value)
+            "prices": [{**p, "label": _match_text(p.get("dimension") or {})} for p in self.prices],
         }
 
 
