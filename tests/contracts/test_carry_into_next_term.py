@@ -176,3 +176,41 @@ def test_amendments_after_the_accepted_renewal_are_carried_into_the_next_term(wo
     assert "CON-2027-000002" in err.value.message
     c1.refresh_from_db()
     assert (c1.lock_version, c1.current_version) == before
+
+
+def test_cancelling_a_term_whose_renewal_was_accepted_cancels_the_next_term_from_its_start(world, on_day):
+    """C-1 (50 SEAT at 25.50 to 2028-02-01) with its renewal accepted on 2027-12-20: on 2027-12-21
+    the customer gives notice for the end of the term. The next term CON-2027-000002 never
+    starts: it is cancelled from 2028-02-01 in the same transaction, its cancellation stopping all
+    50 seats over its whole term (−50 × 26.78 × 12 = −16,068.00), and the end-of-term job renews
+    nothing."""
+    on_day(date(2027, 1, 20))
+    c1 = builders.active_contract(
+        world["entity"], world["account"], renewal_uplift_percent=D(5), owner_id=world["rita"].pk
+    )
+    on_day(date(2027, 12, 3))
+    services.run_daily(date(2027, 12, 3))
+    c1.refresh_from_db()
+    on_day(date(2027, 12, 20))
+    _approve_send_accept(c1.renewal_quote_id, world)
+    nxt = Contract.objects.get(previous=c1)
+    assert nxt.status == "active"  # signed by the acceptance of the renewal quote
+    on_day(date(2027, 12, 21))
+    c1.refresh_from_db()
+    cancel = services.cancel(
+        c1.pk, actor=world["rita"], lock_version=c1.lock_version, effective_date=date(2028, 2, 1),
+        reason="moving to another provider",
+    )  # fmt: skip
+    nxt.refresh_from_db()
+    assert (nxt.status, nxt.cancel_effective_date) == ("cancelled", date(2028, 2, 1))
+    carried = Amendment.objects.get(contract=nxt, kind="cancel")
+    assert carried.reason == f"carried from CON-2027-000001/A{cancel.number}: moving to another provider"
+    assert carried.request["carried_from"]["contract_id"] == c1.pk
+    assert str(carried.delta_value.amount) == "-16068.00"
+    event = Event.objects.filter(type="contracts.contract.cancelled", aggregate_id=str(nxt.pk)).get()
+    assert (event.payload["carried_from_contract_id"], event.payload["from_status"]) == (c1.pk, "active")
+    on_day(date(2028, 2, 1))
+    services.run_daily(date(2028, 2, 1))
+    c1.refresh_from_db()
+    nxt.refresh_from_db()
+    assert (c1.status, nxt.status) == ("cancelled", "cancelled")

@@ -122,44 +122,98 @@ def cancel(
             delta = domain.plan_cancellation(
                 common.lines_of(base), effective=effective, end=contract.end_date, amendment_number=number
             )
-        amendment = Amendment.objects.create(
-            contract=contract,
-            number=number,
-            kind=AmendmentKind.CANCEL,
-            status=AmendmentStatus.APPLIED,
-            effective_date=effective,
-            sale_context=SaleContext.ADD_ON,
+        amendment = _cancelled(
+            contract, status, target, base, number, delta, effective=effective, why=why, actor=actor,
             request={"effective_date": effective.isoformat(), "override": bool(override)},
-            reason=why,
-            based_on_version=base.number,
-            currency=contract.currency,
-            created_at=common.now(),
-            created_by=common.actor_name(actor),
+        )  # fmt: skip
+        _carry_cancellation(contract, amendment, why=why, actor=actor)
+    return amendment
+
+
+def _carry_cancellation(contract: Contract, amendment: Amendment, *, why: str, actor: Any) -> None:
+    """A term cancelled after its renewal was accepted: the next term never starts — it is cancelled
+    from its start, in the same transaction, whatever its own notice or non-cancellable term (the
+    decision, and any override it needed, was this term's)."""
+    from q2c.contracts.services.amendments import next_term
+
+    nxt = next_term(contract)
+    if nxt is None:
+        return
+    nxt = common.locked(nxt.pk)
+    status = ContractStatus(nxt.status)
+    target = domain.move(status, ContractStatus.CANCELLED)
+    base = common.current_version(nxt)
+    number = _next_number(nxt)
+    delta: list[domain.Line] = []
+    if status is ContractStatus.ACTIVE:
+        delta = domain.plan_cancellation(
+            common.lines_of(base), effective=nxt.start_date, end=nxt.end_date, amendment_number=number
         )
-        version = common.write_version(
-            contract,
-            number=contract.current_version + 1,
-            kind=VersionKind.AMENDMENT,
-            lines=common.lines_of(base) + delta,
-            states=common.clause_states(base),
-            effective=min(max(effective, contract.start_date), contract.end_date),
-            actor=actor,
-            amendment=amendment,
-            note=why,
-        )
-        amendment.delta_value = common.money_sum_lines(contract, delta)
-        amendment.applied_at = common.now()
-        amendment.save()
-        contract.status = target
-        contract.cancel_effective_date = effective
-        contract.cancel_reason = why
-        contract.ended_on = common.today(contract)
-        common.bump(contract)
-        payload = amended_payload(contract, amendment, version, delta)
-        payload["reason"] = why
-        payload["override"] = bool(override)
-        payload["from_status"] = str(status)
-        common.record(ev.CONTRACT_CANCELLED, contract, actor=actor, **payload)
+    carried_from = {"contract_id": contract.pk, "number": contract.number, "amendment_number": amendment.number}
+    _cancelled(
+        nxt, status, target, base, number, delta, effective=nxt.start_date, actor=actor,
+        why=f"carried from {contract.number}/A{amendment.number}: {why}"[:2000],
+        request={"effective_date": nxt.start_date.isoformat(), "override": False, "carried_from": carried_from},
+    )  # fmt: skip
+
+
+def _cancelled(
+    contract: Contract,
+    status: ContractStatus,
+    target: ContractStatus,
+    base: Any,
+    number: int,
+    delta: list[domain.Line],
+    *,
+    effective: date,
+    why: str,
+    actor: Any,
+    request: dict[str, Any],
+) -> Amendment:
+    """Write a cancellation decided and checked by the caller: the amendment, the version, the
+    status and ``contracts.contract.cancelled``."""
+    override = bool(request.get("override"))
+    amendment = Amendment.objects.create(
+        contract=contract,
+        number=number,
+        kind=AmendmentKind.CANCEL,
+        status=AmendmentStatus.APPLIED,
+        effective_date=effective,
+        sale_context=SaleContext.ADD_ON,
+        request=request,
+        reason=why,
+        based_on_version=base.number,
+        currency=contract.currency,
+        created_at=common.now(),
+        created_by=common.actor_name(actor),
+    )
+    version = common.write_version(
+        contract,
+        number=contract.current_version + 1,
+        kind=VersionKind.AMENDMENT,
+        lines=common.lines_of(base) + delta,
+        states=common.clause_states(base),
+        effective=min(max(effective, contract.start_date), contract.end_date),
+        actor=actor,
+        amendment=amendment,
+        note=why,
+    )
+    amendment.delta_value = common.money_sum_lines(contract, delta)
+    amendment.applied_at = common.now()
+    amendment.save()
+    contract.status = target
+    contract.cancel_effective_date = effective
+    contract.cancel_reason = why
+    contract.ended_on = common.today(contract)
+    common.bump(contract)
+    payload = amended_payload(contract, amendment, version, delta)
+    payload["reason"] = why
+    payload["override"] = override
+    payload["from_status"] = str(status)
+    if "carried_from" in request:
+        payload["carried_from_contract_id"] = request["carried_from"]["contract_id"]
+        payload["carried_from_amendment_number"] = request["carried_from"]["amendment_number"]
+    common.record(ev.CONTRACT_CANCELLED, contract, actor=actor, **payload)
     return amendment
 
 
