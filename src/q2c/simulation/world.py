@@ -43,6 +43,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "country": "GB",
         "base_currency": "GBP",
         "time_zone": "Europe/London",
+        "tax_id": "GB123456782",
         "email": "billing@acme-cloud.example",
         "payment_terms_days": 30,
     },
