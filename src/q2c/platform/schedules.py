@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 
 from q2c.core import clock
 from q2c.platform.models import Schedule, ScheduleRun
@@ -40,12 +40,10 @@ def due_dates(schedule: Schedule, now: datetime) -> list[date]:
     last_day = local_now.date()
     if local_now.time() < time(schedule.hour, schedule.minute):
         last_day -= timedelta(days=1)
-    done = set(
-        ScheduleRun.objects.filter(schedule=schedule, status=ScheduleRun.Status.DONE).values_list(
-            "business_date", flat=True
-        )
-    )
-    latest_done = max(done, default=None)
+    # One indexed aggregate, not every completed date read back on each poll.
+    latest_done = ScheduleRun.objects.filter(schedule=schedule, status=ScheduleRun.Status.DONE).aggregate(
+        latest=Max("business_date")
+    )["latest"]
     start = schedule.start_date if latest_done is None else latest_done + timedelta(days=1)
     start = max(start, schedule.start_date)
     days = []
