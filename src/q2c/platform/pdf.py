@@ -29,6 +29,7 @@ import binascii
 import hashlib
 import logging
 import mimetypes
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -153,6 +154,22 @@ def _w3c(moment: date | datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+_fonts = threading.local()
+
+
+def font_config() -> Any:
+    """This thread's WeasyPrint font configuration, made once and reused: building one loads the
+    system's font set, and its layout caches make every later document faster. Documents use no
+    ``@font-face``, so nothing a document says is kept in it; the bytes are the same as with a
+    fresh one. One per thread, as Pango's font map is not shared between threads."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(
     html: str,
     *,
@@ -174,7 +191,7 @@ def render_pdf(
     from weasyprint import HTML  # imported here: it loads Pango/HarfBuzz, which not every command needs
 
     fetcher = fetcher or StaticFilesFetcher()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(font_config=font_config())
     stamp = _w3c(created)
     document.metadata.created = stamp
     document.metadata.modified = stamp
