@@ -63,6 +63,36 @@ def test_the_northwind_file_is_stored_once_and_a_second_import_writes_nothing(ac
     assert counts() == (1, 4, 4)
 
 
+def test_lines_written_in_bulk_name_every_column_and_read_back_as_the_model_expects(acme):
+    # The bulk write lists the columns itself: every concrete column but the id, once.
+    columns = {f.column for f in BankLine._meta.concrete_fields if not f.primary_key}
+    assert sorted(importing.LINE_COLUMNS) == sorted(columns)
+    details = (
+        "<TxDtls><Refs><EndToEndId>E2E-1</EndToEndId></Refs><RmtInf><Ustrd>Rechnung Müller</Ustrd>"
+        "<Strd><CdtrRefInf><Ref>RF18 5390 0754 7034</Ref></CdtrRefInf></Strd></RmtInf></TxDtls>"
+    )
+    importing.import_file(camt(entry("12.34", details=details) + entry("5.00", "DBIT")), actor="test")
+    credit, debit = BankLine.objects.order_by("-amount_minor")
+    # Values as written in the file above: 12.34 EUR in, 5.00 EUR out, booked, nothing matched yet.
+    assert (credit.amount_minor, credit.currency, credit.state, credit.end_to_end_id) == (
+        1234,
+        "EUR",
+        "new",
+        "E2E-1",
+    )
+    assert (credit.remittance, credit.references) == ("Rechnung Müller", ["RF18539007547034"])
+    assert (credit.reasons, credit.proposal, credit.alternatives) == ([], None, [])
+    assert (credit.unapplied_minor, credit.confidence, credit.customer_id, credit.match_run_id) == (
+        0,
+        None,
+        None,
+        None,
+    )
+    assert str(credit.booking_date) == "2027-03-01" and credit.reversal is False and credit.resolved_by == ""
+    assert credit.created_at is not None
+    assert (debit.amount_minor, debit.state, debit.references) == (-500, "new", [])
+
+
 def test_a_later_file_repeating_some_lines_stores_only_the_new_ones(acme):
     one = camt(entry("10.00") + entry("20.00"))
     importing.import_file(one, actor="test")
