@@ -243,6 +243,7 @@ class UsageTermsOut(Schema):
 class UsageMonthOut(Schema):
     period_start: date
     period_end: date
+    label: str
     events: int
     unrated_events: int
     late_events: int

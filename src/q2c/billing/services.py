@@ -191,7 +191,9 @@ def spec_for(head: ContractHead, line: LineIn, rules: Mapping[tuple[str, str], s
         }
     if kind == "usage":
         # Metered: rated per calendar month in arrears by ``billing.usage`` (no unit price here;
-        # the catalog's price model of the charge prices it).
+        # the catalog's price model of the charge prices it) — or, with
+        # ``billing_settings["usage_periods"] = "anniversary"``, per month from the line's start day.
+        anniversary = head.billing_settings.get("usage_periods") == "anniversary"
         return {
             **common,
             "description": (f"{line.sku} — {line.name}" if line.name else line.sku)[:300],
@@ -200,7 +202,7 @@ def spec_for(head: ContractHead, line: LineIn, rules: Mapping[tuple[str, str], s
             "unit_price": None,
             "price_months": 0,
             "every_months": 1,
-            "anchor_day": 1,
+            "anchor_day": line.service_start.day if anniversary else 1,
             "timing": "in_arrears",
             "end": line.service_end,
             "metric": usage_metric_for(line.sku, line.charge),

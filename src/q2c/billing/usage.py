@@ -13,7 +13,9 @@ index, id, code and field — an event is either stored whole or not at all. Ids
 selling entity: the insert skips ids stored before (``ON CONFLICT DO NOTHING`` on the unique
 constraint), so a re-sent batch stores nothing twice, concurrently too. Each event is placed in
 the calendar month its timestamp falls in, *in the entity's time zone*, whatever order events
-arrive in. The pairs (subscription, month) that received events are marked pending.
+arrive in — or, for a subscription on anniversary periods (``anchor_day`` > 1), in the period
+from that day of a month to the same day of the next. The pairs (subscription, month) that
+received events are marked pending.
 
 **Usage close** (:func:`close_usage`, run by the bill run before it loads what is due): for each
 pending (subscription, month) whose month has ended by the run's date, in one transaction: the
@@ -62,7 +64,7 @@ from q2c.billing.plan import PriceMissing
 from q2c.core import clock
 from q2c.core.errors import ValidationError
 from q2c.core.money import Money, Rounding, allocate_minor
-from q2c.core.periods import Period, add_months
+from q2c.core.periods import Period, add_months, days_in_month
 from q2c.invoicing.services.common import db_date, db_datetime
 from q2c.parties.models import LegalEntity
 
@@ -105,6 +107,29 @@ class _Sub:
     start: date
     end: date | None
     tz: str
+    anchor: int = 1
+
+
+def period_start_of(local: date, anchor: int | None) -> date:
+    """The first day of the usage period holding the local date ``local``: the calendar month's
+    first (``anchor`` 1 or None), else the latest anniversary on day ``anchor`` (clamped to the
+    month's end: day 31 is 28 February) on or before it."""
+    if not anchor or anchor <= 1:
+        return local.replace(day=1)
+    this = local.replace(day=min(anchor, days_in_month(local.year, local.month)))
+    return this if local >= this else add_months(this, -1, anchor_day=anchor)
+
+
+def usage_period(start: date, anchor: int | None) -> Period:
+    """The usage period starting ``start``: to the next month's same (anchor) day."""
+    return Period(start, add_months(start, 1, anchor_day=anchor if anchor and anchor > 1 else 1))
+
+
+def period_label(period: Period) -> str:
+    """``2027-03`` for a calendar month, ``2027-03-15 – 2027-04-14`` for an anniversary period."""
+    if period.start.day == 1 and period.end.day == 1:
+        return f"{period.start:%Y-%m}"
+    return f"{period.start} – {period.end - timedelta(days=1)}"
 
 
 def _subscriptions(batch: Sequence[Any]) -> tuple[dict[int, _Sub], dict[tuple[int, str], list[int]]]:
@@ -120,7 +145,7 @@ def _subscriptions(batch: Sequence[Any]) -> tuple[dict[int, _Sub], dict[tuple[in
                 aid = raw.get("account_id")
                 if isinstance(aid, int) and not isinstance(aid, bool):
                     accounts.add(aid)
-    fields = ("id", "entity_id", "account_id", "metric", "start", "end")
+    fields = ("id", "entity_id", "account_id", "metric", "start", "end", "anchor_day")
     rows: list[tuple[Any, ...]] = []
     base = Schedule.objects.filter(kind=Schedule.Kind.USAGE)
     ids = sorted(sub_ids)
@@ -130,7 +155,7 @@ def _subscriptions(batch: Sequence[Any]) -> tuple[dict[int, _Sub], dict[tuple[in
     for i in range(0, len(accts), 900):
         rows.extend(base.filter(account_id__in=accts[i : i + 900]).values_list(*fields))
     zones = dict(LegalEntity.objects.filter(pk__in={r[1] for r in rows}).values_list("pk", "time_zone"))
-    subs = {r[0]: _Sub(r[0], r[1], r[2], r[3], r[4], r[5], zones.get(r[1]) or "UTC") for r in rows}
+    subs = {r[0]: _Sub(r[0], r[1], r[2], r[3], r[4], r[5], zones.get(r[1]) or "UTC", r[6] or 1) for r in rows}
     by_account: dict[tuple[int, str], list[int]] = defaultdict(list)
     for s in subs.values():
         if s.account_id in accounts:
@@ -242,7 +267,7 @@ def ingest(batch: Any, *, now: datetime | None = None) -> IngestResult:
                 errors.append({"index": index, "id": ev.id, "code": "usage.after_subscription", "field": "timestamp",
                                "detail": f"timestamp is after the subscription ended ({sub.end})"})  # fmt: skip
                 continue
-            period = local.replace(day=1)
+            period = local.replace(day=1) if sub.anchor <= 1 else period_start_of(local, sub.anchor)
             props = ""
             if ev.properties:
                 key = tuple(sorted(ev.properties.items()))
@@ -651,19 +676,29 @@ def _pending(before: date) -> list[tuple[int, date]]:
     ]
 
 
+def _due(as_of: date) -> tuple[list[tuple[int, date]], dict[int, Schedule]]:
+    """The pending (subscription, period) pairs whose period has ended by ``as_of`` and their
+    schedules (a period ends on its next anniversary: the 1st for calendar months)."""
+    pairs = _pending(as_of)
+    scheds = {s.pk: s for s in Schedule.objects.filter(pk__in={sid for sid, _ in pairs})}
+    due = [
+        (sid, p) for sid, p in pairs if sid in scheds and usage_period(p, scheds[sid].anchor_day).end <= as_of
+    ]
+    return due, scheds
+
+
 def pending_currencies(as_of: date) -> set[tuple[int, str]]:
     """(entity, currency) of the subscriptions a usage close on ``as_of`` would rate."""
-    ids = {sid for sid, _ in _pending(as_of.replace(day=1))}
-    return set(Schedule.objects.filter(pk__in=ids).values_list("entity_id", "currency").distinct())
+    due, scheds = _due(as_of)
+    return {(scheds[sid].entity_id, scheds[sid].currency) for sid, _ in due}
 
 
 def close_usage(as_of: date, *, actor: str = "") -> CloseResult:
-    """Rate every pending month that has ended by ``as_of`` (see the module docstring)."""
+    """Rate every pending period that has ended by ``as_of`` (see the module docstring)."""
     result = CloseResult()
-    pairs = _pending(as_of.replace(day=1))
+    pairs, scheds = _due(as_of)
     if not pairs:
         return result
-    scheds = {s.pk: s for s in Schedule.objects.filter(pk__in={sid for sid, _ in pairs})}
     zones = dict(
         LegalEntity.objects.filter(pk__in={s.entity_id for s in scheds.values()}).values_list(
             "pk", "time_zone"
@@ -702,7 +737,7 @@ def close_one(
     rounding: Rounding, *, actor: str = "", terms: Terms | None = None,
 ) -> tuple[int, int] | None:  # fmt: skip
     """Rate one subscription's month in one transaction; returns (charges, events) or None."""
-    period = Period(period_start, add_months(period_start, 1))
+    period = usage_period(period_start, s.anchor_day)
     terms = terms or terms_for(s, period_start)
     now = clock.now()
     with transaction.atomic():
@@ -747,7 +782,7 @@ def _lines(
     closes), and the true-up (or its change)."""
     out: list[Charge] = []
     late = close.seq > 0
-    month = f"{period.start:%Y-%m}"
+    month = period_label(period)
     created = clock.now()
     bill_on = as_of if late else period.end
     for dims in sorted(set(now_r.lines) | set(before.lines), key=_dim_key):
@@ -956,11 +991,12 @@ def set_usage_terms(schedule_id: int, raw: Any, *, actor: str = "") -> Terms:
             start = None
         if start is None:
             problems.add("effective_from", "usage.invalid_terms", "effective_from is a date YYYY-MM-DD")
-        elif start.day != 1:
+        elif period_start_of(start, s.anchor_day) != start:
             problems.add("effective_from", "usage.not_a_period_start",
-                         "effective_from is the first day of a month (usage is rated per calendar month)")  # fmt: skip
+                         "effective_from is the first day of a usage period "
+                         f"(this one starts {period_start_of(start, s.anchor_day)})")  # fmt: skip
             start = None
-        elif start < s.start.replace(day=1) or (s.end is not None and start >= s.end):
+        elif start < period_start_of(s.start, s.anchor_day) or (s.end is not None and start >= s.end):
             problems.add("effective_from", "usage.outside_subscription",
                          f"effective_from is outside the subscription [{s.start}, {s.end or '…'})")  # fmt: skip
             start = None
@@ -974,7 +1010,7 @@ def set_usage_terms(schedule_id: int, raw: Any, *, actor: str = "") -> Terms:
             if rated is not None:
                 problems.add("effective_from", "usage.period_rated",
                              f"{rated:%Y-%m} is already rated: new terms start after it")  # fmt: skip
-        current = terms_for(s, start or s.start.replace(day=1))
+        current = terms_for(s, start or period_start_of(s.start, s.anchor_day))
         included = current.included
         if "included" in raw:
             included = None if raw["included"] is None else problems.decimal(raw["included"], "included")
@@ -1105,7 +1141,7 @@ def unbilled_usage(as_of: date, *, entity_id: int | None = None) -> list[Unbille
         if s is None:
             continue
         tz = zones.get(s.entity_id) or "UTC"
-        period = Period(start, add_months(start, 1))
+        period = usage_period(start, s.anchor_day)
         until = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(tz))
         if s.metric not in metrics:
             metrics[s.metric] = _metric(s.metric)
@@ -1187,7 +1223,7 @@ def explorer(schedule_id: int, *, months: int = 12) -> dict[str, Any]:
     terms_rows = _terms_rows([s.pk]).get(s.pk, [])
     prices: dict[tuple[Any, ...], PriceFn] = {}
     for start in sorted(counts, reverse=True)[:months]:
-        period = Period(start, add_months(start, 1))
+        period = usage_period(start, s.anchor_day)
         rated: str | None = None
         true_up: str | None = None
         problem = ""
@@ -1211,7 +1247,8 @@ def explorer(schedule_id: int, *, months: int = 12) -> dict[str, Any]:
         mine = [c for c in charges if c.service_start == start]
         out_months.append(
             {
-                "period_start": start, "period_end": period.end, "events": counts[start]["events"],
+                "period_start": start, "period_end": period.end, "label": period_label(period),
+                "events": counts[start]["events"],
                 "unrated_events": counts[start]["unrated"], "late_events": counts[start]["late"],
                 "aggregates": aggregates, "rated": rated, "true_up": true_up, "terms": terms.as_dict(),
                 "billed": str(Money.from_minor(sum(c.amount_minor for c in mine if c.invoice_id), s.currency).amount),
