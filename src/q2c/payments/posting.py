@@ -26,7 +26,7 @@ Must not import any q2c app above payments.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from q2c.core.money import Money
@@ -64,6 +64,42 @@ def post(
     actor: str = "",
 ) -> JournalEntry | None:
     """Post signed amounts as one balanced entry (nothing if every amount is zero)."""
+    draft = _draft(entity_id, day, description, source, posting, currency, purpose)
+    if draft is None:
+        return None
+    if AR_REOPENED in posting:
+        ensure_reopened_account(entity_id, actor)
+    return ledger.post(draft, actor=actor)
+
+
+def post_many(
+    entity_id: int,
+    entries: Sequence[tuple[date, str, SourceRef, Mapping[str, int]]],
+    currency: str,
+    *,
+    actor: str = "",
+) -> list[JournalEntry]:
+    """:func:`post` for several entries (day, description, source, posting) at once: the same
+    entries, one ledger batch (a bank run posts one entry per booking date)."""
+    drafts = []
+    for day, description, source, posting in entries:
+        draft = _draft(entity_id, day, description, source, posting, currency, "post")
+        if draft is not None:
+            drafts.append(draft)
+        if AR_REOPENED in posting:
+            ensure_reopened_account(entity_id, actor)
+    return ledger.post_many(drafts, actor=actor)
+
+
+def _draft(
+    entity_id: int,
+    day: date,
+    description: str,
+    source: SourceRef,
+    posting: Mapping[str, int],
+    currency: str,
+    purpose: str,
+) -> EntryDraft | None:
     lines = []
     for key in sorted(posting):
         amount = posting[key]
@@ -73,9 +109,7 @@ def post(
         lines.append(DraftLine.dr(key, money) if amount > 0 else DraftLine.cr(key, money))
     if not lines:
         return None
-    if AR_REOPENED in posting:
-        ensure_reopened_account(entity_id, actor)
-    return ledger.post(EntryDraft(entity_id, day, description[:255], source, tuple(lines), purpose=purpose), actor=actor)
+    return EntryDraft(entity_id, day, description[:255], source, tuple(lines), purpose=purpose)
 
 
 def receipt(deposit: str, amount_base: int, fees_base: int) -> dict[str, int]:

@@ -69,8 +69,18 @@ class EventBus:
 bus = EventBus()
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Payload values as JSON: Money → {"amount": "12.30", "currency": "EUR"}, Decimal → str."""
+    kind = type(value)
+    if kind in _PLAIN:  # the bulk of a batch event's payload: exact types first, no ABC checks
+        return value
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
     if isinstance(value, Decimal):

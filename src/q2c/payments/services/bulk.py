@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from q2c.core import clock
 from q2c.core.money import Money, currency_exponent
@@ -33,6 +33,7 @@ from q2c.invoicing import errors as invoicing_errors
 from q2c.invoicing.domain import InvoiceStatus
 from q2c.invoicing.models import Invoice
 from q2c.invoicing.services import settle_bulk
+from q2c.invoicing.services.common import db_date, db_datetime, reserve_ids, write_rows
 from q2c.ledger import chart
 from q2c.ledger.domain import SourceRef
 from q2c.parties.models import Account
@@ -53,6 +54,8 @@ from q2c.platform.events import DomainEvent
 
 PAYMENTS_RECORDED = "payments.payments.recorded"
 CLOSED = (InvoiceStatus.DRAFT, InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE)
+OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+RECEIVED = PaymentStatus.RECEIVED.value
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,19 @@ def _check(i: int, item: PaymentItem, entity_id: int, accounts: dict[int, int], 
     return _Checked(item, item.account_id, currency, amount, fee, method, day, allocs)
 
 
-def record_payments_many(entity_id: int, items: Sequence[PaymentItem], *, actor: Any = None) -> list[Payment]:
-    """Record and apply a batch of received payments of one entity; returns them in item order.
+@overload
+def record_payments_many(
+    entity_id: int, items: Sequence[PaymentItem], *, actor: Any = None, ids_only: Literal[False] = False
+) -> list[Payment]: ...
+@overload
+def record_payments_many(
+    entity_id: int, items: Sequence[PaymentItem], *, actor: Any = None, ids_only: Literal[True]
+) -> list[int]: ...
+def record_payments_many(
+    entity_id: int, items: Sequence[PaymentItem], *, actor: Any = None, ids_only: bool = False
+) -> list[Payment] | list[int]:
+    """Record and apply a batch of received payments of one entity; returns them in item order
+    (``ids_only``: their ids, without reading them back — a bank run's hot path).
 
     Errors (nothing is written): those of :func:`record_payment` and of its application, the field
     naming the item — ``payments.invalid_payment``, ``payments.duplicate`` (409, also for an
@@ -138,7 +152,9 @@ def record_payments_many(entity_id: int, items: Sequence[PaymentItem], *, actor:
     if not items:
         return []
     ids = {it.account_id for it in items if isinstance(it, PaymentItem) and isinstance(it.account_id, int)}
-    accounts = dict(Account.objects.filter(pk__in=ids).values_list("pk", "entity_id"))
+    accounts: dict[int, int] = dict(
+        _select(f"SELECT id, entity_id FROM {Account._meta.db_table} WHERE id IN ({{}})", [], sorted(ids))  # noqa: S608
+    )  # type: ignore[arg-type]
     today: list[date] = []
 
     def default_day() -> date:
@@ -158,9 +174,13 @@ def record_payments_many(entity_id: int, items: Sequence[PaymentItem], *, actor:
     bcur = settings.currency
     try:
         with transaction.atomic():
-            return _record(entity_id, checked, bcur, who, actor)
+            payment_ids = _record(entity_id, checked, bcur, who, actor)
     except IntegrityError as exc:
         raise _duplicate("of this batch") from exc
+    if ids_only:
+        return payment_ids
+    found = Payment.objects.in_bulk(payment_ids)
+    return [found[pk] for pk in payment_ids]
 
 
 def _duplicate(external_id: str) -> errors.PaymentConflict:
@@ -171,20 +191,30 @@ def _duplicate(external_id: str) -> errors.PaymentConflict:
     )
 
 
-def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor: Any) -> list[Payment]:
+def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor: Any) -> list[int]:
     externals = [c.item.external_id for c in checked if c.item.external_id]
     if externals:
-        found = (
-            Payment.objects.filter(entity_id=entity_id, external_id__in=externals)
-            .values_list("method", "external_id")
-        )  # fmt: skip
-        taken = set(found)
+        # Through the partial unique index (entity, method, external id): its condition spelled
+        # as the index has it, so SQLite reads the index instead of all the entity's payments.
+        taken: set[tuple[str, str]] = set()
+        by_method: dict[str, list[str]] = {}
+        for c in checked:
+            if c.item.external_id:
+                by_method.setdefault(c.method.value, []).append(c.item.external_id)
+        for method, ids in by_method.items():
+            taken.update(
+                _select(
+                    f"SELECT method, external_id FROM {Payment._meta.db_table} WHERE entity_id = %s "  # noqa: S608
+                    "AND method = %s AND NOT (external_id = '') AND external_id IN ({})",
+                    [entity_id, method], ids,
+                )
+            )  # fmt: skip
         for c in checked:
             if (c.method.value, c.item.external_id) in taken:
                 raise _duplicate(c.item.external_id)
     invoice_ids = sorted({a.invoice_id for c in checked for a in c.allocs})
     if _needs_single_path(checked, invoice_ids):
-        return [_one(c, actor) for c in checked]
+        return [_one(c, actor).pk for c in checked]
     # Rates per (currency, day), numbers per year — the counter before the invoices, as
     # record_payment takes them, so a batch and a single payment never wait on each other crosswise.
     rates: dict[tuple[str, date], Decimal] = {}
@@ -194,44 +224,46 @@ def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor:
     by_year: dict[int, list[int]] = {}
     for k, c in enumerate(checked):
         by_year.setdefault(c.day.year, []).append(k)
-    numbers: dict[int, str] = {}
+    numbers: list[str] = [""] * len(checked)
     for year in sorted(by_year):
         block = numbering.take_block(entity_id, PAYMENT_SEQUENCE, len(by_year[year]), year=year)
         for k, seq in zip(by_year[year], block, strict=True):
             numbers[k] = PAYMENT_NUMBER.format(seq, year)
-    invoices = settle_bulk.lock_invoices(invoice_ids)
-    if _needs_single_path(checked, invoice_ids):  # a reversal reopened one meanwhile (rare)
-        return [_one(c, actor) for c in checked]
+    invoices = settle_bulk.lock_open(invoice_ids)
+    if _reopened(invoice_ids):  # a reversal reopened one meanwhile (rare)
+        return [_one(c, actor).pk for c in checked]
     now = clock.now()
+    created = db_datetime(now)
     bexp = currency_exponent(bcur)
-    payments: list[Payment] = []
+    payment_ids = reserve_ids(Payment, len(checked))
+    rate_text = {r: Payment._meta.get_field("rate").get_prep_value(r) for r in set(rates.values())}
+    # The applications, item by item as the single path does them (allocations in invoice id
+    # order), against the open amounts the batch's earlier items leave. Plain values only: a bank
+    # run writes ~100,000 payments.
+    open_left = {pk: (inv.open_minor if inv.status in OPEN else 0) for pk, inv in invoices.items()}
+    pay_rows: list[tuple[Any, ...]] = []
+    planned: list[tuple[int, int, int, int]] = []  # (payment index, invoice id, pay minor, base)
+    to_invoicing: list[tuple[int, int, str, date | None]] = []
+    # The ledger, per booking date: receipts and applications summed per account (as posting
+    # each and adding them up: see q2c.payments.posting.receipt and .application).
+    sums: dict[date, list[int]] = {}  # [amount_base, fees_base, base applied, ar_base, fx gains, fx losses]
     for k, c in enumerate(checked):
         rate = rates[(c.currency, c.day)]
         exp = currency_exponent(c.currency)
-        payments.append(
-            Payment(  # type: ignore[misc]
-                entity_id=entity_id, account_id=c.account_id, number=numbers[k], method=c.method,
-                status=PaymentStatus.RECEIVED, currency=c.currency, amount=c.amount, fees=c.fee,
-                received_on=c.day, base_currency=bcur, rate=rate,
-                amount_base=Money.from_minor(domain.convert_minor(c.amount.minor_units(), rate, exp, bexp), bcur),
-                fees_base=Money.from_minor(domain.convert_minor(c.fee.minor_units(), rate, exp, bexp), bcur),
-                applied=Money.zero(c.currency), refunded=Money.zero(c.currency),
-                applied_base=Money.zero(bcur), refunded_base=Money.zero(bcur),
-                deposit=chart.BANK, payer_name=c.item.payer_name, payer_iban=c.item.payer_iban,
-                reference=c.item.reference, external_id=c.item.external_id, created_at=now, created_by=who,
-            )
-        )  # fmt: skip
-    # The applications, item by item as the single path does them (allocations in invoice id
-    # order), against the open amounts the batch's earlier items leave.
-    open_left = {pk: (inv.open_minor if inv.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID) else 0)
-                 for pk, inv in invoices.items()}  # fmt: skip
-    planned: list[tuple[int, int, int, int]] = []  # (payment index, invoice id, pay minor, base)
-    to_invoicing: list[settle_bulk.BulkPayment] = []
-    for k, c in enumerate(checked):
-        payment = payments[k]
-        exp = currency_exponent(c.currency)
-        for i in sorted(range(len(c.allocs)), key=lambda j: c.allocs[j].invoice_id):
-            alloc = c.allocs[i]
+        amount_minor = c.amount.minor_units()
+        fee_minor = c.fee.minor_units()
+        amount_base = domain.convert_minor(amount_minor, rate, exp, bexp)
+        fees_base = domain.convert_minor(fee_minor, rate, exp, bexp)
+        applied = applied_base = 0
+        day_sums = sums.get(c.day)
+        if day_sums is None:
+            day_sums = sums[c.day] = [0, 0, 0, 0, 0, 0]
+        day_sums[0] += amount_base
+        day_sums[1] += fees_base
+        allocs = c.allocs
+        order = range(len(allocs)) if len(allocs) < 2 else sorted(range(len(allocs)), key=lambda j: allocs[j].invoice_id)  # fmt: skip
+        for i in order:
+            alloc = allocs[i]
             fld = f"items[{k}].allocations[{i}]"
             invoice = invoices.get(alloc.invoice_id)
             if invoice is None:
@@ -239,13 +271,13 @@ def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor:
                     f"no invoice {alloc.invoice_id}", field=f"{fld}.invoice_id"
                 )
             if invoice.account_id != c.account_id:
-                raise errors.InvalidPayment(f"invoice {invoice.number or invoice.pk} is another customer's",
+                raise errors.InvalidPayment(f"invoice {invoice.number or invoice.id} is another customer's",
                                             code=errors.INVALID_APPLICATION, field=f"{fld}.invoice_id")  # fmt: skip
             if invoice.status in CLOSED:
-                raise errors.InvalidPayment(f"invoice {invoice.number or invoice.pk} is {invoice.status}: nothing to pay on it",
+                raise errors.InvalidPayment(f"invoice {invoice.number or invoice.id} is {invoice.status}: nothing to pay on it",
                                             code=errors.NOT_APPLICABLE, field=f"{fld}.invoice_id")  # fmt: skip
-            total_open = open_left[invoice.pk]
-            remaining = payment.unapplied_minor
+            total_open = open_left[invoice.id]
+            remaining = amount_minor - applied
             if alloc.amount is None:
                 if total_open <= 0:
                     raise errors.PaymentConflict(f"invoice {invoice.number} has nothing open",
@@ -264,7 +296,7 @@ def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor:
                 )
             if pay_minor > remaining:
                 raise errors.PaymentConflict(
-                    f"{Money.from_minor(pay_minor, c.currency)} is more than the {Money.from_minor(remaining, c.currency)} left on {payment.number}",
+                    f"{Money.from_minor(pay_minor, c.currency)} is more than the {Money.from_minor(remaining, c.currency)} left on {numbers[k]}",
                     code=errors.EXCEEDS_UNAPPLIED, field=f"{fld}.amount",
                 )  # fmt: skip
             if pay_minor > total_open:
@@ -272,71 +304,119 @@ def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor:
                     f"{Money.from_minor(pay_minor, c.currency)} is more than the {Money.from_minor(total_open, c.currency)} open on {invoice.number}",
                     code=errors.OVER_APPLIED, field=f"{fld}.amount",
                 )  # fmt: skip
-            open_left[invoice.pk] = total_open - pay_minor
-            base = domain.base_consumed(
-                pay_minor, remaining, payment.unapplied_base_minor, payment.rate, exp, bexp
-            )
-            payment.applied = Money.from_minor(int(payment.applied_minor) + pay_minor, c.currency)  # type: ignore[attr-defined]
-            payment.applied_base = Money.from_minor(int(payment.applied_base_minor) + base, bcur)  # type: ignore[attr-defined]
-            planned.append((k, invoice.pk, pay_minor, base))
-            to_invoicing.append(
-                settle_bulk.BulkPayment(
-                    invoice.pk, Money.from_minor(pay_minor, c.currency), numbers[k], c.day
-                )
-            )
-    Payment.objects.bulk_create(payments, batch_size=1000)
-    done = settle_bulk.apply_payments_bulk(to_invoicing, actor=who)
-    # The ledger: per booking date, the receipts and applications summed per account.
-    postings: dict[date, dict[str, int]] = {}
-    for c, payment in zip(checked, payments, strict=True):
-        into = postings.setdefault(c.day, {})
-        received = book.receipt(
-            chart.BANK, payment.amount_base.minor_units(), payment.fees_base.minor_units()
-        )
-        for key, amount in received.items():
-            book.add(into, key, amount)
-    apps: list[Application] = []
-    for (k, invoice_id, pay_minor, base), applied in zip(planned, done, strict=True):
-        c, payment = checked[k], payments[k]
-        apps.append(
-            Application(  # type: ignore[misc]
-                payment_id=payment.pk, entity_id=entity_id, account_id=c.account_id, invoice_id=invoice_id,
-                invoice_number=applied.number, currency=c.currency, amount=Money.from_minor(pay_minor, c.currency),
-                invoice_currency=applied.currency, invoice_amount=Money.from_minor(applied.minor, applied.currency),
-                base_currency=bcur, base=Money.from_minor(base, bcur), ar_base=Money.from_minor(applied.base_minor, bcur),
-                reopened_part=Money.zero(applied.currency), applied_on=c.day, created_at=now, created_by=who,
-            )
+            open_left[invoice.id] = total_open - pay_minor
+            base = domain.base_consumed(pay_minor, remaining, amount_base - applied_base, rate, exp, bexp)
+            applied += pay_minor
+            applied_base += base
+            planned.append((k, invoice.id, pay_minor, base))
+            to_invoicing.append((invoice.id, pay_minor, numbers[k], c.day))
+        item = c.item
+        pay_rows.append(
+            (payment_ids[k], entity_id, c.account_id, numbers[k], c.method.value, RECEIVED, c.currency,
+             amount_minor, fee_minor, applied, 0, db_date(c.day), bcur, rate_text[rate], amount_base, fees_base,
+             applied_base, 0, chart.BANK, item.payer_name, item.payer_iban, item.reference, item.external_id,
+             "", "", created, who)
         )  # fmt: skip
-        into = postings[c.day]
-        for key, amount in book.application(base, applied.base_minor).items():
-            book.add(into, key, amount)
-    Application.objects.bulk_create(apps, batch_size=2000)
-    for day in sorted(postings):
-        first = next(p for p in payments if p.received_on == day)
-        count = sum(1 for p in payments if p.received_on == day)
-        book.post(entity_id, day, f"Payments {first.number} … received and applied ({count})",
-                  SourceRef(book.APP, "payment_batch", first.pk), postings[day], bcur, actor=who)  # fmt: skip
+    with connection.wrap_database_errors:
+        write_rows(Payment._meta.db_table, PAYMENT_COLUMNS, pay_rows, ready=True)
+    done = settle_bulk.apply_locked(invoices, to_invoicing, actor=who)
+    app_ids = reserve_ids(Application, len(planned))
+    app_rows: list[tuple[Any, ...]] = []
+    for (k, invoice_id, pay_minor, base), app_id, applied_row in zip(planned, app_ids, done, strict=True):
+        c = checked[k]
+        day_sums = sums[c.day]
+        ar_base = applied_row.base_minor
+        day_sums[2] += base
+        day_sums[3] += ar_base
+        fx = base - ar_base
+        if fx > 0:
+            day_sums[4] += fx
+        elif fx < 0:
+            day_sums[5] += fx
+        app_rows.append(
+            (app_id, payment_ids[k], entity_id, c.account_id, invoice_id, applied_row.number, c.currency,
+             pay_minor, applied_row.currency, applied_row.minor, bcur, base, ar_base, 0, db_date(c.day), False,
+             created, who)
+        )  # fmt: skip
+    write_rows(Application._meta.db_table, APPLICATION_COLUMNS, app_rows, ready=True)
+    entries = []
+    for day in sorted(sums):
+        amount_base, fees_base, base, ar_base, gains, losses = sums[day]
+        posting: dict[str, int] = {}
+        book.add(posting, chart.BANK, amount_base - fees_base)
+        book.add(posting, chart.BANK_FEES, fees_base)
+        book.add(posting, chart.CUSTOMER_CREDITS, base - amount_base)
+        book.add(posting, chart.AR, -ar_base)
+        book.add(posting, chart.FX_GAINS, -gains)
+        book.add(posting, chart.FX_LOSSES, -losses)
+        on_day = [k for k, c in enumerate(checked) if c.day == day]
+        first = on_day[0]
+        entries.append((day, f"Payments {numbers[first]} … received and applied ({len(on_day)})",
+                        SourceRef(book.APP, "payment_batch", payment_ids[first]), posting))  # fmt: skip
+    book.post_many(entity_id, entries, bcur, actor=who)
     events.record(
         DomainEvent(
-            PAYMENTS_RECORDED, "payments.payment", payments[0].pk,
-            {"count": len(payments),
-             "payments": [{"payment_id": p.pk, "number": p.number, "account_id": p.account_id,
-                           "external_id": p.external_id, "amount_minor": int(p.amount_minor),  # type: ignore[attr-defined]
-                           "currency": p.currency, "date": p.received_on} for p in payments],
-             "applications": [{"application_id": a.pk, "payment_id": a.payment_id, "invoice_id": a.invoice_id,
-                               "amount_minor": int(a.amount_minor), "date": a.applied_on} for a in apps]},  # type: ignore[attr-defined]
+            PAYMENTS_RECORDED, "payments.payment", payment_ids[0],
+            {"count": len(checked),
+             "payments": [{"payment_id": r[0], "number": r[3], "account_id": r[2], "external_id": r[22],
+                           "amount_minor": r[7], "currency": r[6], "date": c.day}
+                          for r, c in zip(pay_rows, checked, strict=True)],
+             "applications": [{"application_id": r[0], "payment_id": r[1], "invoice_id": r[4],
+                               "amount_minor": r[7], "date": checked[p[0]].day}
+                              for r, p in zip(app_rows, planned, strict=True)]},
             entity_id=entity_id, actor=who,
         )
     )  # fmt: skip
-    return payments
+    return payment_ids
+
+
+PAYMENT_COLUMNS = (
+    "id", "entity_id", "account_id", "number", "method", "status", "currency", "amount_minor", "fees_minor",
+    "applied_minor", "refunded_minor", "received_on", "base_currency", "rate", "amount_base_minor",
+    "fees_base_minor", "applied_base_minor", "refunded_base_minor", "deposit", "payer_name", "payer_iban",
+    "reference", "external_id", "failure_code", "failure_reason", "created_at", "created_by",
+)  # fmt: skip
+APPLICATION_COLUMNS = (
+    "id", "payment_id", "entity_id", "account_id", "invoice_id", "invoice_number", "currency", "amount_minor",
+    "invoice_currency", "invoice_amount_minor", "base_currency", "base_minor", "ar_base_minor",
+    "reopened_part_minor", "applied_on", "reversed", "created_at", "created_by",
+)  # fmt: skip
+
+
+def _select(sql: str, params: list[Any], ids: Sequence[Any], *, size: int = 900) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` whose ``IN ({})`` takes ``ids``, in chunks (SQLite's parameter limit); raw,
+    as Django prepares every value of an ``__in`` lookup one by one. Identifiers are constants."""
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), size):
+            chunk = list(ids[i : i + size])
+            cursor.execute(sql.format(", ".join(["%s"] * len(chunk))), [*params, *chunk])
+            out.extend(cursor.fetchall())
+    return out
+
+
+def _reopened(invoice_ids: list[int]) -> bool:
+    table = Reopened._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE amount_minor > 0 LIMIT 1")  # noqa: S608
+        if cursor.fetchone() is None:  # nothing reopened anywhere: the usual case
+            return False
+    sql = f"SELECT 1 FROM {table} WHERE amount_minor > 0 AND invoice_id IN ({{}})"  # noqa: S608
+    return bool(_select(sql, [], invoice_ids))
 
 
 def _needs_single_path(checked: list[_Checked], invoice_ids: list[int]) -> bool:
     """An amount a reversal reopened, or an invoice in another currency than its payment."""
-    if Reopened.objects.filter(invoice_id__in=invoice_ids, amount_minor__gt=0).exists():
+    if _reopened(invoice_ids):
         return True
-    currencies = dict(Invoice.objects.filter(pk__in=invoice_ids).values_list("pk", "currency"))
-    return any(currencies.get(a.invoice_id, c.currency) != c.currency for c in checked for a in c.allocs)
+    by_currency: dict[str, set[int]] = {}
+    for c in checked:
+        by_currency.setdefault(c.currency, set()).update(a.invoice_id for a in c.allocs)
+    table = Invoice._meta.db_table
+    return any(
+        _select(f"SELECT 1 FROM {table} WHERE currency <> %s AND id IN ({{}})", [currency], sorted(ids))  # noqa: S608
+        for currency, ids in by_currency.items()
+    )
 
 
 def _one(c: _Checked, actor: Any) -> Payment:

@@ -12,12 +12,16 @@ Must not import any q2c app above ``payments``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
+
 from q2c.core import clock
-from q2c.core.money import Money
+from q2c.invoicing.services.common import db_date, db_datetime, write_rows
+from q2c.payments.bank.common import gc_paused
 from q2c.payments.cash.models import CashApplication, KnownPayer
 from q2c.payments.cash.services import payments_bridge
 from q2c.payments.matching import BankLine as MatchLine
@@ -42,47 +46,62 @@ def apply_many(
     """Record and apply the payment of each line; returns the payment ids in order."""
     if not items:
         return []
+    # A matching run holds every open item in memory: a cycle collection triggered by the batch's
+    # short-lived rows would traverse them all, again and again.
+    with gc_paused():
+        return _apply_many(entity_id, items, run_id=run_id, actor=actor)
+
+
+def _apply_many(
+    entity_id: int,
+    items: Sequence[tuple[int, MatchLine, Proposal, str]],
+    *,
+    run_id: int | None,
+    actor: str,
+) -> list[int]:
     now = clock.now()
+    created = db_datetime(now)
     payment_ids = payments_bridge.settle_lines(
         entity_id, [LineApplication(*item) for item in items], actor=actor
     )
-    rows = []
+    # Plain rows, one bulk insert (a bank run writes ~100,000).
+    rows: list[tuple[Any, ...]] = []
     payers: dict[tuple[int, str], tuple[str, Any]] = {}
     for (line_id, line, proposal, how), payment_id in zip(items, payment_ids, strict=True):
-        reasons = [{"code": r.code, "text": r.text} for r in proposal.reasons]
+        reasons = json.dumps([{"code": r.code, "text": r.text} for r in proposal.reasons])
         for a in proposal.applications:
             rows.append(
-                CashApplication(  # type: ignore[misc]
-                    line_id=line_id,
-                    invoice_id=int(a.item_id),
-                    invoice_number=a.number,
-                    amount=Money.from_minor(a.amount_minor, a.currency),
-                    fee=Money.from_minor(a.fee_minor, a.currency),
-                    how=how,
-                    confidence=proposal.confidence,
-                    reasons=reasons,
-                    payment_id=payment_id,
-                    match_run_id=run_id,
-                    created_at=now,
-                    created_by=actor,
-                )
-            )
+                (line_id, int(a.item_id), a.number, a.currency, a.amount_minor, a.fee_minor, how,
+                 proposal.confidence, reasons, payment_id, run_id, created, actor)
+            )  # fmt: skip
         if line.payer_iban and proposal.customer_id is not None:
             payers[(int(proposal.customer_id), line.payer_iban)] = (line.payer_name or "", line.booking_date)
-    CashApplication.objects.bulk_create(rows, batch_size=2000)
+    write_rows(CashApplication._meta.db_table, APPLICATION_COLUMNS, rows, ready=True)
     learn_payers(payers)
     return payment_ids
+
+
+APPLICATION_COLUMNS = (
+    "line_id", "invoice_id", "invoice_number", "currency", "amount_minor", "fee_minor", "how", "confidence",
+    "reasons", "payment_id", "match_run_id", "created_at", "created_by",
+)  # fmt: skip
 
 
 def learn_payers(payers: dict[tuple[int, str], tuple[str, Any]]) -> None:
     """Remember who paid from which IBAN (new pairs inserted; known ones left as they are)."""
     if not payers:
         return
-    KnownPayer.objects.bulk_create(
-        [
-            KnownPayer(account_id=account_id, iban=iban[:34], name=name[:200], last_paid_on=day)
-            for (account_id, iban), (name, day) in payers.items()
-        ],
-        batch_size=2000,
-        ignore_conflicts=True,
+    # Fixed identifiers (the model's table and columns); the values are parameters. Both backends
+    # skip a pair already known (the unique constraint on account and IBAN).
+    sql = (
+        f"INSERT INTO {KnownPayer._meta.db_table} (account_id, iban, name, last_paid_on) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id, iban) DO NOTHING"
     )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (account_id, iban[:34], name[:200], db_date(day))
+                for (account_id, iban), (name, day) in payers.items()
+            ],
+        )

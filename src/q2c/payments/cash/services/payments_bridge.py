@@ -54,4 +54,4 @@ def settle_lines(entity_id: int, items: Sequence[LineApplication], *, actor: str
                 method=Method.BANK_TRANSFER,
             )
         )
-    return [p.pk for p in payments.record_payments_many(entity_id, batch, actor=actor)]
+    return payments.record_payments_many(entity_id, batch, actor=actor, ids_only=True)
