@@ -10,6 +10,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from q2c.core.errors import ValidationError
 from q2c.core.money import Money
 from q2c.payments.bank import parse_file
 from q2c.payments.matching import (
@@ -328,3 +329,43 @@ def test_a_name_and_an_amount_shared_by_two_of_its_invoices_wait_for_a_person():
     assert outcome.status is Status.PROPOSED
     assert "ambiguous" in codes(outcome)
     assert len(outcome.alternatives) == 1
+
+
+def test_references_worked_out_from_the_numbers_find_the_same_invoices_as_printed_ones():
+    # The same open items twice: once with their RF references printed (creditor_reference, the
+    # reference implementation), once without, the matcher working them out from the numbers.
+    # Several numbers share their digits (INV-/CN-2027-000007) so the lookup must tell them apart.
+    numbers = [f"INV-2027-{n:06d}" for n in range(1, 40)] + ["CN-2027-000007", "Ü-2027-000008", "X" * 30]
+    printed = [
+        OpenItem(n, f"C{n % 5}", number, 1000 + n, "EUR", date(2027, 3, 1), _printed(number))
+        for n, number in enumerate(numbers)
+    ]
+    derived = [
+        OpenItem(i.item_id, i.customer_id, i.number, i.open_minor, "EUR", i.due_date, None)
+        if i.number.isascii()
+        else i
+        for i in printed
+    ]
+    lines = [
+        line(1000 + n, refs=(ref,), line_id=f"L{n}")
+        for n, item in enumerate(printed)
+        if (ref := item.reference)
+    ]
+    lines += [
+        line(1039, f"Zahlung {creditor_reference('CN-2027-000007')}", line_id="T1"),  # CN- is item 39
+        line(1000, "RF18 5390 0754 7034", line_id="T2"),  # a valid reference of no open item
+    ]
+    expected = CashMatcher(printed, settings=TOLERANCE).match_all(lines)
+    got = CashMatcher(derived, settings=TOLERANCE, references_from_numbers=True).match_all(lines)
+    assert got == expected
+    # Every printed reference applies its invoice; T1 pays CN-2027-000007 a second time (L39 paid
+    # it), T2 names no open item.
+    assert [o.line_id for o in got if o.status != Status.AUTO] == ["T1", "T2"]
+    assert "CN-2027-000007" in " ".join(r.text for r in got[-2].reasons + got[-2].proposal.reasons)
+
+
+def _printed(number: str) -> str | None:
+    try:
+        return creditor_reference(number)
+    except ValidationError:  # a number too long for a reference prints none
+        return None

@@ -53,6 +53,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from q2c.core.errors import ValidationError
 from q2c.core.money import Money
 from q2c.payments.bank.common import gc_paused
 from q2c.payments.matching.index import PositionIndex
@@ -68,7 +69,12 @@ from q2c.payments.matching.model import (
     Reason,
     Status,
 )
-from q2c.payments.matching.references import compact_reference, is_creditor_reference, references_in_text
+from q2c.payments.matching.references import (
+    compact_reference,
+    fast_creditor_reference,
+    is_creditor_reference,
+    references_in_text,
+)
 from q2c.payments.matching.subset import subset_sums
 from q2c.payments.matching.text import (
     best_name_score,
@@ -119,6 +125,14 @@ class _Draft:
         return tuple(sorted(self.rows))
 
 
+def _reference_of(number: str) -> str | None:
+    """The RF reference printed for a document number (None when the number cannot have one)."""
+    try:
+        return fast_creditor_reference(number)
+    except ValidationError:
+        return None
+
+
 class CashMatcher:
     """Indexes open items once; :meth:`match` answers one line, :meth:`match_all` many."""
 
@@ -128,9 +142,16 @@ class CashMatcher:
         customers: Iterable[Customer] = (),
         payers: Iterable[KnownPayer] = (),
         settings: MatchSettings | None = None,
+        *,
+        references_from_numbers: bool = False,
     ) -> None:
+        """``references_from_numbers``: an item without a ``reference`` carries the ISO 11649 RF
+        reference of its number (as q2c prints on its invoices). It is then worked out only for
+        the items a line's RF reference could name (those with the same number digits), not for
+        every open item up front — a million references cost seconds when loading."""
         self.settings = settings or MatchSettings()
         self.items = items
+        self._references_from_numbers = references_from_numbers
         with gc_paused():
             self.remaining: list[int] = [item.open_minor for item in items]
             self._keys: list[str] = [number_key(item.number) for item in items]
@@ -195,13 +216,29 @@ class CashMatcher:
         )
         seen: set[int] = set()
         for ref in rf:
-            for p in self._by_ref.get(ref):
+            for p in self._items_with_reference(ref):
                 self._name_item(ctx, p, "rf", seen)
         for candidate in candidates:
             if len(candidate) in self._key_lengths:
                 for p in self._by_key.get(candidate):
                     self._name_item(ctx, p, "number", seen)
         return ctx
+
+    def _items_with_reference(self, ref: str) -> Sequence[int]:
+        """Positions of the items whose RF reference is ``ref`` (a valid, compact one), in order."""
+        found = self._by_ref.get(ref)
+        if not self._references_from_numbers:
+            return found
+        # The reference's body holds the number's letters and digits: the same digits as the
+        # number's key. Of the items with that key, those printing their number's reference.
+        derived = [
+            p
+            for p in self._by_key.get(number_key(ref[4:]))
+            if self.items[p].reference is None and _reference_of(self.items[p].number) == ref
+        ]
+        if not derived:
+            return found
+        return sorted({*found, *derived}) if found else derived
 
     def _tolerance(self, account: str, currency: str) -> int:
         key = (account, currency)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from q2c.core import clock
 from q2c.core.money import Money
@@ -163,15 +163,18 @@ def _existing(
     for account_id, fp in pairs:
         by_account.setdefault(account_id, []).append(fp)
     found: set[tuple[int, str]] = set()
-    for account_id, fps in by_account.items():
-        for start in range(0, len(fps), CHUNK):
-            chunk = fps[start : start + CHUNK]
-            found.update(
-                (account_id, fp)
-                for fp in model.objects.filter(bank_account_id=account_id, fingerprint__in=chunk).values_list(
-                    "fingerprint", flat=True
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        for account_id, fps in by_account.items():
+            for start in range(0, len(fps), CHUNK):
+                chunk = fps[start : start + CHUNK]
+                # Raw: the ORM spends longer building a 900-value IN than the database answering it.
+                marks = ", ".join(["%s"] * len(chunk))
+                sql = (
+                    f"SELECT fingerprint FROM {table} WHERE bank_account_id = %s AND fingerprint IN ({marks})"  # noqa: S608
                 )
-            )
+                cursor.execute(sql, [account_id, *chunk])
+                found.update((account_id, fp) for (fp,) in cursor.fetchall())
     return found
 
 
@@ -236,6 +239,7 @@ def _line_rows(
     no model instances); a line held already, or repeated in the file, is left out."""
     new, pending = LineState.NEW.value, LineState.PENDING.value
     dumps = json.dumps
+    days: dict[Any, str | None] = {None: None}  # a file's lines share a few dates
     rows: list[tuple[Any, ...]] = []
     seen: set[tuple[int, str]] = set()
     for s, entry, d in parsed.details():
@@ -256,14 +260,15 @@ def _line_rows(
                 entry.fingerprint,
                 amount.currency,
                 amount.minor_units(),
-                db_date(entry.booking_date),
-                db_date(entry.value_date),
+                days.get(entry.booking_date)
+                or days.setdefault(entry.booking_date, db_date(entry.booking_date)),
+                days.get(entry.value_date) or days.setdefault(entry.value_date, db_date(entry.value_date)),
                 (entry.status or "BOOK")[:4],
                 entry.reversal,
                 (d.bank_reference or entry.bank_reference or "")[:140],
                 (d.end_to_end_id or "")[:140],
                 remittance,
-                dumps(list(d.references)),
+                dumps(list(d.references)) if d.references else "[]",
                 (d.counterparty_name or "")[:200],
                 (d.counterparty_iban or "")[:34],
                 new if entry.status == "BOOK" else pending,
