@@ -214,3 +214,53 @@ def test_cancelling_a_term_whose_renewal_was_accepted_cancels_the_next_term_from
     c1.refresh_from_db()
     nxt.refresh_from_db()
     assert (c1.status, nxt.status) == ("cancelled", "cancelled")
+
+
+def test_an_open_renewal_quote_follows_the_amendments_of_the_term(world, on_day):
+    """The renewal quote of C-1 (made 2027-12-03: 50 SEAT at the uplifted 26.78) is sent but not
+    accepted. 2027-12-10, ten more seats on C-1 (at 25.50 → 26.78 uplifted, the same price): the
+    quote's SEAT line becomes 60 at 26.78 and, the quote having been sent, it is back in draft to
+    be sent again (its MRR 60 × 26.78 = 1,606.80). 2027-12-11, five fewer at renewal: 55."""
+    from q2c.quotes import services as quotes
+    from q2c.quotes.models import Quote
+
+    on_day(date(2027, 1, 20))
+    c1 = builders.active_contract(
+        world["entity"], world["account"], renewal_uplift_percent=D(5), owner_id=world["rita"].pk
+    )
+    on_day(date(2027, 12, 3))
+    services.run_daily(date(2027, 12, 3))
+    c1.refresh_from_db()
+    quote_id = c1.renewal_quote_id
+    quotes.submit_quote(quote_id, actor=world["rita"])
+    from q2c.quotes.models import ApprovalStep
+
+    for step in ApprovalStep.objects.filter(request__quote_id=quote_id, status="pending"):
+        quotes.decide(step.pk, actor=world["max"], decision="approve")
+    quotes.send_quote(quote_id, actor=world["rita"])
+    assert Quote.objects.get(pk=quote_id).status == "sent"
+
+    on_day(date(2027, 12, 10))
+    c1.refresh_from_db()
+    services.amend(c1.pk, actor=world["rita"], lock_version=c1.lock_version, kind="add_quantity",
+                   effective_date="2027-12-10", sku="SEAT", quantity="10")  # fmt: skip
+    quote = Quote.objects.get(pk=quote_id)
+    assert quote.status == "draft"
+    assert [(x.sku, x.quantity, x.discount_value) for x in quote.lines.all()] == [
+        ("SEAT", D(60), D("26.78")),
+        ("API", None, None),  # the usage rate renews as it is
+    ]
+    assert str(quote.mrr.amount) == "1606.80"
+    event = Event.objects.get(type="contracts.contract.renewal_quote_refreshed", aggregate_id=str(c1.pk))
+    assert (event.payload["from_status"], event.payload["status"], event.payload["amendment_number"]) == (
+        "sent",
+        "draft",
+        1,
+    )
+
+    on_day(date(2027, 12, 11))
+    c1.refresh_from_db()
+    services.amend(c1.pk, actor=world["rita"], lock_version=c1.lock_version, kind="remove_quantity",
+                   effective_date="2027-12-11", sku="SEAT", quantity="5")  # fmt: skip
+    quote = Quote.objects.get(pk=quote_id)
+    assert [(x.sku, x.quantity) for x in quote.lines.all()] == [("SEAT", D(55)), ("API", None)]

@@ -29,6 +29,7 @@ AMENDMENT_WITHDRAWN = "contracts.amendment.withdrawn"
 AMENDMENT_REBASED = "contracts.amendment.rebased"
 CONTRACT_AMENDED = "contracts.contract.amended"
 RENEWAL_QUOTED = "contracts.contract.renewal_quoted"
+RENEWAL_QUOTE_REFRESHED = "contracts.contract.renewal_quote_refreshed"
 CONTRACT_RENEWED = "contracts.contract.renewed"
 CONTRACT_EXPIRED = "contracts.contract.expired"
 CONTRACT_CANCELLED = "contracts.contract.cancelled"
@@ -51,6 +52,7 @@ ALL = (
     AMENDMENT_REBASED,
     CONTRACT_AMENDED,
     RENEWAL_QUOTED,
+    RENEWAL_QUOTE_REFRESHED,
     CONTRACT_RENEWED,
     CONTRACT_EXPIRED,
     CONTRACT_CANCELLED,

@@ -270,6 +270,11 @@ class Company:
             deal.stage = "sent"
             deal.next_day = day + timedelta(days=self.rng.randint(*bh.DAYS_TO_DECIDE))
             return True
+        if deal.stage == "sent" and quote.status == "draft":
+            # The contract was amended while its renewal quote was out: the quote followed the
+            # change and is back in draft, to be submitted and sent again.
+            deal.stage = "draft"
+            return True
         if deal.stage == "sent" and deal.renewal:
             contact = deal.customer.name
             if self.rng.random() < deal.customer.segment.churn:

@@ -450,6 +450,7 @@ def amend(
             ev.CONTRACT_AMENDED, contract, actor=actor, **amended_payload(contract, amendment, version, delta)
         )
         carry_into_next_term(contract, amendment, before=lines, after=lines + delta, actor=actor)
+        refresh_renewal_quote(contract, amendment, before=lines, after=lines + delta)
     return amendment
 
 
@@ -606,6 +607,7 @@ def apply_quoted_amendment(
             ev.CONTRACT_AMENDED, contract, actor=actor, **amended_payload(contract, amendment, version, delta)
         )
         carry_into_next_term(contract, amendment, before=lines, after=lines + delta, actor=actor)
+        refresh_renewal_quote(contract, amendment, before=lines, after=lines + delta)
         return amendment
 
 
@@ -728,6 +730,68 @@ def carried_delta(
                     )
                 )
     return [replace(x, key=domain.new_key(amendment_number, i)) for i, x in enumerate(delta, start=1)]
+
+
+def refresh_renewal_quote(contract: Contract, amendment: Amendment, *, before: list[Line], after: list[Line]) -> bool:
+    """An amendment of a term whose renewal quote is still open: the quote's lines follow the
+    change to what renews (``domain.renewal_lines`` before and after, compared per product and
+    uplifted price). A line the rep left as made gets the new quantity; a new product or price is
+    added; lines whose units all stop are dropped; whatever else the rep changed (discounts, other
+    lines) is kept. The quote is repriced in its owner's name and, if it was in review, approved
+    or sent, goes back to draft (``contracts.contract.renewal_quote_refreshed`` says so). False
+    when there is nothing to refresh."""
+    from q2c.contracts.services import quoting
+
+    if contract.renewal_quote_id is None or next_term(contract) is not None:
+        return False
+    new_end = domain.term_end(contract.end_date, contract.term_months)
+
+    def plan(lines: list[Line]) -> dict[tuple[str, Decimal | None], Decimal | None]:
+        out: dict[tuple[str, Decimal | None], Decimal | None] = {}
+        for x in domain.renewal_lines(
+            lines, old_end=contract.end_date, new_start=contract.end_date, new_end=new_end,
+            uplift_percent=Decimal(str(contract.renewal_uplift_percent or 0)), currency=contract.currency,
+        ):  # fmt: skip
+            key = (x.sku, None if x.charge_kind is ChargeKind.USAGE else x.unit_price)
+            out[key] = None if x.charge_kind is ChargeKind.USAGE else (out.get(key) or Decimal(0)) + x.quantity
+        return out
+
+    old, new = plan(before), plan(after)
+    if old == new:
+        return False
+    found = quoting.open_quote_lines(contract.renewal_quote_id)
+    if found is None:
+        return False
+    status, lines = found
+
+    def matches(item: dict[str, Any], key: tuple[str, Decimal | None]) -> bool:
+        price = (item.get("discount") or {}).get("target_price")
+        return item["sku"] == key[0] and (key[1] is None or (price is not None and Decimal(price) == key[1]))
+
+    for key in list(old) + [k for k in new if k not in old]:
+        was, now = old.get(key), new.get(key)
+        if key in old and key in new and was == now:
+            continue
+        item = next((x for x in lines if matches(x, key)), None)
+        if key not in new:
+            if item is not None:
+                lines.remove(item)
+        elif item is None:
+            added: dict[str, Any] = {"key": f"A{amendment.number}.{len(lines) + 1}", "sku": key[0]}
+            if key[1] is not None:
+                added.update(quantity=str(now), discount={"target_price": str(key[1])})
+            lines.append(added)
+        elif now is not None:
+            item["quantity"] = str(Decimal(item.get("quantity") or 0) + now - (was or Decimal(0)))
+    seller = quoting.owner_of(contract)
+    if seller is None or not lines:
+        return False
+    quote = quoting.replace_quote_lines(contract.renewal_quote_id, actor=seller, lines=lines)
+    common.record(
+        ev.RENEWAL_QUOTE_REFRESHED, contract, actor=seller, quote_id=quote["id"], quote_number=quote["number"],
+        amendment_number=amendment.number, from_status=status, status=quote["status"],
+    )  # fmt: skip
+    return True
 
 
 def carry_into_next_term(

@@ -161,3 +161,38 @@ def withdraw_quote(quote_id: int, *, actor: Any, reason: str) -> bool:
     except Conflict:
         return False
     return True
+
+
+def open_quote_lines(quote_id: int) -> tuple[str, list[dict[str, Any]]] | None:
+    """An open quote's status and lines in the builder's form (``discount`` as ``{kind: value}``);
+    None when it is final (accepted, rejected, expired, withdrawn) or gone."""
+    from q2c.quotes.domain import FINAL
+    from q2c.quotes.models import Quote
+
+    quote = Quote.objects.filter(pk=quote_id).first()
+    if quote is None or quote.status in FINAL:
+        return None
+    lines = []
+    for line in quote.lines.all().order_by("position"):
+        item: dict[str, Any] = {"key": line.key, "sku": line.sku}
+        if line.quantity is not None:
+            item["quantity"] = str(line.quantity)
+        if line.parent_key:
+            item["parent_key"] = line.parent_key
+        if line.discount_kind and line.discount_value is not None:
+            item["discount"] = {line.discount_kind: str(line.discount_value)}
+        if line.estimated_quantity is not None:
+            item["estimated_quantity"] = str(line.estimated_quantity)
+        if line.description:
+            item["description"] = line.description
+        lines.append(item)
+    return str(quote.status), lines
+
+
+def replace_quote_lines(quote_id: int, *, actor: Any, lines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Replace an open quote's lines and reprice it (quotes' ``update_quote``: a quote in review,
+    approved or sent goes back to draft). Returns ``{"id", "number", "status"}``."""
+    from q2c.quotes import services as quotes
+
+    quote = quotes.update_quote(quote_id, actor=actor, lock_version=None, lines=list(lines))
+    return {"id": quote.pk, "number": quote.number, "status": str(quote.status)}
