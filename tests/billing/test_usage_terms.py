@@ -263,3 +263,19 @@ def test_finance_sets_terms_over_the_api_and_others_are_refused(world):
     assert put(finance, 999_999, body).status_code == 404
     shown = viewer.get(f"/api/v1/billing/usage/subscriptions/{sub.pk}").json()
     assert [t["included"] for t in shown["terms"]] == [None, "1000"]
+
+
+def test_a_close_rates_under_the_terms_committed_before_it_not_those_it_was_handed(world):
+    from q2c.billing import usage
+
+    clk, _, _, sub = world
+    clk.set(date(2027, 4, 1))
+    ingest([event("m", sub.pk, 350_000, at_berlin(date(2027, 3, 10)))])
+    stale = usage.terms_for(sub, date(2027, 3, 1))
+    price = usage.pricing_for(sub, stale, date(2027, 3, 1))
+    # Terms written after the close read its terms, before it locked the subscription.
+    set_usage_terms(sub.pk, {"effective_from": "2027-03-01", "included": "50000"})
+    usage.close_one(sub, date(2027, 3, 1), date(2027, 4, 1), usage._metric("api_calls"), "Europe/Berlin",
+                    price, "half_up", terms=stale)  # fmt: skip
+    # 350,000 − 50,000 included = 300,000 → 200,000 × 0.002 = 400.00 (not 500.00).
+    assert [c.amount_minor for c in Charge.objects.all()] == [40000]

@@ -738,9 +738,14 @@ def close_one(
 ) -> tuple[int, int] | None:  # fmt: skip
     """Rate one subscription's month in one transaction; returns (charges, events) or None."""
     period = usage_period(period_start, s.anchor_day)
-    terms = terms or terms_for(s, period_start)
     now = clock.now()
     with transaction.atomic():
+        # The schedule's row lock orders this close with ``set_usage_terms``: terms for this
+        # period either committed before (and are read here) or see this close and are refused.
+        list(Schedule.objects.select_for_update().filter(pk=s.pk).values_list("pk", flat=True))
+        fresh = terms_for(s, period_start)
+        if terms is None or fresh != terms:
+            terms, price = fresh, pricing_for(s, fresh, period_start)
         # Deleting the pending mark first waits for every ingestion still writing this month: an
         # ingestion takes the mark's row lock before it inserts its events and holds it to its
         # commit. So the read below sees all of them, and events inserted later get higher row ids
