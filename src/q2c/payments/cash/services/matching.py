@@ -13,7 +13,6 @@ Must not import any q2c app above ``payments``.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 
 from q2c.core import clock
@@ -187,16 +187,21 @@ def _store(outcomes: Sequence[tuple[int, Outcome, LineState]], run_id: int, now:
     )
     sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608 (constants only)
     params = []
+    # orjson: a tenth of json.dumps' time for these small documents (~100,000 per large file).
+    dumps = orjson.dumps
     for pk, outcome, state in outcomes:
         proposal = outcome.proposal
         reasons = list(proposal.reasons if proposal else ()) + list(outcome.reasons)
+        alternatives = outcome.alternatives
         params.append(
             (
                 state.value,
                 proposal.confidence if proposal else None,
-                json.dumps([{"code": r.code, "text": r.text} for r in reasons]),
-                json.dumps(proposal_dict(proposal)) if proposal and state != LineState.APPLIED else "null",
-                json.dumps([proposal_dict(p) for p in outcome.alternatives]),
+                dumps([{"code": r.code, "text": r.text} for r in reasons]).decode(),
+                dumps(proposal_dict(proposal)).decode()
+                if proposal and state != LineState.APPLIED
+                else "null",
+                dumps([proposal_dict(p) for p in alternatives]).decode() if alternatives else "[]",
                 proposal.customer_id if proposal else None,
                 proposal.unapplied_minor if proposal and state == LineState.APPLIED else 0,
                 run_id,
