@@ -1,6 +1,27 @@
-"""Measure the win-probability model and the discount recommendation on quotes drawn with the
-simulation's buyer model (q2c.simulation.behaviour, docs/simulation.md), where the true chance
-of winning is known.
+"""Measure the win-probability model and the discount recommendation where the true chance of
+winning is known: the simulation's buyer model (q2c.simulation.behaviour, docs/simulation.md).
+
+Two sources of quotes:
+
+**Whole demo runs** (each ``q2c demo`` in its own Q2C_VAR_DIR, different seeds):
+
+    .venv/bin/python tools/winprob_value.py --demo-train DIR,DIR --demo-test DIR,DIR [--store VAR_DIR]
+
+reads every decided quote of each run (a child process per run: ``--dump DIR``), trains on the
+``--demo-train`` runs only and scores the ``--demo-test`` runs (ROC AUC, Brier, log loss,
+reliability bins against the win-rate and discount-only baselines); then, on the test runs'
+new-business and renewal quotes, compares the TRUE expected revenue at the rep's own discount with
+that at the recommended discount (inside the quote's floor and its owner's limit), where the
+truth is the simulation's: a new deal is won with ``win_probability(line discount, deal size in
+EUR, rep, segment)``, a renewal with 1 − the segment's churn whatever its discount. The
+simulation keeps no segment in the database; a customer's segment is read back from the seats
+of its first new-business quote (SMB 3–20, mid-market 20–80, enterprise 80–300; 20 and 80
+seats count as the smaller segment). A recommended quote-wide discount is taken as that
+discount on every line. Amounts in EUR at the simulation's starting rates (USD 1.085, GBP 0.86).
+``--store VAR_DIR`` also writes the result to ``VAR_DIR/models/winprob-value.json``, which the
+Forecasts page shows beside the stored model's evaluation.
+
+**Drawn first deals** (no database; the default):
 
     .venv/bin/python tools/winprob_value.py [--train-seeds 1] [--test-seeds 2,3,4] [--quotes 400]
 
@@ -17,11 +38,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -63,12 +88,184 @@ def true_expected(row: winprob.QuoteRow, list_value: Decimal, seg: behaviour.Seg
     return recommend.expected_margin(p, value)
 
 
+# ---------------------------------------------------------------- whole demo runs
+
+EUR_PER = {"EUR": Decimal(1), "USD": 1 / Decimal("1.0850"), "GBP": 1 / Decimal("0.8600")}
+SEGMENT_BY_SEATS = (("smb", 20), ("mid_market", 80), ("enterprise", 10**9))
+
+
+def dump_run(var_dir: str) -> list[dict[str, Any]]:
+    """Every decided quote of the demo run in ``var_dir`` with what the evaluation needs (run in
+    a child process: Django's settings are read once per process)."""
+    os.environ["Q2C_VAR_DIR"] = var_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "q2c.settings")
+    import django
+
+    django.setup()
+    from q2c.analytics.forecasting import gather
+    from q2c.quotes.models import Quote
+
+    out = []
+    qs = Quote.objects.filter(sent_at__isnull=False, status__in=(gather.WON, *gather.LOST))
+    for quote in qs.select_related("owner").order_by("decided_at", "id"):
+        facts = gather.facts(quote)
+        lines = (quote.pricing or {}).get("lines", [])
+        seat_lines = [ln for ln in lines if str(ln.get("sku", "")).startswith("SEAT")]
+        row = gather.row_of(quote, won=quote.status == gather.WON)
+        out.append({
+            "row": {**row.__dict__, "products": list(row.products),
+                    "decided_on": row.decided_on.isoformat() if row.decided_on else None},
+            "account": quote.account_id,
+            "currency": quote.currency,
+            "list_value": str(facts.list_value),
+            "value": str(quote.tcv.amount),
+            "cost": str(facts.cost),
+            "floor_discount": None if facts.floor_discount is None else str(facts.floor_discount),
+            "rep_limit": None if facts.rep_limit is None else str(facts.rep_limit),
+            "line_discount": max((float(ln.get("manual_discount_percent") or 0) for ln in lines), default=0.0),
+            "seats": max((float(ln.get("quantity") or 0) for ln in seat_lines), default=0.0),
+        })  # fmt: skip
+    return out
+
+
+def load_run(var_dir: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--dump", var_dir], check=True, capture_output=True, text=True
+    )
+    runs: list[dict[str, Any]] = json.loads(done.stdout)
+    for item in runs:
+        raw = item["row"]
+        raw["products"] = tuple(raw["products"])
+        raw["decided_on"] = date.fromisoformat(raw["decided_on"]) if raw["decided_on"] else None
+        item["quote_row"] = winprob.QuoteRow(**raw)
+    return runs
+
+
+def segments_of(items: Sequence[Mapping[str, Any]]) -> dict[int, behaviour.Segment]:
+    """Each account's segment, read back from the seats of its first new-business quote."""
+    out: dict[int, behaviour.Segment] = {}
+    for item in sorted(items, key=lambda i: i["quote_row"].quote_id or 0):
+        if item["quote_row"].context != "new" or item["account"] in out or item["seats"] <= 0:
+            continue
+        name = next(n for n, top in SEGMENT_BY_SEATS if item["seats"] <= top)
+        out[item["account"]] = behaviour.SEGMENTS[name]
+    return out
+
+
+def true_chance(
+    item: Mapping[str, Any], seg: behaviour.Segment, discount: float, value_eur: Decimal
+) -> float:
+    if item["quote_row"].context == "renewal":
+        return 1.0 - seg.churn
+    return behaviour.win_probability(discount, float(value_eur), item["quote_row"].rep, seg)
+
+
+def demo_value(model: winprob.WinModel, items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """True expected revenue (EUR) at the reps' discounts and at the recommended ones."""
+    segs = segments_of(items)
+    totals: dict[str, dict[str, Any]] = {}
+    for item in items:
+        row = item["quote_row"]
+        seg = segs.get(item["account"])
+        if row.context not in ("new", "renewal") or seg is None:
+            continue
+        rate = EUR_PER.get(item["currency"], Decimal(1))
+        list_value = Decimal(item["list_value"])
+        if list_value <= 0:
+            continue
+        value_eur = Decimal(item["value"]) * rate
+        actual = recommend.expected_margin(
+            true_chance(item, seg, item["line_discount"], value_eur), value_eur
+        )
+        rec = recommend.recommend(
+            model, row, list_value=list_value, cost=Decimal(item["cost"]),
+            floor_discount=None if item["floor_discount"] is None else Decimal(item["floor_discount"]),
+            rep_limit=None if item["rep_limit"] is None else Decimal(item["rep_limit"]),
+        )  # fmt: skip
+        d = rec.recommended.discount
+        rec_eur = list_value * (1 - d / 100) * rate
+        with_rec = recommend.expected_margin(true_chance(item, seg, float(d), rec_eur), rec_eur)
+        t = totals.setdefault(row.context, {"quotes": 0, "actual": Decimal(0), "recommended": Decimal(0),
+                                            "rep_discount_sum": 0.0, "recommended_discount_sum": Decimal(0)})  # fmt: skip
+        t["quotes"] += 1
+        t["actual"] += actual
+        t["recommended"] += with_rec
+        t["rep_discount_sum"] += row.discount_percent
+        t["recommended_discount_sum"] += d
+    out: dict[str, Any] = {}
+    for context, t in sorted(totals.items()):
+        n = t["quotes"]
+        out[context] = {
+            "quotes": n,
+            "mean_quote_discount_percent": round(t["rep_discount_sum"] / n, 2),
+            "mean_recommended_discount_percent": str((t["recommended_discount_sum"] / n).quantize(Decimal("0.01"))),
+            "expected_revenue_rep_discounts_eur": str(t["actual"].quantize(Decimal("1"))),
+            "expected_revenue_recommended_eur": str(t["recommended"].quantize(Decimal("1"))),
+            "change_percent": str(((t["recommended"] / t["actual"] - 1) * 100).quantize(Decimal("0.1"))),
+        }  # fmt: skip
+    return out
+
+
+def demo_main(train_dirs: list[str], test_dirs: list[str], store_dir: str | None) -> dict[str, Any]:
+    train_items = {d: load_run(d) for d in train_dirs}
+    test_items = {d: load_run(d) for d in test_dirs}
+    train_rows = [i["quote_row"] for items in train_items.values() for i in items]
+    test_rows = [i["quote_row"] for items in test_items.values() for i in items]
+    model, ev = winprob.evaluate_split(train_rows, test_rows)
+    result: dict[str, Any] = {
+        "source": "demo runs",
+        "train_runs": {d: len(v) for d, v in train_items.items()},
+        "test_runs": {d: len(v) for d, v in test_items.items()},
+        "evaluation": ev.to_json(),
+        "in_app_time_split": {},
+        "value": {},
+    }
+    for d, items in {**train_items, **test_items}.items():
+        try:
+            _, own = winprob.evaluate([i["quote_row"] for i in items])
+            result["in_app_time_split"][d] = {
+                "held_out": own.held_out_rows, "auc": own.model.auc, "brier": own.model.brier,
+                "baseline_auc": [b.auc for b in own.baselines], "baseline_brier": [b.brier for b in own.baselines],
+                "beats_baselines": own.beats_baselines,
+            }  # fmt: skip
+        except winprob.InsufficientHistory as exc:
+            result["in_app_time_split"][d] = {"insufficient": str(exc)}
+    for d, items in test_items.items():
+        result["value"][d] = demo_value(model, items)
+    if store_dir:
+        target = Path(store_dir) / "models" / "winprob-value.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            json.dumps({**result, "measured_on": date.today().isoformat()}, indent=1), encoding="utf-8"
+        )
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--train-seeds", default="1")
     parser.add_argument("--test-seeds", default="2,3,4")
     parser.add_argument("--quotes", type=int, default=400)
+    parser.add_argument(
+        "--demo-train", default="", help="demo runs' Q2C_VAR_DIRs to train on (comma-separated)"
+    )
+    parser.add_argument("--demo-test", default="", help="demo runs' Q2C_VAR_DIRs to evaluate on")
+    parser.add_argument(
+        "--store", default="", metavar="VAR_DIR", help="also write the result for the Forecasts page"
+    )
+    parser.add_argument("--dump", default="", metavar="VAR_DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.dump:
+        print(json.dumps(dump_run(args.dump)))
+        return
+    if args.demo_train or args.demo_test:
+        if not (args.demo_train and args.demo_test):
+            parser.error("--demo-train and --demo-test go together")
+        split_dirs = [d for d in args.demo_train.split(",") if d], [d for d in args.demo_test.split(",") if d]
+        if set(split_dirs[0]) & set(split_dirs[1]):
+            parser.error("--demo-test: a run used for training cannot be evaluated on")
+        print(json.dumps(demo_main(*split_dirs, args.store or None), indent=1))
+        return
     train_seeds = [int(s) for s in args.train_seeds.split(",")]
     test_seeds = [int(s) for s in args.test_seeds.split(",")]
     rows = [r for s in train_seeds for r, _, _ in draw(s, args.quotes)]

@@ -78,3 +78,43 @@ def test_finance_dashboard_shows_the_forecast_beside_it_and_the_sales_one_does_n
     # cash of May = April's contracted 1,275.00 billed (see test_forecast_command.py)
     assert "<tr><td>2027-05-01</td><td class='num'>—</td><td class='num'>1275.00</td></tr>" in html
     assert "Forecast (" not in client.get("/analytics/sales/").content.decode()
+
+
+def test_admin_and_finance_see_the_measured_value_escaped_reps_and_strangers_do_not(settings, tmp_path):
+    import json
+
+    settings.VAR_DIR = tmp_path
+    scores = {"auc": 0.61, "brier": 0.21, "log_loss": 0.6, "calibration": [[0.55, 0.6, 40]]}
+    measured = {
+        "measured_on": "2027-01-05",
+        "train_runs": {"s1": 300, "s2": 310},
+        "test_runs": {"s3": 200},
+        "evaluation": {
+            "trained_rows": 610, "held_out_rows": 200, "held_out_win_rate": 0.6, "beats_baselines": True,
+            "model": {"name": "logistic regression", **scores},
+            "baselines": [{"name": "win rate", "auc": 0.5, "brier": 0.24, "log_loss": 0.67, "calibration": [[0.58, 0.6, 200]]}],
+        },
+        "value": {"<b>s3</b>": {"new": {
+            "quotes": 150, "mean_quote_discount_percent": 3.1, "mean_recommended_discount_percent": "5.20",
+            "expected_revenue_rep_discounts_eur": "1000000", "expected_revenue_recommended_eur": "1031000",
+            "change_percent": "3.1",
+        }}},
+    }  # fmt: skip
+    store.value_path().parent.mkdir(parents=True)
+    store.value_path().write_text(json.dumps(measured), encoding="utf-8")
+    for role in ("admin", "finance"):
+        client = Client()
+        client.force_login(builders.user(f"fc_value_{role}", role))
+        html = client.get("/analytics/forecasts/").content.decode()
+        assert (
+            "Measured 2027-01-05: trained on 610 decided quotes of 2 run(s), scored on 200 of 1 other run(s)"
+            in html
+        )
+        assert "0.55 → 0.6 (40)" in html and "0.58 → 0.6 (200)" in html  # model and baseline reliability
+        assert "&lt;b&gt;s3&lt;/b&gt; (new)" in html and "<b>s3" not in html
+        assert "1031000" in html and "3.1 %" in html
+    rep = Client()
+    rep.force_login(builders.user("fc_value_rep", "sales_rep"))
+    assert rep.get("/analytics/forecasts/").status_code == 403
+    assert Client().get("/analytics/forecasts/").status_code == 302  # to the login page
+    assert Client().get("/api/v1/analytics/forecasts").status_code == 401

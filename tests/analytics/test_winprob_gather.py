@@ -35,6 +35,10 @@ def test_history_holds_the_decided_quote_only(company):
     assert row.rep == "rita"
     assert row.days_in_stage == pytest.approx(2.0)  # 01-10 09:00 → 01-12 09:00
     assert row.decided_on == date(2027, 1, 20)
+    assert row.context == "new"  # the quote's sale context
+    # the deepest line discount: SEAT's 15 % (world.LINES); the quote's 10 % is diluted by the
+    # undiscounted ONB and EDGE lines
+    assert row.line_discount == pytest.approx(15.0)
 
 
 def test_open_quote_facts_with_a_floor_and_the_reps_limit(company):

@@ -93,3 +93,15 @@ def test_property_never_beyond_the_limit_or_floor_and_best_inside(coef, intercep
         p = m.probability(ROW, discount=float(d))
         assert expected_margin(p, D("1000") * (1 - d / 100)) <= rec.recommended.expected_margin
         d += D("0.5")
+
+
+def test_the_current_option_is_the_quote_as_it_stands_with_its_own_line_discounts():
+    # 2 % off overall, but one line carries 12 %: the buyer sees 12 % (> the step at 10 %) → p ≈ 1,
+    # margin 1000 × 0.98 = 980.00; 10.5 % on every line would make only 895.00
+    row = QuoteRow(
+        discount_percent=2.0, deal_size=980.0, term_months=12, products=("SEAT",),
+        segment="mid", rep="rita", days_in_stage=1.0, line_discount=12.0,
+    )  # fmt: skip
+    rec = recommend(STEP, row, list_value=D("1000"))
+    assert rec.current.discount == D("2") and rec.current.expected_margin == D("980.00")
+    assert rec.recommended.discount == D("10.5") and rec.recommended.expected_margin == D("895.00")

@@ -45,6 +45,13 @@ def segment_band(lines: list[Mapping[str, Any]]) -> str:
     return "small"
 
 
+def deepest_line_discount(lines: list[Mapping[str, Any]]) -> float:
+    """The largest manual discount (percent) of the priced lines; 0 without any."""
+    return float(
+        max((_dec(line.get("manual_discount_percent")) or Decimal(0) for line in lines), default=Decimal(0))
+    )
+
+
 def row_of(quote: Any, *, won: bool | None) -> QuoteRow:
     lines = list((quote.pricing or {}).get("lines", []))
     sent = quote.sent_at or quote.created_at
@@ -62,6 +69,8 @@ def row_of(quote: Any, *, won: bool | None) -> QuoteRow:
         won=won,
         decided_on=decided,
         quote_id=quote.pk,
+        context=str(quote.sale_context or "new"),
+        line_discount=deepest_line_discount(lines),
     )
 
 

@@ -2,10 +2,11 @@
 
     E[margin](d) = p(win | d) × (list value × (1 − d/100) − cost)
 
-over the discounts the rep may give without approval — never deeper than the floor prices allow
-(the smallest floor headroom of the quote's lines) nor than the rep's manual discount limit.
-When a deeper discount inside the floor would pay more, that is said beside it ("needs
-approval"), never recommended.
+over quote-wide discounts *d* (the same discount on every line) the rep may give without
+approval — never deeper than the floor prices allow (the smallest floor headroom of the quote's
+lines) nor than the rep's manual discount limit. When a deeper discount inside the floor would
+pay more, that is said beside it ("needs approval"), never recommended. The current option is
+the quote as it stands (its own line discounts; its overall discount for the margin).
 
 Pure: plain numbers in, a :class:`Recommendation` out. Amounts are Decimal (the quote's
 currency, major units); probabilities are floats and enter amounts only as a Decimal with six
@@ -26,6 +27,7 @@ LABELS = {
     "log_size": "deal size",
     "term_years": "term",
     "days_in_stage": "days from creation to sending",
+    "products": "number of products",
 }
 
 
@@ -51,8 +53,11 @@ def expected_margin(p: float, margin: Decimal) -> Decimal:
     return (Decimal(str(round(p, 6))) * margin).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
-def _option(model: WinModel, row: QuoteRow, d: Decimal, list_value: Decimal, cost: Decimal) -> Option:
-    p = model.probability(row, discount=float(d))
+def _option(
+    model: WinModel, row: QuoteRow, d: Decimal, list_value: Decimal, cost: Decimal, *, as_is: bool = False
+) -> Option:
+    """``d`` on every line (``as_is``: the quote as it stands, whose discount overall is ``d``)."""
+    p = model.probability(row) if as_is else model.probability(row, discount=float(d))
     margin = (list_value * (1 - d / 100) - cost).quantize(CENT, rounding=ROUND_HALF_EVEN)
     return Option(discount=d, probability=p, margin=margin, expected_margin=expected_margin(p, margin))
 
@@ -77,7 +82,9 @@ def reason_text(name: str, value: float) -> str:
     direction = "raises" if value > 0 else "lowers"
     if "=" in name:
         kind, _, what = name.partition("=")
-        label = {"product": "product", "rep": "rep", "segment": "segment"}.get(kind, kind)
+        label = {"product": "product", "rep": "rep", "segment": "segment", "context": "sale context"}.get(
+            kind, kind
+        )
         return f"{label} {what} {direction} the chance"
     return f"{LABELS.get(name, name)} {direction} the chance"
 
@@ -113,7 +120,7 @@ def recommend(
             if top.expected_margin > best.expected_margin:
                 beyond = top
     current_d = min(max(Decimal(str(round(row.discount_percent, 2))), Decimal(0)), Decimal(100))
-    current = _option(model, row, current_d, list_value, cost)
+    current = _option(model, row, current_d, list_value, cost, as_is=True)
     reasons = [reason_text(n, v) for n, v in model.reasons(row)]
     return Recommendation(
         recommended=best,

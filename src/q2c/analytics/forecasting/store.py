@@ -3,6 +3,10 @@
 
 When the last training found too little history, the file holds the reason and no model, and
 every reader shows that reason instead of a probability.
+
+``<Q2C_VAR_DIR>/models/winprob-value.json`` holds the last measurement on simulation runs the
+model was not trained on (``tools/winprob_value.py --store``): held-out scores against the
+baselines and the recommendation's value; the Forecasts page shows it beside the evaluation.
 """
 
 from __future__ import annotations
@@ -72,4 +76,20 @@ def load() -> Stored | None:
         return None
 
 
-__all__ = ["Evaluation", "Stored", "load", "path", "save", "train"]
+def value_path() -> Path:
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / "models" / "winprob-value.json"
+
+
+def load_value() -> dict[str, Any] | None:
+    """The last measurement of the model and its recommendation on simulation runs not used for
+    training (written by ``tools/winprob_value.py --store``), or None when none was made."""
+    try:
+        data = json.loads(value_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+__all__ = ["Evaluation", "Stored", "load", "load_value", "path", "save", "train", "value_path"]

@@ -31,4 +31,20 @@ def forecasts(request: HttpRequest) -> HttpResponse:
     currency = currency_of(request.GET.get("currency"))
     data = forecast.build(clock.today(), currency)
     stored = store.load()
-    return render(request, "analytics/forecasts.html", {"data": data, "stored": stored, "currency": currency})
+    measured = store.load_value()
+    value_rows = []
+    if measured:
+        for run, contexts in sorted((measured.get("value") or {}).items()):
+            for context, v in sorted(contexts.items()):
+                value_rows.append({"run": run, "context": context, **v})
+    return render(
+        request,
+        "analytics/forecasts.html",
+        {
+            "data": data,
+            "stored": stored,
+            "currency": currency,
+            "measured": measured,
+            "value_rows": value_rows,
+        },
+    )

@@ -6,9 +6,11 @@ Pure: plain :class:`QuoteRow` in, a :class:`WinModel` (plain numbers, JSON-seria
 over the exported coefficients, so the quote builder needs no scikit-learn object and a stored
 model is plain JSON, never a pickle.
 
-Features (docs/models.md): discount % and its square (diminishing returns), ln(deal size),
-term in years, days from creation to sending, one indicator per product SKU on the quote, per
-segment proxy and per rep. Numbers are standardised with the training set's mean and spread.
+Features (docs/models.md): the deepest line discount % and its square (diminishing returns),
+ln(deal size), term in years, days from creation to sending, the number of products on the
+quote, one indicator per segment proxy, per rep and per sale context (new, add-on, renewal).
+Numbers are standardised with the training set's mean and spread; the L2 strength is chosen by
+cross-validation on the training rows alone.
 
 The split is by time: the oldest 75 % of decided quotes train, the newest 25 % are held out, as
 a model is used — on quotes decided after the ones it learnt from.
@@ -30,6 +32,10 @@ MIN_ROWS = 60
 MIN_CLASS = 10
 HELD_OUT = 0.25
 CALIBRATION_BINS = 5
+#: L2 strengths tried by cross-validation on the training rows (smaller: stronger)
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+CV_FOLDS = 5
+DEFAULT_C = 1.0
 
 
 class InsufficientHistory(Exception):
@@ -50,14 +56,22 @@ class QuoteRow:
     won: bool | None = None
     decided_on: date | None = None
     quote_id: int | None = None
+    context: str = "new"  # the quote's sale context: new, add_on or renewal
+    #: the deepest manual discount of any line, percent (None: not known — the quote's discount)
+    line_discount: float | None = None
 
 
 NUMERIC = ("discount", "discount_sq", "log_size", "term_years", "days_in_stage")
 
 
 def features(row: QuoteRow, *, discount: float | None = None) -> dict[str, float]:
-    """The model's raw feature values of ``row`` (``discount`` replaces the quote's own)."""
-    d = row.discount_percent if discount is None else discount
+    """The model's raw feature values of ``row``. The discount feature is the deepest line
+    discount (what a buyer sees on the page; the quote's discount when not known); ``discount``
+    asks "what if every line had this discount" and replaces it."""
+    if discount is not None:
+        d = discount
+    else:
+        d = row.discount_percent if row.line_discount is None else row.line_discount
     out = {
         "discount": d,
         "discount_sq": d * d / 100.0,
@@ -66,9 +80,9 @@ def features(row: QuoteRow, *, discount: float | None = None) -> dict[str, float
         "days_in_stage": row.days_in_stage,
         f"segment={row.segment}": 1.0,
         f"rep={row.rep}": 1.0,
+        f"context={row.context or 'new'}": 1.0,
     }
-    for sku in sorted(set(row.products)):
-        out[f"product={sku}"] = 1.0
+    out["products"] = float(len(set(row.products)))
     return out
 
 
@@ -188,7 +202,7 @@ def fit(rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = 
     y = [1 if r.won else 0 for r in rows]
     scaler = StandardScaler()
     xs = scaler.fit_transform(x)
-    clf = LogisticRegression(C=1.0, max_iter=2000)
+    clf = LogisticRegression(C=choose_c(xs, y), max_iter=2000)
     clf.fit(xs, y)
     names = tuple(str(n) for n in vec.get_feature_names_out())
     scales = tuple(float(s) if s > 0 else 1.0 for s in scaler.scale_)
@@ -202,6 +216,31 @@ def fit(rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = 
         trained_rows=len(rows),
         trained_through=newest.isoformat() if newest else "",
     )
+
+
+def choose_c(x: Any, y: Sequence[int], folds: int = CV_FOLDS) -> float:
+    """The L2 strength for these (standardised) training rows: the ``C_GRID`` value with the
+    lowest log loss over stratified ``folds``-fold cross-validation of the training rows alone
+    (fewer folds when a class is rarer; ``DEFAULT_C`` when a class has fewer than 2 rows)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import StratifiedKFold
+
+    k = min(folds, sum(y), len(y) - sum(y))
+    if k < 2:
+        return DEFAULT_C
+    losses: dict[float, float] = {}
+    splits = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=0).split(x, y))
+    for c in C_GRID:
+        total = 0.0
+        for fit_idx, val_idx in splits:
+            clf = LogisticRegression(C=c, max_iter=2000)
+            clf.fit(x[fit_idx], [y[i] for i in fit_idx])
+            total += float(
+                log_loss([y[i] for i in val_idx], clf.predict_proba(x[val_idx])[:, 1], labels=[0, 1])
+            )
+        losses[c] = total
+    return min(C_GRID, key=lambda c: (losses[c], c))
 
 
 def _scores(name: str, y: Sequence[int], p: Sequence[float]) -> Scores:
@@ -244,26 +283,37 @@ def split(rows: Sequence[QuoteRow], held_out: float = HELD_OUT) -> tuple[list[Qu
 def evaluate(
     rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = MIN_CLASS
 ) -> tuple[WinModel, Evaluation]:
-    """Train on the older quotes, score the newer ones; compare with the baselines:
+    """Train on the older quotes, score the newer ones (:func:`evaluate_split`), then refit the
+    model on all of them."""
+    ordered = decided(rows)
+    check_history(ordered, min_rows=min_rows, min_class=min_class)
+    train, test = split(ordered)
+    check_history(train, min_rows=max(1, int(min_rows * (1 - HELD_OUT))), min_class=min_class)
+    _, evaluation = evaluate_split(train, test)
+    return fit(ordered, min_rows=1, min_class=1), evaluation
+
+
+def evaluate_split(train: Sequence[QuoteRow], test: Sequence[QuoteRow]) -> tuple[WinModel, Evaluation]:
+    """Fit on the decided ``train`` rows, score the decided ``test`` rows; compare with the
+    baselines:
 
     - *win rate*: every quote gets the training set's win rate (what a flat stage probability does);
     - *discount only*: a logistic regression on the discount alone.
 
     The model "beats its baselines" when its held-out AUC is higher and its Brier score lower
-    than each baseline's.
+    than each baseline's. Returns the model fitted on ``train`` only.
     """
     from sklearn.linear_model import LogisticRegression
 
-    ordered = decided(rows)
-    check_history(ordered, min_rows=min_rows, min_class=min_class)
-    train, test = split(ordered)
-    check_history(train, min_rows=max(1, int(min_rows * (1 - HELD_OUT))), min_class=min_class)
+    train, test = decided(train), decided(test)
     y_test = [1 if r.won else 0 for r in test]
     if len(set(y_test)) < 2:
         raise InsufficientHistory("the held-out quotes are all won or all lost; no AUC can be measured")
+    y_train = [1 if r.won else 0 for r in train]
+    if len(set(y_train)) < 2:
+        raise InsufficientHistory("the training quotes are all won or all lost")
     model = fit(train, min_rows=1, min_class=1)
     p_model = [model.probability(r) for r in test]
-    y_train = [1 if r.won else 0 for r in train]
     rate = sum(y_train) / len(y_train)
     base_rate = _scores("win rate", y_test, [rate] * len(test))
     disc = LogisticRegression(max_iter=1000)
@@ -272,7 +322,7 @@ def evaluate(
     base_disc = _scores("discount only", y_test, p_disc)
     scored = _scores("logistic regression", y_test, p_model)
     beats = all(scored.auc > b.auc and scored.brier < b.brier for b in (base_rate, base_disc))
-    return fit(ordered, min_rows=1, min_class=1), Evaluation(
+    return model, Evaluation(
         trained_rows=len(train),
         held_out_rows=len(test),
         held_out_win_rate=round(sum(y_test) / len(y_test), 4),
