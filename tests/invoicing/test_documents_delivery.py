@@ -259,6 +259,32 @@ def test_finance_resends_through_the_api_and_bad_input_is_problem_json(
     ]
 
 
+def test_finance_sends_again_from_the_invoice_page_and_others_cannot(
+    northwind, django_capture_on_commit_callbacks
+):
+    invoice = issued(northwind, django_capture_on_commit_callbacks)
+    url = f"/billing/invoices/{invoice.pk}/send-again/"
+    page = Client()
+    page.force_login(user("finance", "page_finance"))
+    shown = page.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    assert f'action="{url}"' in shown and "Send again" in shown
+    with django_capture_on_commit_callbacks(execute=True):
+        done = page.post(url, {"to": "controller@northwind.example"})
+    assert (done.status_code, done["Location"]) == (302, f"/billing/invoices/{invoice.pk}/")
+    assert [m.to for m in mail.outbox] == [["ap@northwind.example"], ["controller@northwind.example"]]
+    assert EmailDelivery.objects.filter(doc_id=invoice.pk).latest("pk").requested_by == "page_finance"
+    # A hostile address is refused on an error page that escapes it; nothing is logged.
+    bad = page.post(url, {"to": "<script>alert(1)</script>"})
+    assert bad.status_code == 422 and "<script>alert(1)" not in bad.content.decode()
+    assert EmailDelivery.objects.filter(doc_id=invoice.pk).count() == 2
+    viewer = Client()
+    viewer.force_login(user("viewer", "page_viewer"))
+    assert viewer.post(url).status_code == 403
+    assert "Send again" not in viewer.get(f"/billing/invoices/{invoice.pk}/").content.decode()
+    assert Client().post(url).status_code == 302  # to the sign-in page
+    assert EmailDelivery.objects.filter(doc_id=invoice.pk).count() == 2
+
+
 # --------------------------------------------------------------------------- credit notes
 
 

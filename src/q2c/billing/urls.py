@@ -18,9 +18,11 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/void/", views.void, name="void"),
     path("invoices/<int:invoice_id>/write-off/", views.write_off, name="write_off"),
     path("invoices/<int:invoice_id>/reissue/", views.reissue, name="reissue"),
+    path("invoices/<int:invoice_id>/send-again/", views.send_again, name="send_again"),
     path("invoices/<int:invoice_id>/credit-note/", views.credit_note_form, name="credit_note_form"),
     path("invoices/<int:invoice_id>/documents/<str:fmt>/", views.document, name="document"),
     path("credit-notes/<int:note_id>/", views.credit_note, name="credit_note"),
+    path("credit-notes/<int:note_id>/send-again/", views.send_credit_note_again, name="send_credit_note_again"),
     path("usage/", views.usage_list, name="usage"),
     path("usage/<int:schedule_id>/", views.usage_detail, name="usage_detail"),
 ]

@@ -37,6 +37,7 @@ from q2c.core.money import Money
 from q2c.invoicing import queries, services
 from q2c.invoicing.domain import CreditReason, InvoiceStatus
 from q2c.invoicing.errors import InvalidCredit
+from q2c.invoicing.services import documents as invoice_documents
 from q2c.platform.auth import require
 from q2c.platform.events import enqueue_after_commit
 from q2c.platform.roles import Role, roles_of
@@ -171,6 +172,26 @@ def reissue(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return redirect("billing:invoice", invoice_id=draft.pk)
 
 
+@require_POST
+@page
+def send_again(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """E-mail the stored documents again (``invoicing.services.documents.resend``): to the
+    customer's address, or to the one typed in."""
+    require(request, *WRITE)
+    delivery = invoice_documents.resend("invoice", invoice_id, to=request.POST.get("to", ""), actor=request.user)
+    messages.success(request, f"Sending again to {delivery.to}.")
+    return _back(invoice_id)
+
+
+@require_POST
+@page
+def send_credit_note_again(request: HttpRequest, note_id: int) -> HttpResponse:
+    require(request, *WRITE)
+    delivery = invoice_documents.resend("credit_note", note_id, to=request.POST.get("to", ""), actor=request.user)
+    messages.success(request, f"Sending again to {delivery.to}.")
+    return redirect("billing:credit_note", note_id=note_id)
+
+
 @require_http_methods(["GET", "POST"])
 @page
 def credit_note_form(request: HttpRequest, invoice_id: int) -> HttpResponse:
@@ -223,6 +244,8 @@ def credit_note(request: HttpRequest, note_id: int) -> HttpResponse:
             "note": note,
             "lines": queries.credit_note_lines(note_id),
             "documents": queries.documents("credit_note", note_id),
+            "deliveries": queries.deliveries("credit_note", note_id),
+            "can_write": _can_write(request),
         },
     )
 
