@@ -143,7 +143,9 @@ def _write_paid(invoices: Sequence[LockedInvoice], now: datetime) -> None:
     # Fixed identifiers (invoicing.Invoice's table and columns); the values are parameters.
     sql = "UPDATE invoicing_invoice SET paid_minor = %s, paid_base_minor = %s, status = %s, updated_at = %s WHERE id = %s"
     stamp = Invoice._meta.get_field("updated_at").get_db_prep_value(now, connection)  # type: ignore[union-attr]
+    # In id order: neighbouring rows share their pages.
     rows = [(inv.paid_minor, inv.paid_base_minor, inv.status, stamp, inv.id) for inv in invoices]
+    rows.sort(key=lambda row: row[4])
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
