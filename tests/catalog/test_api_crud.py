@@ -299,6 +299,9 @@ def test_bundle_groups_and_options_are_managed_over_the_api(priced):
     )
     assert fails(not_bundle)[0] == "catalog.not_a_bundle"
     assert ok(priced.delete(f"{API}/bundle-options/{option['id']}"), 204) is None
+    deleted = Event.objects.get(type="catalog.option_deleted")
+    assert (deleted.aggregate_type, deleted.aggregate_id) == ("catalog.bundle_option", str(option["id"]))
+    assert ok(priced.delete(f"{API}/bundle-options/{option['id']}"), 404) is not None
 
 
 def test_schedules_promotions_and_contracted_prices_round_trip(priced):
@@ -402,3 +405,21 @@ def test_unknown_ids_answer_404(admin):
         ]
         == "catalog.charge_not_found"
     )
+
+
+# The codes are the catalog's "no <what>" convention spelled out for each resource.
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("price-entries", "catalog.price_entry_not_found"),
+        ("contracted-prices", "catalog.contracted_price_not_found"),
+        ("discount-schedules", "catalog.discount_schedule_not_found"),
+        ("promotions", "catalog.promotion_not_found"),
+        ("option-groups", "catalog.option_group_not_found"),
+        ("bundle-options", "catalog.bundle_option_not_found"),
+        ("rules", "catalog.rule_not_found"),
+    ],
+)
+def test_deleting_what_is_not_there_answers_404_naming_it_and_records_nothing(admin, path, code):
+    assert fails(admin.delete(f"{API}/{path}/999999"), 404)[0] == code
+    assert not Event.objects.filter(type__startswith="catalog.").exists()

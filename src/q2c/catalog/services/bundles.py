@@ -21,7 +21,7 @@ from q2c.catalog.pricing.configuration import check_rules
 from q2c.catalog.pricing.types import AttributeOperator, OptionSelection, RuleAction, RuleKind
 from q2c.catalog.services.common import Cleaner, join_list, merged, record, split_list, touch
 from q2c.catalog.services.lookups import Lookups
-from q2c.catalog.services.products import _get
+from q2c.catalog.services.products import _delete, _get
 from q2c.catalog.services.snapshot import rule_snap
 
 ZERO = Decimal(0)
@@ -95,11 +95,7 @@ def update_option_group(group_id: int, data: Mapping[str, Any], *, actor: Any = 
 
 
 def delete_option_group(group_id: int, *, actor: Any = None) -> None:
-    with transaction.atomic():
-        group = _get(OptionGroup.objects.select_for_update(), group_id, "option_group")
-        group.delete()
-        touch()
-        record("option_group_deleted", "option_group", group_id, actor)
+    _delete(OptionGroup, group_id, "option_group", "option_group_deleted", actor)
 
 
 # --- options -------------------------------------------------------------------------------
@@ -178,11 +174,7 @@ def update_option(option_id: int, data: Mapping[str, Any], *, actor: Any = None)
 
 
 def delete_option(option_id: int, *, actor: Any = None) -> None:
-    with transaction.atomic():
-        option = _get(BundleOption.objects.select_for_update(), option_id, "bundle_option")
-        option.delete()
-        touch()
-        record("option_deleted", "bundle_option", option_id, actor)
+    _delete(BundleOption, option_id, "bundle_option", "option_deleted", actor)
 
 
 # --- configuration rules -------------------------------------------------------------------
@@ -293,11 +285,7 @@ def update_rule(rule_id: int, data: Mapping[str, Any], *, actor: Any = None) -> 
 
 
 def delete_rule(rule_id: int, *, actor: Any = None) -> None:
-    with transaction.atomic():
-        rule = _get(ConfigurationRule.objects.select_for_update(), rule_id, "rule")
-        rule.delete()
-        touch()
-        record("rule_deleted", "rule", rule_id, actor)
+    _delete(ConfigurationRule, rule_id, "rule", "rule_deleted", actor)
 
 
 def check_saved_rules() -> list[str]:

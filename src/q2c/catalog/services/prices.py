@@ -42,7 +42,7 @@ from q2c.catalog.pricing.types import (
 )
 from q2c.catalog.services.common import Cleaner, join_list, merged, record, split_list, touch
 from q2c.catalog.services.lookups import Lookups
-from q2c.catalog.services.products import _get
+from q2c.catalog.services.products import _delete, _get
 from q2c.core.money import currency_exponent
 from q2c.platform.roles import Role
 
@@ -411,11 +411,7 @@ def update_price_entry(entry_id: int, data: Mapping[str, Any], *, actor: Any = N
 
 
 def delete_price_entry(entry_id: int, *, actor: Any = None) -> None:
-    with transaction.atomic():
-        entry = _get(PriceEntry.objects.select_for_update(), entry_id, "price_entry")
-        entry.delete()
-        touch()
-        record("price_entry_deleted", "price_entry", entry_id, actor)
+    _delete(PriceEntry, entry_id, "price_entry", "price_entry_deleted", actor)
 
 
 # --- contracted prices ---------------------------------------------------------------------
@@ -508,11 +504,7 @@ def update_contracted_price(row_id: int, data: Mapping[str, Any], *, actor: Any 
 
 
 def delete_contracted_price(row_id: int, *, actor: Any = None) -> None:
-    with transaction.atomic():
-        row = _get(ContractedPrice.objects.select_for_update(), row_id, "contracted_price")
-        row.delete()
-        touch()
-        record("contracted_price_deleted", "contracted_price", row_id, actor)
+    _delete(ContractedPrice, row_id, "contracted_price", "contracted_price_deleted", actor)
 
 
 # --- discount schedules --------------------------------------------------------------------
@@ -614,11 +606,7 @@ def update_schedule(schedule_id: int, data: Mapping[str, Any], *, actor: Any = N
 
 
 def delete_schedule(schedule_id: int, *, actor: Any = None) -> None:
-    with transaction.atomic():
-        schedule = _get(DiscountSchedule.objects.select_for_update(), schedule_id, "discount_schedule")
-        schedule.delete()
-        touch()
-        record("schedule_deleted", "discount_schedule", schedule_id, actor)
+    _delete(DiscountSchedule, schedule_id, "discount_schedule", "schedule_deleted", actor)
 
 
 # --- promotions ----------------------------------------------------------------------------
@@ -704,11 +692,7 @@ def update_promotion(promo_id: int, data: Mapping[str, Any], *, actor: Any = Non
 
 
 def delete_promotion(promo_id: int, *, actor: Any = None) -> None:
-    with transaction.atomic():
-        promo = _get(Promotion.objects.select_for_update(), promo_id, "promotion")
-        promo.delete()
-        touch()
-        record("promotion_deleted", "promotion", promo_id, actor)
+    _delete(Promotion, promo_id, "promotion", "promotion_deleted", actor)
 
 
 # --- manual discount limits ----------------------------------------------------------------

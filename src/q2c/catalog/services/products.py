@@ -398,3 +398,13 @@ def _get(qs: Any, pk: int, what: str) -> Any:
     if row is None:
         raise CatalogNotFound(f"no {what} with id {pk}", code=f"catalog.{what}_not_found")
     return row
+
+
+def _delete(model: Any, pk: int, what: str, event: str, actor: Any) -> None:
+    """Delete one catalog row that nothing guards (404 when absent): under its row lock, then
+    change the revision and record ``catalog.<event>`` on aggregate ``catalog.<what>``."""
+    with transaction.atomic():
+        row = _get(model.objects.select_for_update(), pk, what)
+        row.delete()
+        touch()
+        record(event, what, pk, actor)
