@@ -10,6 +10,7 @@ is changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -341,76 +342,69 @@ def _form_error(form: forms.Form, exc: DomainError) -> None:
     form.add_error(field if field in form.fields else None, f"{exc.message} [{exc.code}]")
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-def receive(request: HttpRequest) -> HttpResponse:
+def _stock_form(
+    request: HttpRequest,
+    form_class: type[forms.Form],
+    title: str,
+    button: str,
+    write: Callable[[dict[str, Any], str], str],
+) -> HttpResponse:
+    """The receive/adjust page: the form (SKU prefilled from ``?sku=``); on a valid POST
+    ``write(cleaned_data, actor)`` moves the stock and answers the success message."""
     require(request, *FULFILMENT)
-    form = ReceiptForm(
+    form = form_class(
         request.POST if request.method == "POST" else None, initial={"sku": request.GET.get("sku", "")[:64]}
     )
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                move = services.receive_stock(
-                    data["sku"],
-                    data["quantity"],
-                    location=data["location"] or "",
-                    received_on=data["received_on"],
-                    reference=data["reference"],
-                    note=data["note"],
-                    actor=_actor(request),
-                )
+                message = write(form.cleaned_data, _actor(request))
             except DomainError as exc:
                 _form_error(form, exc)
                 status = exc.status
             else:
-                messages.success(
-                    request, f"{move.on_hand_delta} {data['sku']} received; {move.on_hand_after} on hand."
-                )
+                messages.success(request, message)
                 return redirect("orders:stock")
         status = status if status != 200 else 422
     return render(
         request,
         "orders/stock_form.html",
-        {"form": form, "title": "Receive stock", "button": "Receive"},
+        {"form": form, "title": title, "button": button},
         status=status,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def receive(request: HttpRequest) -> HttpResponse:
+    def write(data: dict[str, Any], actor: str) -> str:
+        move = services.receive_stock(
+            data["sku"],
+            data["quantity"],
+            location=data["location"] or "",
+            received_on=data["received_on"],
+            reference=data["reference"],
+            note=data["note"],
+            actor=actor,
+        )
+        return f"{move.on_hand_delta} {data['sku']} received; {move.on_hand_after} on hand."
+
+    return _stock_form(request, ReceiptForm, "Receive stock", "Receive", write)
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def adjust(request: HttpRequest) -> HttpResponse:
-    require(request, *FULFILMENT)
-    form = AdjustmentForm(
-        request.POST if request.method == "POST" else None, initial={"sku": request.GET.get("sku", "")[:64]}
-    )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                move = services.adjust_stock(
-                    data["sku"],
-                    data["delta"],
-                    location=data["location"] or "",
-                    reference=data["reference"],
-                    note=data["note"],
-                    actor=_actor(request),
-                )
-            except DomainError as exc:
-                _form_error(form, exc)
-                status = exc.status
-            else:
-                messages.success(
-                    request, f"{data['sku']} adjusted by {move.on_hand_delta}; {move.on_hand_after} on hand."
-                )
-                return redirect("orders:stock")
-        status = status if status != 200 else 422
-    return render(
-        request,
-        "orders/stock_form.html",
-        {"form": form, "title": "Adjust stock", "button": "Adjust"},
-        status=status,
-    )
+    def write(data: dict[str, Any], actor: str) -> str:
+        move = services.adjust_stock(
+            data["sku"],
+            data["delta"],
+            location=data["location"] or "",
+            reference=data["reference"],
+            note=data["note"],
+            actor=actor,
+        )
+        return f"{data['sku']} adjusted by {move.on_hand_delta}; {move.on_hand_after} on hand."
+
+    return _stock_form(request, AdjustmentForm, "Adjust stock", "Adjust", write)
