@@ -1,4 +1,4 @@
-"""How numbers and dates are written into e-invoice XML (UBL and CII share these rules).
+"""How numbers, dates and namespaced elements are written into e-invoice XML (UBL and CII share these rules).
 
 EN 16931 wants amounts with at most two decimals (BR-DEC-*) and plain decimal notation
 everywhere; Python's ``str(Decimal)`` may answer ``1E+3``, so every number goes through here.
@@ -8,11 +8,35 @@ Must not import Django or any q2c app.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 
+from lxml import etree
+
 from q2c.core.money import Money
 from q2c.core.periods import Period
+
+
+class Elements:
+    """Adds namespaced elements named ``prefix:local`` (each syntax names its own prefixes)."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self.prefixes = dict(prefixes)
+
+    def q(self, tag: str) -> str:
+        """The Clark name (``{namespace}local``) of ``prefix:local``."""
+        prefix, local = tag.split(":")
+        return f"{{{self.prefixes[prefix]}}}{local}"
+
+    def add(self, parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+        """A child element of ``parent`` with optional text and attributes."""
+        el = etree.SubElement(parent, self.q(tag))
+        if text is not None:
+            el.text = text
+        for key, value in attrs.items():
+            el.set(key, value)
+        return el
 
 
 class DocumentDataError(ValueError):

@@ -41,18 +41,9 @@ NS_QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 _PREFIX = {"rsm": NS_RSM, "ram": NS_RAM, "udt": NS_UDT, "qdt": NS_QDT}
 
 
-def _q(tag: str) -> str:
-    prefix, local = tag.split(":")
-    return f"{{{_PREFIX[prefix]}}}{local}"
-
-
-def _add(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, _q(tag))
-    if text is not None:
-        el.text = text
-    for key, value in attrs.items():
-        el.set(key, value)
-    return el
+_ELEMENTS = tx.Elements(_PREFIX)
+_q = _ELEMENTS.q
+_add = _ELEMENTS.add
 
 
 def _amount(parent: etree._Element, tag: str, money: Money, *, with_currency: bool = False) -> None:
