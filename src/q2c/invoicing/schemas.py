@@ -15,6 +15,7 @@ from ninja import Field, Schema
 from pydantic import StrictInt, StrictStr
 
 from q2c.core.money import Money
+from q2c.platform.schemas import minor_amount
 
 Num = StrictStr | StrictInt
 
@@ -56,21 +57,10 @@ class InvoiceSummaryOut(Schema):
     def resolve_account_name(obj: Any) -> str:
         return str(obj.account.name)
 
-    @staticmethod
-    def resolve_net(obj: Any) -> str:
-        return money(obj.net_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_tax(obj: Any) -> str:
-        return money(obj.tax_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_total(obj: Any) -> str:
-        return money(obj.total_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_open(obj: Any) -> str:
-        return money(obj.open_minor, obj.currency) or "0"
+    resolve_net = minor_amount("net")
+    resolve_tax = minor_amount("tax")
+    resolve_total = minor_amount("total")
+    resolve_open = minor_amount("open")
 
 
 class TotalsOut(Schema):
@@ -160,25 +150,11 @@ class InvoiceLineOut(Schema):
     def resolve_share(obj: Any) -> str:
         return f"{obj.share_num}/{obj.share_den}"
 
-    @staticmethod
-    def resolve_gross(obj: Any) -> str:
-        return money(obj.gross_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_discount(obj: Any) -> str:
-        return money(obj.discount_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_net(obj: Any) -> str:
-        return money(obj.net_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_tax(obj: Any) -> str:
-        return money(obj.tax_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_credited(obj: Any) -> str:
-        return money(obj.credited_minor, obj.currency) or "0"
+    resolve_gross = minor_amount("gross")
+    resolve_discount = minor_amount("discount")
+    resolve_net = minor_amount("net")
+    resolve_tax = minor_amount("tax")
+    resolve_credited = minor_amount("credited")
 
     @staticmethod
     def resolve_tax_percent(obj: Any) -> str | None:
@@ -220,17 +196,9 @@ class CreditNoteSummaryOut(Schema):
     applied: str
     to_balance: str
 
-    @staticmethod
-    def resolve_total(obj: Any) -> str:
-        return money(obj.total_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_applied(obj: Any) -> str:
-        return money(obj.applied_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_to_balance(obj: Any) -> str:
-        return money(obj.to_balance_minor, obj.currency) or "0"
+    resolve_total = minor_amount("total")
+    resolve_applied = minor_amount("applied")
+    resolve_to_balance = minor_amount("to_balance")
 
 
 class InvoiceOut(InvoiceSummaryOut):
@@ -260,17 +228,9 @@ class InvoiceOut(InvoiceSummaryOut):
     documents: list[DocumentOut] = []
     deliveries: list[DeliveryOut] = []
 
-    @staticmethod
-    def resolve_paid(obj: Any) -> str:
-        return money(obj.paid_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_credited(obj: Any) -> str:
-        return money(obj.credited_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_written_off(obj: Any) -> str:
-        return money(obj.written_off_minor, obj.currency) or "0"
+    resolve_paid = minor_amount("paid")
+    resolve_credited = minor_amount("credited")
+    resolve_written_off = minor_amount("written_off")
 
     @staticmethod
     def resolve_rate(obj: Any) -> str | None:
@@ -328,13 +288,8 @@ class CreditNoteLineOut(Schema):
     def resolve_unit_price(obj: Any) -> str:
         return str(obj.unit_price)
 
-    @staticmethod
-    def resolve_net(obj: Any) -> str:
-        return money(obj.net_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_tax(obj: Any) -> str:
-        return money(obj.tax_minor, obj.currency) or "0"
+    resolve_net = minor_amount("net")
+    resolve_tax = minor_amount("tax")
 
 
 class CreditNoteOut(CreditNoteSummaryOut):
@@ -351,13 +306,8 @@ class CreditNoteOut(CreditNoteSummaryOut):
     def resolve_invoice_number(obj: Any) -> str:
         return str(obj.invoice.number)
 
-    @staticmethod
-    def resolve_net(obj: Any) -> str:
-        return money(obj.net_minor, obj.currency) or "0"
-
-    @staticmethod
-    def resolve_tax(obj: Any) -> str:
-        return money(obj.tax_minor, obj.currency) or "0"
+    resolve_net = minor_amount("net")
+    resolve_tax = minor_amount("tax")
 
 
 class ReissueOut(Schema):

@@ -10,6 +10,7 @@ from ninja import Field, Schema
 from pydantic import StrictInt, StrictStr
 
 from q2c.core.money import Money
+from q2c.platform.schemas import minor_amount
 
 Num = StrictStr | StrictInt
 
@@ -53,9 +54,7 @@ class PaymentApplicationOut(Schema):
     applied_on: date
     reversed: bool
 
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return money_text(obj.amount_minor, obj.currency)
+    resolve_amount = minor_amount("amount")
 
     @staticmethod
     def resolve_invoice_amount(obj: Any) -> str:
@@ -85,25 +84,11 @@ class PaymentOut(Schema):
     failure_reason: str
     applications: list[PaymentApplicationOut] = Field(default_factory=list)
 
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return money_text(obj.amount_minor, obj.currency)
-
-    @staticmethod
-    def resolve_fees(obj: Any) -> str:
-        return money_text(obj.fees_minor, obj.currency)
-
-    @staticmethod
-    def resolve_applied(obj: Any) -> str:
-        return money_text(obj.applied_minor, obj.currency)
-
-    @staticmethod
-    def resolve_refunded(obj: Any) -> str:
-        return money_text(obj.refunded_minor, obj.currency)
-
-    @staticmethod
-    def resolve_unapplied(obj: Any) -> str:
-        return money_text(obj.unapplied_minor, obj.currency)
+    resolve_amount = minor_amount("amount")
+    resolve_fees = minor_amount("fees")
+    resolve_applied = minor_amount("applied")
+    resolve_refunded = minor_amount("refunded")
+    resolve_unapplied = minor_amount("unapplied")
 
 
 class PaymentRefundIn(Schema):
@@ -120,9 +105,7 @@ class PaymentRefundOut(Schema):
     amount: str
     refunded_on: date
 
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return money_text(obj.amount_minor, obj.currency)
+    resolve_amount = minor_amount("amount")
 
 
 class PaymentDisputeIn(Schema):
@@ -150,13 +133,8 @@ class PaymentDisputeOut(Schema):
     opened_on: date
     closed_on: date | None
 
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return money_text(obj.amount_minor, obj.currency)
-
-    @staticmethod
-    def resolve_fee(obj: Any) -> str:
-        return money_text(obj.fee_minor, obj.currency)
+    resolve_amount = minor_amount("amount")
+    resolve_fee = minor_amount("fee")
 
 
 class PaymentWriteOffIn(Schema):
@@ -175,9 +153,7 @@ class PaymentWriteOffOut(Schema):
     requested_by: str
     decided_by: str
 
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return money_text(obj.amount_minor, obj.currency)
+    resolve_amount = minor_amount("amount")
 
 
 class PaymentOpenItemOut(Schema):
@@ -235,9 +211,7 @@ class PaymentChargeOut(Schema):
     failure_code: str
     invoice_ids: list[int]
 
-    @staticmethod
-    def resolve_amount(obj: Any) -> str:
-        return money_text(obj.amount_minor, obj.currency)
+    resolve_amount = minor_amount("amount")
 
 
 class PaymentWebhookOut(Schema):
@@ -280,9 +254,7 @@ class PaymentCollectionOut(Schema):
     settled: bool
     sha256: str
 
-    @staticmethod
-    def resolve_total(obj: Any) -> str:
-        return money_text(obj.total_minor, obj.currency)
+    resolve_total = minor_amount("total")
 
 
 class PaymentReturnIn(Schema):
