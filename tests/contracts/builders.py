@@ -3,7 +3,8 @@
 Seller, customer and catalog are Acme Cloud and Northwind from
 /work/shared/scenarios/northwind.md (Setup table): SEAT 30.00 per seat per month (SSP 30.00 new,
 25.50 add-on), ONB 5,000.00 once (SSP 4,000.00), EDGE 2,000.00 each, API usage in graduated tiers
-(0–100,000: 0.00; 100,001–1,000,000: 0.002; above: 0.001).
+(0–100,000: 0.00; 100,001–1,000,000: 0.002; above: 0.001). Users, seller and customer are the
+quotes tests' builders (re-exported here); the catalog differs (charge codes, timing, tax category).
 """
 
 from __future__ import annotations
@@ -12,38 +13,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-
 from q2c.catalog import services as catalog
 from q2c.contracts import services
 from q2c.contracts.services import NewContract, NewContractLine
-from q2c.parties import services as parties
-
-ACME = {
-    "name": "Acme Cloud GmbH",
-    "address_line1": "Friedrichstraße 1",
-    "postal_code": "10117",
-    "city": "Berlin",
-    "country": "DE",
-    "base_currency": "EUR",
-    "time_zone": "Europe/Berlin",
-    "tax_id": "DE136457858",
-    "sepa_creditor_id": "DE98ZZZ09999999999",
-    "payment_terms_days": 30,
-}
-
-NORTHWIND = {
-    "name": "Northwind Handels GmbH",
-    "billing_line1": "Jungfernstieg 1",
-    "billing_postal_code": "20354",
-    "billing_city": "Hamburg",
-    "country": "DE",
-    "tax_id": "DE812651301",
-    "kind": "business",
-    "invoice_email": "ap@northwind.example",
-    "locale": "en",
-}
+from tests.quotes.builders import customer as customer
+from tests.quotes.builders import ensure_units
+from tests.quotes.builders import seller as seller
+from tests.quotes.builders import user as user
 
 #: Step 1 of northwind.md: 50 SEAT at 15 % discount, 1 ONB, 2 EDGE, API usage.
 NORTHWIND_QUOTE_LINES = [
@@ -54,31 +30,7 @@ NORTHWIND_QUOTE_LINES = [
 ]
 
 
-def user(username: str, *roles: str) -> Any:
-    person = get_user_model().objects.create_user(username, email=f"{username}@acme.example")
-    for role in roles:
-        if role == "admin":
-            person.is_staff = person.is_superuser = True
-            person.save()
-        person.groups.add(Group.objects.get(name=role))
-    return person
-
-
-def seller() -> Any:
-    return parties.create_entity(actor="test", **ACME)
-
-
-def customer(**overrides: Any) -> Any:
-    account = parties.create_account(actor="test", **{**NORTHWIND, **overrides})
-    parties.create_contact(
-        account.pk, actor="test", name="Nora North", email="nora@northwind.example", is_primary=True
-    )
-    return account
-
-
 def northwind_catalog() -> None:
-    from tests.quotes.builders import ensure_units
-
     ensure_units()
     catalog.create_price_book({"code": "EUR-LIST", "name": "List prices EUR", "currency": "EUR"})
     catalog.create_product(

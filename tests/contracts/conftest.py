@@ -9,51 +9,16 @@ from typing import Any
 
 import pytest
 
-from q2c.catalog import services as catalog_services
-from q2c.core import clock
 from tests.contracts import builders
-
-
-@pytest.fixture(autouse=True)
-def _immediate_tasks(settings: Any) -> None:
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_catalog_cache() -> Any:
-    catalog_services.clear_cache()
-    yield
-    catalog_services.clear_cache()
-
-
-@pytest.fixture
-def on_day() -> Any:
-    """``on_day(date)`` sets the business clock (09:00 Berlin); it only moves forward."""
-    state: dict[str, clock.SimulationClock] = {}
-
-    def move(day: date) -> clock.SimulationClock:
-        if "clock" not in state:
-            state["clock"] = clock.SimulationClock(day, default_tz="Europe/Berlin")
-            clock.install(state["clock"])
-        else:
-            state["clock"].set(day)
-        return state["clock"]
-
-    return move
+from tests.quotes.fixtures import _fresh_catalog_cache as _fresh_catalog_cache
+from tests.quotes.fixtures import _immediate_tasks as _immediate_tasks
+from tests.quotes.fixtures import northwind_world
+from tests.quotes.fixtures import on_day as on_day
 
 
 @pytest.fixture
 def world(db: Any, on_day: Any) -> dict[str, Any]:
-    from q2c.quotes import services as quotes
-
-    on_day(date(2027, 1, 10))
-    entity = builders.seller()
-    account = builders.customer()
-    builders.northwind_catalog()
-    rita = builders.user("rita", "sales_rep")
-    max_ = builders.user("max", "sales_manager")
-    quotes.save_team(name="DACH", manager_id=max_.pk, member_ids=[rita.pk], actor="test")
-    return {"entity": entity, "account": account, "rita": rita, "max": max_}
+    return northwind_world(on_day, builders.northwind_catalog)
 
 
 @pytest.fixture
