@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.test import Client
 
 from q2c.catalog import services
+from tests.users import role_user, token_client
 
 
 @pytest.fixture(autouse=True)
@@ -23,15 +23,8 @@ def _fresh_snapshot_cache():
 
 @pytest.fixture
 def make_user(db: Any):
-    def make(role: str | None, username: str | None = None) -> Any:
-        name = username or f"catalog_{role or 'none'}"
-        user = get_user_model().objects.create_user(name)
-        if role == "admin":
-            user.is_staff = user.is_superuser = True
-            user.save()
-        if role:
-            user.groups.add(Group.objects.get(name=role))
-        return user
+    def make(role: str | None, username: str | None = None, password: str | None = None) -> Any:
+        return role_user(role, username or f"catalog_{role or 'none'}", password)
 
     return make
 
@@ -39,16 +32,9 @@ def make_user(db: Any):
 @pytest.fixture
 def api_as(make_user: Any):
     """A test client calling the API with the bearer token of a new user holding ``role``."""
-    from django.test import Client
-
-    from q2c.platform.auth import ApiToken
 
     def make(role: str | None, username: str | None = None) -> Client:
-        user = make_user(role, username)
-        _, raw = ApiToken.issue(user, "tests")
-        client = Client(headers={"Authorization": f"Bearer {raw}"})
-        client.user = user  # type: ignore[attr-defined]
-        return client
+        return token_client(make_user(role, username))
 
     return make
 
