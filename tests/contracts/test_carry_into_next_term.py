@@ -51,7 +51,8 @@ def _seats(contract, version):
     )
 
 
-def test_amendments_after_the_accepted_renewal_are_carried_into_the_next_term(world, on_day):
+def _c1_with_its_renewal_quote(world, on_day):
+    """C-1 (5 % uplift) signed on 2027-01-20, with the renewal quote the daily job made on 2027-12-03."""
     on_day(date(2027, 1, 20))
     c1 = builders.active_contract(
         world["entity"], world["account"], renewal_uplift_percent=D(5), owner_id=world["rita"].pk
@@ -59,6 +60,11 @@ def test_amendments_after_the_accepted_renewal_are_carried_into_the_next_term(wo
     on_day(date(2027, 12, 3))
     services.run_daily(date(2027, 12, 3))
     c1.refresh_from_db()
+    return c1
+
+
+def test_amendments_after_the_accepted_renewal_are_carried_into_the_next_term(world, on_day):
+    c1 = _c1_with_its_renewal_quote(world, on_day)
     on_day(date(2027, 12, 20))
     _approve_send_accept(c1.renewal_quote_id, world)
     nxt = Contract.objects.get(previous=c1)
@@ -184,13 +190,7 @@ def test_cancelling_a_term_whose_renewal_was_accepted_cancels_the_next_term_from
     starts: it is cancelled from 2028-02-01 in the same transaction, its cancellation stopping all
     50 seats over its whole term (−50 × 26.78 × 12 = −16,068.00), and the end-of-term job renews
     nothing."""
-    on_day(date(2027, 1, 20))
-    c1 = builders.active_contract(
-        world["entity"], world["account"], renewal_uplift_percent=D(5), owner_id=world["rita"].pk
-    )
-    on_day(date(2027, 12, 3))
-    services.run_daily(date(2027, 12, 3))
-    c1.refresh_from_db()
+    c1 = _c1_with_its_renewal_quote(world, on_day)
     on_day(date(2027, 12, 20))
     _approve_send_accept(c1.renewal_quote_id, world)
     nxt = Contract.objects.get(previous=c1)
@@ -224,13 +224,7 @@ def test_an_open_renewal_quote_follows_the_amendments_of_the_term(world, on_day)
     from q2c.quotes import services as quotes
     from q2c.quotes.models import Quote
 
-    on_day(date(2027, 1, 20))
-    c1 = builders.active_contract(
-        world["entity"], world["account"], renewal_uplift_percent=D(5), owner_id=world["rita"].pk
-    )
-    on_day(date(2027, 12, 3))
-    services.run_daily(date(2027, 12, 3))
-    c1.refresh_from_db()
+    c1 = _c1_with_its_renewal_quote(world, on_day)
     quote_id = c1.renewal_quote_id
     quotes.submit_quote(quote_id, actor=world["rita"])
     from q2c.quotes.models import ApprovalStep
