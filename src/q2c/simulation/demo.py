@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,22 @@ def start_date(months: int, start: str | None) -> date:
 
             raise ValidationError(f"--start {start!r} is not a date (YYYY-MM-DD)", field="start") from None
     return add_months(date.today(), -months)
+
+
+def month_lines(stdout: Any) -> Callable[[int, int, str], None]:
+    """Progress for a log: one line when a simulated month is done (day labels are ISO dates)."""
+    seen: list[str] = []
+
+    def tick(done: int, total: int, label: str) -> None:
+        month = label[:7]
+        if seen and seen[-1] != month:
+            stdout.write(f"demo: {seen[-1]} lived ({done - 1} of {total} days)")
+        if not seen or seen[-1] != month:
+            seen.append(month)
+        if done == total:
+            stdout.write(f"demo: {month} lived ({done} of {total} days)")
+
+    return tick
 
 
 def simulate(
@@ -39,15 +56,19 @@ def simulate(
         raise ValidationError("--months is 1 to 120", field="months")
     company = Company(customers=customers, months=months, seed=seed, start=start_date(months, start))
     if progress and stdout is not None:
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task("simulating", total=None)
+        if not Console().is_terminal:  # a log (make run piped, CI): a line per month instead of a bar
+            stats = company.run(month_lines(stdout))
+        else:
+            with Progress(transient=True) as bar:
+                task = bar.add_task("simulating", total=None)
 
-            def tick(done: int, total: int, label: str) -> None:
-                bar.update(task, completed=done, total=total, description=f"simulating {label}")
+                def tick(done: int, total: int, label: str) -> None:
+                    bar.update(task, completed=done, total=total, description=f"simulating {label}")
 
-            stats = company.run(tick)
+                stats = company.run(tick)
     else:
         stats = company.run()
     if stdout is not None:
