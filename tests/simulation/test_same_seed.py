@@ -27,6 +27,12 @@ def _tasks_run_inline(settings: Any) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+def _ordered(rows: list[list[Any]]) -> list[list[Any]]:
+    """Rows in one order whatever the database's: numbers are per legal entity, so two entities'
+    Q-2027-000001 tie on the number and PostgreSQL and SQLite return them in different orders."""
+    return sorted(rows, key=lambda row: [str(x) for x in row])
+
+
 def business_data() -> dict[str, Any]:
     """The documents the simulation made, keyed by business numbers and names (no primary keys)."""
     from q2c.contracts.models import Contract
@@ -78,11 +84,11 @@ def business_data() -> dict[str, Any]:
         key = f"{entity[entity_id]} {code} {month:%Y-%m}"
         totals[key] = [str(type(debit)(totals[key][0]) + debit), str(type(credit)(totals[key][1]) + credit)]
     return {
-        "quotes": quotes,
-        "contracts": contracts,
-        "invoices": invoices,
+        "quotes": _ordered(quotes),
+        "contracts": _ordered(contracts),
+        "invoices": _ordered(invoices),
         "invoice_lines": lines,
-        "payments": payments,
+        "payments": _ordered(payments),
         "applications": applications,
         "bank_lines": bank,
         "ledger": dict(sorted(totals.items())),
