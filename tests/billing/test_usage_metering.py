@@ -24,8 +24,7 @@ from q2c.billing.run import bill_run
 from q2c.billing.usage import ingest
 from q2c.invoicing.models import Invoice, InvoiceLine
 from q2c.ledger import queries as ledger_queries
-from tests.billing.usage_world import at_berlin, catalog, event, usage_contract
-from tests.billing.world import at, customer, seller
+from tests.billing.usage_world import at_berlin, catalog, event, northwind_usage_world, usage_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +36,7 @@ def _immediate_tasks(settings: Any) -> None:
 
 @pytest.fixture
 def world():
-    clk = at(date(2027, 3, 1))
-    acme = seller()
-    northwind = customer(acme)
-    catalog()
-    sub = usage_contract(acme, northwind)
-    return clk, acme, northwind, sub
+    return northwind_usage_world()
 
 
 def march(sub: Any) -> list[dict[str, Any]]:

@@ -23,8 +23,8 @@ from q2c.billing.run import bill_run
 from q2c.billing.usage import UsageRefused, ingest, set_usage_terms
 from q2c.invoicing.models import Invoice, InvoiceLine
 from q2c.platform.auth import ApiToken
-from tests.billing.usage_world import at_berlin, catalog, event, usage_contract
-from tests.billing.world import at, customer, seller, user
+from tests.billing.usage_world import at_berlin, event, northwind_usage_world
+from tests.billing.world import user
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +41,7 @@ def _immediate_tasks(settings: Any) -> None:
 
 @pytest.fixture
 def world():
-    clk = at(date(2027, 3, 1))
-    acme = seller()
-    northwind = customer(acme)
-    catalog()
-    return clk, acme, northwind, usage_contract(acme, northwind)
+    return northwind_usage_world()
 
 
 def by_region(sub: Any, day: date = date(2027, 3, 3), **quantities: int) -> None:

@@ -83,3 +83,15 @@ def event(
         "timestamp": ts,
         **extra,
     }
+
+
+def northwind_usage_world() -> tuple[Any, Any, Any, Schedule]:
+    """The clock on 2027-03-01, the seller, Northwind, the catalog and Northwind's API usage
+    subscription: (clock, seller, customer, subscription)."""
+    from tests.billing.world import at, customer, seller
+
+    clk = at(date(2027, 3, 1))
+    acme = seller()
+    northwind = customer(acme)
+    catalog()
+    return clk, acme, northwind, usage_contract(acme, northwind)
