@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,7 @@ def test_a_sales_rep_creates_an_account_and_finds_it_in_the_list(page, login_as,
 
     page.wait_for_url("**/parties/accounts/*/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Northwind Handels GmbH")
-    assert page.get_by_text("DE812651301").is_visible()
+    expect(page.get_by_text("DE812651301")).to_be_visible()
 
     page.get_by_role("link", name="‹ Accounts").click()
     page.get_by_label("Search").fill("northwind")

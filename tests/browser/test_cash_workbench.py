@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +63,7 @@ def test_finance_uploads_a_statement_and_resolves_the_workbench(page, login_as, 
     page.wait_for_url("**/cash/")
     assert "4 new lines" in page.locator("ul.messages").inner_text()
     assert "1 applied" in page.locator("ul.messages").inner_text()
-    assert page.get_by_role("heading", level=2, name="Waiting for a person (3)").is_visible()
+    expect(page.get_by_role("heading", level=2, name="Waiting for a person (3)")).to_be_visible()
     screenshot(page, "cash-workbench")
 
     # The partial payment of INV-5: the proposal, accepted.
@@ -95,7 +96,7 @@ def test_finance_uploads_a_statement_and_resolves_the_workbench(page, login_as, 
     assert page.get_by_test_id("line-state").inner_text() == "not_ours"
 
     page.get_by_role("link", name="Workbench").click()
-    assert page.get_by_role("heading", level=2, name="Waiting for a person (0)").is_visible()
+    expect(page.get_by_role("heading", level=2, name="Waiting for a person (0)")).to_be_visible()
 
     from q2c.invoicing.models import Invoice
 
@@ -114,7 +115,7 @@ def test_a_viewer_reads_the_workbench_without_the_actions(page, login_as, statem
     importing.import_file(statement.read_bytes(), actor="test")
     login_as("viewer", "vera")
     page.goto("/cash/")
-    assert page.get_by_role("heading", level=2, name="Waiting for a person (4)").is_visible()
+    expect(page.get_by_role("heading", level=2, name="Waiting for a person (4)")).to_be_visible()
     assert page.get_by_role("button", name="Import").count() == 0
     open_line(page, "1683.66")
     assert page.get_by_role("button", name="Apply", exact=True).count() == 0

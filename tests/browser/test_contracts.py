@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +48,7 @@ def test_a_sales_rep_adds_seats_to_a_contract_and_sees_the_new_version(page, log
     form.get_by_role("button", name="Apply amendment").click()
 
     page.wait_for_url(f"**/contracts/{c1.pk}/")
-    assert page.get_by_text("Amendment A1 applied").is_visible()
+    expect(page.get_by_text("Amendment A1 applied")).to_be_visible()
     # 60 seats × 25.50 run from 2027-03-15 on.
     assert page.locator("#mrr").inner_text() == "1530.00 EUR"
     delta = page.locator('tr[data-line="A1.1"]')

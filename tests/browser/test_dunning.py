@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -65,9 +66,9 @@ def test_finance_runs_dunning_from_the_worklist_and_records_a_promise(page, logi
 
     page.get_by_role("link", name="Northwind Handels GmbH").click()
     page.wait_for_url("**/dunning/accounts/*/")
-    assert page.get_by_role(
-        "link", name=re.compile(r"^Payment reminder: invoice INV-\d{4}-000001$")
-    ).is_visible()
+    expect(
+        page.get_by_role("link", name=re.compile(r"^Payment reminder: invoice INV-\d{4}-000001$"))
+    ).to_be_visible()
     promised = (overdue + timedelta(days=10)).isoformat()
     page.get_by_label("Pays by").fill(promised)
     page.get_by_label("Amount (EUR)").fill("1517.25")

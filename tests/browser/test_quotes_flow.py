@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +83,7 @@ def test_build_approve_send_and_accept_a_quote_in_the_browser(
     first = page.locator("tbody.line").nth(0)
     # The live preview prices the line without saving: 50 × 30.00 × 85 % = 1,275.00 a month.
     first.locator(".net-cell").filter(has_text="1275.00").wait_for()
-    assert first.get_by_text("needs approval").is_visible()
+    expect(first.get_by_text("needs approval")).to_be_visible()
     assert (
         "SEAT: discount 15 % is above the owner's limit of 10 %"
         in page.locator("#approval-flags").inner_text()
@@ -102,7 +103,7 @@ def test_build_approve_send_and_accept_a_quote_in_the_browser(
     screenshot(page, "quote-builder")
     page.get_by_role("button", name="Save quote").click()
     page.wait_for_url(re.compile(r".*/quotes/\d+/$"))
-    assert page.get_by_text("Quote saved.").is_visible()
+    expect(page.get_by_text("Quote saved.")).to_be_visible()
     quote = Quote.objects.get()
     assert list(quote.lines.values_list("sku", flat=True)) == ["SEAT", "ONB"]
     page.get_by_role("button", name="Submit for approval").click()
@@ -117,7 +118,7 @@ def test_build_approve_send_and_accept_a_quote_in_the_browser(
     screenshot(page, "approval-inbox")
     page.get_by_role("button", name=f"Approve {quote.number} v1").click()
     page.wait_for_url("**/quotes/approvals/")
-    assert page.get_by_text("Nothing waits for your approval.").is_visible()
+    expect(page.get_by_text("Nothing waits for your approval.")).to_be_visible()
 
     # The rep sends it; the page shows the customer's link.
     log_out(page)
@@ -133,7 +134,7 @@ def test_build_approve_send_and_accept_a_quote_in_the_browser(
     public = customer.new_page()
     public.goto(link)
     assert "Northwind Handels GmbH" in public.content()
-    assert public.get_by_text("€1,275.00").first.is_visible()
+    expect(public.get_by_text("€1,275.00").first).to_be_visible()
     public.get_by_label(re.compile(r"^Your full name")).fill("Nora North")
     public.get_by_label(re.compile(r"^Your title")).fill("Managing Director")
     public.get_by_label(re.compile(r"I am authorised to sign")).check()
@@ -169,9 +170,9 @@ def test_html_in_a_customer_name_stays_text_in_the_builder_and_on_the_public_pag
 
     page.goto(f"/quotes/{quote.pk}/")
     assert page.title() != "pwned"
-    assert page.get_by_text(f"{hostile} GmbH").first.is_visible()
+    expect(page.get_by_text(f"{hostile} GmbH").first).to_be_visible()
     public = browser.new_context(base_url=live_server.url).new_page()
     public.goto(f"/quotes/accept/{sent.token}/")
     assert public.title() != "pwned"
-    assert public.get_by_text(f"{hostile} GmbH").first.is_visible()
+    expect(public.get_by_text(f"{hostile} GmbH").first).to_be_visible()
     assert public.locator("img").count() == 0
