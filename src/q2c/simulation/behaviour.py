@@ -56,29 +56,88 @@ SEGMENTS: dict[str, Segment] = {
 
 # Sales: leads per working day per 100 customers in the market, and how deals move.
 LEADS_PER_DAY_PER_100 = 0.9
-DAYS_TO_SUBMIT = (0, 2)
 DAYS_TO_DECIDE = (2, 15)  # the buyer's time between sending and answering
-REP_SKILL = {"rita": 0.2, "rafael": 0.0, "sophie": 0.35, "tom": -0.1, "priya": 0.25}
 MANAGER_REJECTS = 0.08  # chance a manager refuses a discount that needs approval
 
 
-def discount_percent(rng: random.Random, segment: Segment) -> int:
-    """The line discount a rep offers: bigger customers haggle harder."""
-    base = {"enterprise": 14, "mid_market": 8, "smb": 4}[segment.name]
-    return max(0, min(30, round(rng.gauss(base, 5))))
+@dataclass(frozen=True)
+class Rep:
+    """How a rep sells: skill (added to the buyer's logit), discounting habit (points added to
+    the segment's usual discount) and how many days a new quote waits before it is submitted."""
+
+    skill: float
+    habit: int
+    days_to_submit: tuple[int, int]
 
 
-def win_probability(discount: float, deal_size_eur: float, rep: str, segment: Segment) -> float:
-    """Chance the buyer accepts: rises with the discount (with diminishing returns), falls with
-    the deal's size, and depends on the rep's skill and the segment.
+REPS: dict[str, Rep] = {
+    "sophie": Rep(skill=0.8, habit=-3, days_to_submit=(0, 1)),
+    "priya": Rep(skill=0.4, habit=-2, days_to_submit=(0, 2)),
+    "rita": Rep(skill=0.2, habit=0, days_to_submit=(1, 3)),
+    "rafael": Rep(skill=-0.3, habit=5, days_to_submit=(1, 4)),
+    "tom": Rep(skill=-0.7, habit=4, days_to_submit=(2, 9)),
+}
+UNKNOWN_REP = Rep(skill=0.0, habit=0, days_to_submit=(1, 3))
 
-    logit p = 0.3 + 0.09·d − 0.0018·d² − 0.35·ln(size / 10,000) + skill(rep) + bias(segment)
+# Discounts: the segment's usual line discount (percent) before the rep's habit, and the spread.
+SEGMENT_DISCOUNT = {"enterprise": 10, "mid_market": 7, "smb": 4}
+DISCOUNT_SPREAD = 4
+
+# The buyer's logit (docs/simulation.md "How buyers behave").
+BASE_LOGIT = 1.3
+DISCOUNT_SLOPE = 0.12  # per point of the deepest line discount …
+DISCOUNT_CURVE = 0.004  # … less this times its square: the effect peaks at 15 %
+SIZE_SLOPE = 0.7  # per unit of ln(deal size / 10,000 EUR)
+SEGMENT_BIAS = {"enterprise": 0.4, "mid_market": 0.2, "smb": 0.0}
+STALE_PER_DAY = 0.15  # per day from the quote's creation to its sending
+HARDWARE = -0.8  # a quote with edge appliances needs a capital budget
+
+
+def rep_of(login: str) -> Rep:
+    return REPS.get(login, UNKNOWN_REP)
+
+
+def discount_percent(rng: random.Random, segment: Segment, rep: str) -> int:
+    """The line discount a rep offers on the seats: bigger customers haggle harder, and each rep
+    has a habit of giving more or less than usual."""
+    mean = SEGMENT_DISCOUNT[segment.name] + rep_of(rep).habit
+    return max(0, min(30, round(rng.gauss(mean, DISCOUNT_SPREAD))))
+
+
+def days_to_submit(rng: random.Random, rep: str) -> int:
+    """Days a new quote waits before its rep submits it (some reps let quotes go stale)."""
+    return rng.randint(*rep_of(rep).days_to_submit)
+
+
+def win_probability(
+    discount: float,
+    deal_size_eur: float,
+    rep: str,
+    segment: Segment,
+    *,
+    days_to_send: float,
+    hardware: bool,
+) -> float:
+    """Chance the buyer accepts a new deal: rises with the seats' discount (with diminishing
+    returns), falls with the deal's size, with every day the quote waited before it was sent and
+    when it holds hardware; depends on the rep's skill and the segment.
+
+    logit p = 1.3 + 0.12·d − 0.004·d² − 0.7·ln(size / 10,000) + skill(rep) + bias(segment)
+              − 0.15·days to send − 0.8·[hardware]
     """
-    bias = {"enterprise": -0.2, "mid_market": 0.0, "smb": 0.25}[segment.name]
     size = max(deal_size_eur, 1.0) / 10_000.0
-    logit = 0.3 + 0.09 * discount - 0.0018 * discount * discount - 0.35 * math.log(size)
-    logit += REP_SKILL.get(rep, 0.0) + bias
+    logit = BASE_LOGIT + DISCOUNT_SLOPE * discount - DISCOUNT_CURVE * discount * discount
+    logit -= SIZE_SLOPE * math.log(size)
+    logit += rep_of(rep).skill + SEGMENT_BIAS[segment.name]
+    logit -= STALE_PER_DAY * max(days_to_send, 0.0)
+    if hardware:
+        logit += HARDWARE
     return 1.0 / (1.0 + math.exp(-logit))
+
+
+def renewal_probability(segment: Segment) -> float:
+    """Chance a customer renews at term end: its segment's churn decides, whatever the quote."""
+    return 1.0 - segment.churn
 
 
 def payment_day_offset(rng: random.Random, segment: Segment) -> int | None:

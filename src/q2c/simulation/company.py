@@ -179,7 +179,7 @@ class Company:
     def lines_for(self, customer: w.Customer) -> tuple[list[dict[str, Any]], int]:
         s = customer.segment
         rng = self.rng
-        discount = bh.discount_percent(rng, s)
+        discount = bh.discount_percent(rng, s, customer.owner)
         seat = "SEAT-PRO" if rng.random() < s.pro_share else "SEAT-STD"
         lines: list[dict[str, Any]] = [
             {"sku": seat, "quantity": rng.randint(*s.seats), **({"discount": {"percent": str(discount)}} if discount else {})},
@@ -214,7 +214,7 @@ class Company:
         if customer.currency != "EUR":
             size = size / (self.usd_rate if customer.currency == "USD" else self.gbp_rate)
         self.deals.append(
-            Deal(quote.pk, customer, customer.owner, "draft", day + timedelta(days=self.rng.randint(*bh.DAYS_TO_SUBMIT)),
+            Deal(quote.pk, customer, customer.owner, "draft", day + timedelta(days=bh.days_to_submit(self.rng, customer.owner)),
                  discount, size)
         )  # fmt: skip
 
@@ -289,7 +289,9 @@ class Company:
             return False
         if deal.stage == "sent":
             chance = bh.win_probability(
-                float(deal.discount), float(deal.size_eur), deal.rep, deal.customer.segment
+                float(deal.discount), float(deal.size_eur), deal.rep, deal.customer.segment,
+                days_to_send=(quote.sent_at - quote.created_at).days if quote.sent_at else 0,
+                hardware=any(ln.get("sku") == "EDGE" for ln in (quote.pricing or {}).get("lines", [])),
             )
             contact = deal.customer.name
             if self.rng.random() < chance:
