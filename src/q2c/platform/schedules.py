@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
 
 from q2c.core import clock
 from q2c.platform.models import Schedule, ScheduleRun
@@ -36,14 +36,19 @@ def worker_name() -> str:
 
 def due_dates(schedule: Schedule, now: datetime) -> list[date]:
     """Business dates this schedule still owes, oldest first."""
+    latest_done = ScheduleRun.objects.filter(schedule=schedule, status=ScheduleRun.Status.DONE).aggregate(
+        latest=Max("business_date")
+    )["latest"]
+    return _owed(schedule, now, latest_done)
+
+
+def _owed(schedule: Schedule, now: datetime, latest_done: date | None) -> list[date]:
+    """The dates from the day after ``latest_done`` (or the start date) through the schedule's
+    last due day at ``now``."""
     local_now = now.astimezone(ZoneInfo(schedule.time_zone))
     last_day = local_now.date()
     if local_now.time() < time(schedule.hour, schedule.minute):
         last_day -= timedelta(days=1)
-    # One indexed aggregate, not every completed date read back on each poll.
-    latest_done = ScheduleRun.objects.filter(schedule=schedule, status=ScheduleRun.Status.DONE).aggregate(
-        latest=Max("business_date")
-    )["latest"]
     start = schedule.start_date if latest_done is None else latest_done + timedelta(days=1)
     start = max(start, schedule.start_date)
     days = []
@@ -52,6 +57,20 @@ def due_dates(schedule: Schedule, now: datetime) -> list[date]:
         days.append(d)
         d += timedelta(days=1)
     return days
+
+
+def _enabled_with_latest_done() -> list[Schedule]:
+    """Every enabled schedule (by name) with ``latest_done``, its latest completed date: one
+    statement for all of them (a correlated subquery each, read backwards along the unique
+    ``(schedule, business_date)`` index), not one aggregate per schedule on every poll."""
+    latest = (
+        ScheduleRun.objects.filter(schedule=OuterRef("pk"), status=ScheduleRun.Status.DONE)
+        .order_by("-business_date")
+        .values("business_date")[:1]
+    )
+    return list(
+        Schedule.objects.filter(enabled=True).annotate(latest_done=Subquery(latest)).order_by("name")
+    )
 
 
 def _claim(schedule: Schedule, day: date, now: datetime, me: str) -> ScheduleRun | None:
@@ -92,8 +111,8 @@ def poll(now: datetime | None = None) -> list[tuple[str, date, str]]:
     now = now or clock.now()
     me = worker_name()
     ran: list[tuple[str, date, str]] = []
-    for schedule in Schedule.objects.filter(enabled=True).order_by("name"):
-        for day in due_dates(schedule, now):
+    for schedule in _enabled_with_latest_done():
+        for day in _owed(schedule, now, schedule.latest_done):  # type: ignore[attr-defined]
             run = _claim(schedule, day, now, me)
             if run is None:
                 # Another worker holds this date; later dates must wait for it.
