@@ -14,13 +14,14 @@ from decimal import Decimal as D
 import pytest
 
 from q2c.core.errors import DomainError, InvalidTransition
+from q2c.core.money import Money
 from q2c.invoicing import services as invoicing
 from q2c.invoicing.checks import ar_control
 from q2c.ledger.models import JournalEntry
 from q2c.payments import queries, services
 from q2c.payments.checks import receivables
 from q2c.payments.models import Application, Payment
-from tests.payments.world import CONTOSO, at, balances, customer, eur, invoice, seller, usd
+from tests.payments.world import CONTOSO, FABRIKAM, at, balances, customer, eur, invoice, seller, usd
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +76,24 @@ def test_one_payment_pays_several_invoices_and_the_rest_is_customer_credit(acme,
     applied = services.apply_credits(northwind.pk)
     assert [(x.invoice_id, x.amount) for x in applied] == [(c.pk, eur("119.00"))]
     assert queries.customer_credit(northwind.pk) == {"EUR": eur("1.00")}
+    ties()
+
+
+def test_the_daily_job_applies_credit_of_the_accounts_that_hold_some_and_leaves_the_others(acme, northwind):
+    fabrikam = customer(acme, FABRIKAM)
+    a = invoice(northwind)  # 2,261.00
+    services.record_payment(northwind.pk, eur("2500.00"), allocations=[(a.pk, None)])  # 239.00 credit
+    f = invoice(fabrikam)
+    services.record_payment(fabrikam.pk, Money.from_minor(f.total_minor, "EUR"), allocations=[(f.pk, None)])
+    c = invoice(northwind, "100.00")  # 100.00 + 19.00 = 119.00
+    g = invoice(fabrikam, "100.00")  # Fabrikam paid exactly: no credit to apply to it
+    assert services.apply_all_credits(date(2027, 3, 1)) == {"accounts": 1, "applications": 1}
+    c.refresh_from_db()
+    g.refresh_from_db()
+    assert (c.status, g.status) == ("paid", "issued")
+    assert queries.customer_credit(northwind.pk) == {"EUR": eur("120.00")}  # 239.00 − 119.00
+    # The next day Northwind still holds credit but nothing is open: nothing more is applied.
+    assert services.apply_all_credits(date(2027, 3, 2)) == {"accounts": 1, "applications": 0}
     ties()
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from q2c.core import clock
 from q2c.core.errors import DomainError
@@ -414,12 +415,15 @@ def apply_all_credits(day: date | None = None) -> dict[str, int]:
     from q2c.payments.models import PaymentSettings
 
     off = set(PaymentSettings.objects.filter(auto_apply_credit=False).values_list("entity_id", flat=True))
-    accounts = (
+    # The accounts holding credit, found by the database (not every received payment read back).
+    with_credit = list(
         Payment.objects.filter(status=PaymentStatus.RECEIVED)
         .exclude(entity_id__in=off)
-        .values_list("account_id", "amount_minor", "applied_minor", "refunded_minor")
+        .filter(amount_minor__gt=F("applied_minor") + F("refunded_minor"))
+        .values_list("account_id", flat=True)
+        .distinct()
+        .order_by("account_id")
     )
-    with_credit = sorted({a for a, amount, applied, refunded in accounts if amount - applied - refunded > 0})
     applied = 0
     for account_id in with_credit:
         applied += len(apply_credits(account_id, on=day, actor="system"))
