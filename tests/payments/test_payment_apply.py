@@ -97,6 +97,18 @@ def test_the_daily_job_applies_credit_of_the_accounts_that_hold_some_and_leaves_
     ties()
 
 
+def test_open_receivables_due_by_a_date_leave_out_the_invoices_due_later(acme, northwind):
+    march = invoice(northwind)  # issued 2027-03-01, net 30: due 2027-03-31
+    at(date(2027, 3, 15))
+    mid = invoice(northwind, "100.00")  # issued 2027-03-15: due 2027-04-14
+    assert (march.due_date, mid.due_date) == (date(2027, 3, 31), date(2027, 4, 14))
+    due = lambda day: [i.invoice_id for i in queries.open_receivables(account_id=northwind.pk, due_by=day)]  # noqa: E731
+    assert due(date(2027, 3, 30)) == []
+    assert due(date(2027, 3, 31)) == [march.pk]
+    assert due(date(2027, 4, 14)) == [march.pk, mid.pk]
+    assert [i.invoice_id for i in queries.open_receivables(account_id=northwind.pk)] == [march.pk, mid.pk]
+
+
 def test_bank_fees_are_booked_and_the_customer_is_credited_with_the_gross(acme, northwind):
     # northwind.md step 8: 4,745.00 arrives for 4,760.00 with a 15.00 bank fee.
     inv = invoice(northwind, "4000.00")  # 4,000.00 + 760.00 VAT = 4,760.00

@@ -50,9 +50,11 @@ def open_receivables(
     entity_id: int | None = None,
     currency: str | None = None,
     on: date | None = None,
+    due_by: date | None = None,
 ) -> list[OpenItem]:
     """Open invoices (oldest due first), each with its open amount, due date, days overdue and
-    aging bucket as of ``on`` (default: today) and whether a dispute on it is open."""
+    aging bucket as of ``on`` (default: today) and whether a dispute on it is open; with
+    ``due_by``, only those due on or before that date (selected by the database)."""
     day = on or clock.today()
     reopened_q = Reopened.objects.filter(amount_minor__gt=0)
     query: QuerySet[Invoice] = Invoice.objects.all()
@@ -67,6 +69,8 @@ def open_receivables(
         reopened_q = reopened_q.filter(entity_id=entity_id)
     if currency:
         query = query.filter(currency=currency)
+    if due_by is not None:
+        query = query.filter(due_date__lte=due_by)
     reopened = dict(reopened_q.values_list("invoice_id", "amount_minor"))
     query = query.filter(Q(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID]) | Q(pk__in=list(reopened)))
     rows = list(

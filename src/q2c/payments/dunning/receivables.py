@@ -64,7 +64,7 @@ def _convert(items: list[payments.OpenItem]) -> list[OpenInvoice]:
 
 def overdue(on: date, *, entity_id: int | None = None, account_id: int | None = None) -> list[OpenInvoice]:
     """Open invoices due on or before ``on`` with something left to pay, oldest due first."""
-    items = payments.open_receivables(entity_id=entity_id, account_id=account_id, on=on)
+    items = payments.open_receivables(entity_id=entity_id, account_id=account_id, on=on, due_by=on)
     return _convert([i for i in items if i.due_date is not None and i.due_date <= on])
 
 
