@@ -1132,13 +1132,16 @@ def unbilled_usage(as_of: date, *, entity_id: int | None = None) -> list[Unbille
         )
     )
     invoiced: dict[tuple[int, date], int] = defaultdict(int)
+    # Only the months asked about (not every month ever invoiced to these subscriptions).
     for sid, start, minor in Charge.objects.filter(
-        subscription_id__in=list(by_id), billed_on__lte=as_of, invoice_id__isnull=False
+        subscription_id__in=list(by_id), service_start__in={p for _, p in pairs}, billed_on__lte=as_of,
+        invoice_id__isnull=False,
     ).values_list("subscription_id", "service_start", "amount_minor"):
         if sid is not None and start is not None:
             invoiced[(sid, start)] += minor
     out: list[UnbilledUsage] = []
     metrics: dict[str, engine.Metric] = {}
+    roundings: dict[int, Rounding] = {}
     all_terms = _terms_rows(by_id)
     prices: dict[tuple[Any, ...], PriceFn] = {}
     for sid, start in sorted(pairs, key=lambda x: (x[1], x[0])):
@@ -1150,10 +1153,12 @@ def unbilled_usage(as_of: date, *, entity_id: int | None = None) -> list[Unbille
         until = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(tz))
         if s.metric not in metrics:
             metrics[s.metric] = _metric(s.metric)
+        if s.entity_id not in roundings:
+            roundings[s.entity_id] = _rounding(s.entity_id)
         terms = terms_for(s, start, all_terms.get(sid, []))
         price = pricing_for(s, terms, start, prices)
         rated = rate_period(terms, period, metrics[s.metric], tz, price, _events(s.pk, start),
-                            rounding=_rounding(s.entity_id), until_us=(until.astimezone(UTC) - EPOCH) // _US)  # fmt: skip
+                            rounding=roundings[s.entity_id], until_us=(until.astimezone(UTC) - EPOCH) // _US)  # fmt: skip
         occurred = rated.total(s.currency) if rated.events else Money.zero(s.currency)
         billed = Money.from_minor(invoiced.get((sid, start), 0), s.currency)
         if occurred == billed:
