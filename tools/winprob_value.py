@@ -9,15 +9,16 @@ Two sources of quotes:
 
 reads every decided quote of each run (a child process per run: ``--dump DIR``), trains on the
 ``--demo-train`` runs only and scores the ``--demo-test`` runs (ROC AUC, Brier, log loss,
-reliability bins against the win-rate and discount-only baselines); then, on the test runs'
-new-business and renewal quotes, compares the TRUE expected revenue at the rep's own discount with
-that at the recommended discount (inside the quote's floor and its owner's limit), where the
-truth is the simulation's: a new deal is won with ``win_probability(line discount, deal size in
-EUR, rep, segment)``, a renewal with 1 − the segment's churn whatever its discount. The
-simulation keeps no segment in the database; a customer's segment is read back from the seats
-of its first new-business quote (SMB 3–20, mid-market 20–80, enterprise 80–300; 20 and 80
-seats count as the smaller segment). A recommended quote-wide discount is taken as that
-discount on every line. Amounts in EUR at the simulation's starting rates (USD 1.085, GBP 0.86).
+reliability bins against the win-rate and discount-only baselines, and the AUC of the TRUE
+chances — the ceiling); then, on the test runs' new-business and renewal quotes, compares the
+TRUE expected revenue at the rep's own discounts with that at the recommended discount on the
+seat lines (the quote's target lines, inside their floor and the owner's limit), where the
+truth is the simulation's: a new deal is won with ``win_probability(deepest line discount, deal
+size in EUR, rep, segment, days to send, hardware)``, a renewal with 1 − the segment's churn
+whatever its discount. The simulation keeps no segment in the database; a customer's segment is
+read back from the seats of its first new-business quote (SMB 3–20, mid-market 20–80,
+enterprise 80–300; 20 and 80 seats count as the smaller segment). Amounts in EUR at the
+simulation's starting rates (USD 1.085, GBP 0.86).
 ``--store VAR_DIR`` also writes the result to ``VAR_DIR/models/winprob-value.json``, which the
 Forecasts page shows beside the stored model's evaluation.
 
@@ -27,8 +28,8 @@ Forecasts page shows beside the stored model's evaluation.
 
 A seed draws ``--quotes`` first deals: segment by its share, rep, seats in the segment's range,
 Standard or Professional seats (``pro_share``), a 12-month term at the list prices of the demo
-catalog (30 / 55 EUR per seat and month), the rep's discount (``discount_percent``), and the
-outcome from ``win_probability``. The model is trained on the training seeds only; on each
+catalog (30 / 55 EUR per seat and month), the rep's discount (``discount_percent``) and days to
+send (``days_to_submit`` + 1), no hardware, and the outcome from ``win_probability``. The model is trained on the training seeds only; on each
 unseen seed the recommendation (rep limit 20 %, no floor, no cost known → margin = revenue) is
 compared with the rep's own discount by the TRUE expected revenue Σ p_true(d) × value(d).
 Prints one JSON object.
@@ -60,7 +61,7 @@ LIMIT = Decimal("20")
 def draw(seed: int, count: int) -> list[tuple[winprob.QuoteRow, Decimal, behaviour.Segment]]:
     rng = random.Random(seed)
     segments = list(behaviour.SEGMENTS.values())
-    reps = sorted(behaviour.REP_SKILL)
+    reps = sorted(behaviour.REPS)
     out = []
     day = date(2025, 1, 1)
     for i in range(count):
@@ -69,13 +70,15 @@ def draw(seed: int, count: int) -> list[tuple[winprob.QuoteRow, Decimal, behavio
         seats = rng.randint(*seg.seats)
         sku = "SEAT-PRO" if rng.random() < seg.pro_share else "SEAT-STD"
         list_value = PRICE[sku] * seats * 12
-        d = behaviour.discount_percent(rng, seg)
+        d = behaviour.discount_percent(rng, seg, rep)
+        days = behaviour.days_to_submit(rng, rep) + 1
         size = list_value * (1 - Decimal(d) / 100)
-        won = rng.random() < behaviour.win_probability(float(d), float(size), rep, seg)
+        p = behaviour.win_probability(float(d), float(size), rep, seg, days_to_send=days, hardware=False)
+        won = rng.random() < p
         band = "large" if seats >= 80 else "mid" if seats >= 20 else "small"
         row = winprob.QuoteRow(
             discount_percent=float(d), deal_size=float(size), term_months=12, products=(sku,),
-            segment=band, rep=rep, days_in_stage=float(rng.randint(0, 2)), won=won,
+            segment=band, rep=rep, days_in_stage=float(days), won=won,
             decided_on=day + timedelta(days=i // 3), quote_id=i + 1,
         )  # fmt: skip
         out.append((row, list_value, seg))
@@ -84,7 +87,9 @@ def draw(seed: int, count: int) -> list[tuple[winprob.QuoteRow, Decimal, behavio
 
 def true_expected(row: winprob.QuoteRow, list_value: Decimal, seg: behaviour.Segment, d: Decimal) -> Decimal:
     value = list_value * (1 - d / 100)
-    p = behaviour.win_probability(float(d), float(value), row.rep, seg)
+    p = behaviour.win_probability(
+        float(d), float(value), row.rep, seg, days_to_send=row.days_in_stage, hardware=False
+    )
     return recommend.expected_margin(p, value)
 
 
@@ -123,6 +128,9 @@ def dump_run(var_dir: str) -> list[dict[str, Any]]:
             "floor_discount": None if facts.floor_discount is None else str(facts.floor_discount),
             "rep_limit": None if facts.rep_limit is None else str(facts.rep_limit),
             "line_discount": max((float(ln.get("manual_discount_percent") or 0) for ln in lines), default=0.0),
+            "target_list": str(facts.target_list),
+            "rest_value": str(facts.rest_value),
+            "days_to_send": (quote.sent_at - quote.created_at).days if quote.sent_at else 0,
             "seats": max((float(ln.get("quantity") or 0) for ln in seat_lines), default=0.0),
         })  # fmt: skip
     return out
@@ -155,9 +163,29 @@ def segments_of(items: Sequence[Mapping[str, Any]]) -> dict[int, behaviour.Segme
 def true_chance(
     item: Mapping[str, Any], seg: behaviour.Segment, discount: float, value_eur: Decimal
 ) -> float:
-    if item["quote_row"].context == "renewal":
-        return 1.0 - seg.churn
-    return behaviour.win_probability(discount, float(value_eur), item["quote_row"].rep, seg)
+    row = item["quote_row"]
+    if row.context == "renewal":
+        return behaviour.renewal_probability(seg)
+    return behaviour.win_probability(
+        discount, float(value_eur), row.rep, seg, days_to_send=item["days_to_send"], hardware=row.goods
+    )
+
+
+def true_auc(items: Sequence[Mapping[str, Any]]) -> float | None:
+    """AUC of the simulation's own chances on the decided new-business and renewal quotes of
+    ``items`` (the ceiling any model can reach: outcomes are drawn from these chances)."""
+    segs = segments_of(items)
+    y, p = [], []
+    for item in items:
+        row, seg = item["quote_row"], segs.get(item["account"])
+        if row.context not in ("new", "renewal") or seg is None:
+            continue
+        value_eur = Decimal(item["value"]) * EUR_PER.get(item["currency"], Decimal(1))
+        y.append(1 if row.won else 0)
+        p.append(true_chance(item, seg, item["line_discount"], value_eur))
+    if len(set(y)) < 2:
+        return None
+    return winprob._scores("truth", y, p).auc
 
 
 def demo_value(model: winprob.WinModel, items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -177,20 +205,24 @@ def demo_value(model: winprob.WinModel, items: Sequence[Mapping[str, Any]]) -> d
         actual = recommend.expected_margin(
             true_chance(item, seg, item["line_discount"], value_eur), value_eur
         )
+        target, rest = Decimal(item["target_list"]), Decimal(item["rest_value"])
         rec = recommend.recommend(
             model, row, list_value=list_value, cost=Decimal(item["cost"]),
             floor_discount=None if item["floor_discount"] is None else Decimal(item["floor_discount"]),
             rep_limit=None if item["rep_limit"] is None else Decimal(item["rep_limit"]),
+            target_list=target, rest_value=rest, value=Decimal(item["value"]),
         )  # fmt: skip
         d = rec.recommended.discount
-        rec_eur = list_value * (1 - d / 100) * rate
+        if target <= 0:  # no target lines: the discount went on every line
+            target, rest = list_value, Decimal(0)
+        rec_eur = (target * (1 - d / 100) + rest) * rate
         with_rec = recommend.expected_margin(true_chance(item, seg, float(d), rec_eur), rec_eur)
         t = totals.setdefault(row.context, {"quotes": 0, "actual": Decimal(0), "recommended": Decimal(0),
                                             "rep_discount_sum": 0.0, "recommended_discount_sum": Decimal(0)})  # fmt: skip
         t["quotes"] += 1
         t["actual"] += actual
         t["recommended"] += with_rec
-        t["rep_discount_sum"] += row.discount_percent
+        t["rep_discount_sum"] += item["line_discount"]
         t["recommended_discount_sum"] += d
     out: dict[str, Any] = {}
     for context, t in sorted(totals.items()):
@@ -230,6 +262,8 @@ def demo_main(train_dirs: list[str], test_dirs: list[str], store_dir: str | None
             }  # fmt: skip
         except winprob.InsufficientHistory as exc:
             result["in_app_time_split"][d] = {"insufficient": str(exc)}
+    result["true_auc"] = {d: true_auc(items) for d, items in {**train_items, **test_items}.items()}
+    result["true_auc_test"] = true_auc([i for items in test_items.values() for i in items])
     for d, items in test_items.items():
         result["value"][d] = demo_value(model, items)
     if store_dir:
@@ -278,7 +312,12 @@ def main() -> None:
         held = [r for r, _, _ in drawn]
         y = [1 if r.won else 0 for r in held]
         p = [model.probability(r) for r in held]
-        p_true = [behaviour.win_probability(r.discount_percent, r.deal_size, r.rep, s) for r, _, s in drawn]
+        p_true = [
+            behaviour.win_probability(
+                r.discount_percent, r.deal_size, r.rep, s, days_to_send=r.days_in_stage, hardware=False
+            )
+            for r, _, s in drawn
+        ]
         actual = recommended = oracle = Decimal(0)
         for row, list_value, seg in drawn:
             rec = recommend.recommend(model, row, list_value=list_value, rep_limit=LIMIT)

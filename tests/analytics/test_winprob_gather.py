@@ -39,6 +39,7 @@ def test_history_holds_the_decided_quote_only(company):
     # the deepest line discount: SEAT's 15 % (world.LINES); the quote's 10 % is diluted by the
     # undiscounted ONB and EDGE lines
     assert row.line_discount == pytest.approx(15.0)
+    assert row.goods is True  # 2 EDGE: revenue category hardware
 
 
 def test_open_quote_facts_with_a_floor_and_the_reps_limit(company):
@@ -57,6 +58,12 @@ def test_open_quote_facts_with_a_floor_and_the_reps_limit(company):
     assert facts.floor_discount == D("20.00")
     assert facts.rep_limit == D("10")  # sales_rep's limit in tests/quotes/builders.py
     assert facts.row.won is None
+    # the recommendation's target lines: the recurring line with the most units, SEAT (50);
+    # list 1,500.00 × 12 = 18,000.00; the rest as it stands: ONB 5,000 + 2 × EDGE 2,000 = 9,000.00
+    assert facts.targets == ("Platform seat",)
+    assert facts.target_list == D("18000.00")
+    assert facts.rest_value == D("9000.00")
+    assert facts.value == D("24300.00")
 
 
 def test_too_little_history_trains_nothing_and_says_why(company):
@@ -97,11 +104,15 @@ def test_builder_panel_with_a_model_recommends_within_the_limit(company):
     )
     store.save(store.Stored(trained_on="2027-04-01", model=flat, evaluation={"beats_baselines": True}))
     html = _builder_html(company)
-    # Q3: list 27,000.00, 10 % off → 0.5 × 24,300.00 = 12,150.00; no discount → 0.5 × 27,000.00
+    # Q3: the seats at 15 % (the discount the buyer sees), TCV 24,300.00 → 0.5 × 24,300.00 =
+    # 12,150.00; no discount on the seats → 0.5 × (18,000.00 + 9,000.00) = 13,500.00
     assert (
-        "At the current discount of 10 %: <strong>50 %</strong> chance, expected margin 12150.00 EUR" in html
+        "At the current discount of 15 %: <strong>50 %</strong> chance, expected margin 12150.00 EUR" in html
     )
-    assert "Recommended discount: <strong>0 %</strong> — 50 % chance, expected margin 13500.00 EUR" in html
+    assert (
+        "Recommended discount on Platform seat: <strong>0 %</strong> — 50 % chance, expected margin 13500.00 EUR"
+        in html
+    )
     assert "(at most 10 % without approval: rep limit)" in html
     assert "needs approval" not in html
 

@@ -136,3 +136,26 @@ def test_split_is_by_decision_date_not_by_input_order():
     rows = list(reversed(separable()))
     train, test = winprob.split(rows)
     assert max(r.decided_on for r in train) < min(r.decided_on for r in test)  # type: ignore[type-var]
+
+
+def test_features_of_a_new_deal_with_goods_and_of_a_renewal():
+    new = row(0, 5.0, None, line_discount=12.0, goods=True, products=("SEAT", "EDGE", "SEAT"))
+    x = winprob.features(new)
+    # the discount the buyer sees is the deepest line's (12 %), its square / 100 = 1.44
+    assert x["discount"] == 12.0 and x["discount_sq"] == pytest.approx(1.44)
+    assert x["goods"] == 1.0 and x["products"] == 2.0  # SEAT and EDGE
+    assert x["log_size"] == pytest.approx(math.log(10_000))
+    # "what if": 8 % on the target lines, the quote then worth 9,000
+    y = winprob.features(new, discount=8.0, deal_size=9_000.0)
+    assert y["discount"] == 8.0 and y["log_size"] == pytest.approx(math.log(9_000))
+    # a renewal's discount is a feature of its own: its buyer answers it on other grounds
+    renewal = winprob.features(row(1, 3.0, None, context="renewal"))
+    assert "discount" not in renewal and renewal["renewal_discount"] == 3.0
+    assert renewal["context=renewal"] == 1.0 and renewal["goods"] == 0.0
+
+
+def test_the_discount_baseline_reads_the_discount_the_buyer_sees():
+    # every quote is 2 % off overall; its deepest line discount decides: ≥ 20 % won, below lost
+    rows = [row(i, 2.0, (i * 7) % 40 >= 20, line_discount=float((i * 7) % 40)) for i in range(80)]
+    _, ev = winprob.evaluate(rows)
+    assert ev.baselines[1].name == "discount only" and ev.baselines[1].auc == 1.0

@@ -103,5 +103,26 @@ def test_the_current_option_is_the_quote_as_it_stands_with_its_own_line_discount
         segment="mid", rep="rita", days_in_stage=1.0, line_discount=12.0,
     )  # fmt: skip
     rec = recommend(STEP, row, list_value=D("1000"))
-    assert rec.current.discount == D("2") and rec.current.expected_margin == D("980.00")
+    # the current option shows the discount the buyer sees (the deepest line's) and the value as it stands
+    assert rec.current.discount == D("12.0") and rec.current.expected_margin == D("980.00")
     assert rec.recommended.discount == D("10.5") and rec.recommended.expected_margin == D("895.00")
+
+
+def test_the_discount_goes_on_the_target_lines_only_and_the_rest_keeps_its_value():
+    # seats list 600.00, the other lines 400.00 as they stand, cost 100.00: 10.5 % on the seats
+    # wins (p ≈ 1) and leaves 600 × 0.895 + 400 − 100 = 837.00 (on every line it would be 795.00)
+    rec = recommend(STEP, ROW, list_value=D("1000"), cost=D("100"), target_list=D("600"), rest_value=D("400"))
+    assert rec.recommended.discount == D("10.5")
+    assert rec.recommended.margin == D("837.00") and rec.recommended.expected_margin == D("837.00")
+    # the quote as it stands: 5 % overall → value 950.00 by default, p = σ(50·(5 − 10)) ≈ 0
+    assert rec.current.margin == D("850.00") and rec.current.expected_margin == D("0.00")
+
+
+def test_the_reps_limit_caps_the_line_discount_and_says_what_needs_approval():
+    rec = recommend(
+        STEP, ROW, list_value=D("1000"), target_list=D("600"), rest_value=D("400"), rep_limit=D("10")
+    )
+    # at the 10 % limit p = 0.5: 0.5 × (540 + 400) = 470.00; 10.5 % (p ≈ 1, 937.00) needs approval
+    assert rec.recommended.discount == D("10") and rec.recommended.expected_margin == D("470.00")
+    assert rec.needs_approval is not None
+    assert rec.needs_approval.discount == D("10.5") and rec.needs_approval.expected_margin == D("937.00")

@@ -6,7 +6,10 @@
 - *segment proxy*: q2c keeps no customer segment, so the band of the quote's largest recurring
   quantity stands for it (fewer than 20 seats "small", 20–79 "mid", 80 or more "large");
 - *days in stage*: days from the quote's creation to its sending (known before the buyer
-  decides; the time to the decision would leak the outcome — expired quotes wait longest).
+  decides; the time to the decision would leak the outcome — expired quotes wait longest);
+- *goods*: the quote has a line taxed as goods or recognised as hardware;
+- *target lines*: the lines a recommended discount goes on — the recurring lines with the
+  quote's largest recurring quantity (the seats), the same lines that give the segment proxy.
 """
 
 from __future__ import annotations
@@ -45,6 +48,17 @@ def segment_band(lines: list[Mapping[str, Any]]) -> str:
     return "small"
 
 
+def target_lines(lines: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The recurring lines with the quote's largest recurring quantity (none without one)."""
+    recurring = [
+        (line, _dec(line.get("quantity")) or Decimal(0))
+        for line in lines
+        if line.get("charge_kind") == "recurring"
+    ]
+    top = max((q for _, q in recurring), default=Decimal(0))
+    return [line for line, q in recurring if q == top and top > 0]
+
+
 def deepest_line_discount(lines: list[Mapping[str, Any]]) -> float:
     """The largest manual discount (percent) of the priced lines; 0 without any."""
     return float(
@@ -71,6 +85,10 @@ def row_of(quote: Any, *, won: bool | None) -> QuoteRow:
         quote_id=quote.pk,
         context=str(quote.sale_context or "new"),
         line_discount=deepest_line_discount(lines),
+        goods=any(
+            line.get("tax_category") == "goods" or line.get("revenue_category") == "hardware"
+            for line in lines
+        ),
     )
 
 
@@ -93,18 +111,24 @@ class QuoteFacts:
     currency: str
     list_value: Decimal
     cost: Decimal
-    floor_discount: Decimal | None
+    floor_discount: Decimal | None  # over the target lines (see the module's note)
     rep_limit: Decimal | None
+    target_list: Decimal = Decimal(0)  # list TCV of the target lines
+    rest_value: Decimal = Decimal(0)  # TCV of the other lines, with their own discounts
+    value: Decimal = Decimal(0)  # the quote's TCV as it stands
+    targets: tuple[str, ...] = ()  # names of the target lines
 
 
-def floor_discount(quote: Any) -> Decimal | None:
-    """The deepest quote-wide discount (percent) that keeps every line at or above its floor
-    price: min over lines with a floor of 1 − floor × quantity / list amount (None: no floor)."""
+def floor_discount(quote: Any, lines: list[Mapping[str, Any]] | None = None) -> Decimal | None:
+    """The deepest discount (percent) that keeps every one of ``lines`` (default: all the
+    quote's lines) at or above its floor price: min over lines with a floor of
+    1 − floor × quantity / list amount (None: no floor)."""
     from q2c.catalog.services import get_snapshot, resolve_price_book
     from q2c.core.errors import DomainError
 
     data = quote.pricing or {}
-    lines = data.get("lines", [])
+    if lines is None:
+        lines = data.get("lines", [])
     if not lines:
         return None
     try:
@@ -116,7 +140,7 @@ def floor_discount(quote: Any) -> Decimal | None:
         return None
     caps: list[Decimal] = []
     for line in lines:
-        product = products.get(line.get("sku"))
+        product = products.get(str(line.get("sku", "")))
         if product is None or line.get("charge_kind") == "usage":
             continue
         charge = next((c for c in product.charges if c.code == line.get("charge")), None)
@@ -138,13 +162,21 @@ def facts(quote: Any) -> QuoteFacts:
     costs = [_dec(line.get("cost_tcv")) for line in lines]
     cost = sum((c for c in costs if c is not None), Decimal(0))
     list_value = quote.list_tcv.amount
+    targets = target_lines(lines)
+    keys = {id(line) for line in targets}
+    target_list = sum((_dec(line.get("list_tcv")) or Decimal(0) for line in targets), Decimal(0))
+    rest = sum((_dec(line.get("tcv")) or Decimal(0) for line in lines if id(line) not in keys), Decimal(0))
     return QuoteFacts(
         row=row_of(quote, won=None),
         currency=quote.currency,
         list_value=list_value,
         cost=cost,
-        floor_discount=floor_discount(quote),
+        floor_discount=floor_discount(quote, targets) if targets else floor_discount(quote),
         rep_limit=manual_discount_limit(quote.owner),
+        target_list=target_list,
+        rest_value=rest,
+        value=quote.tcv.amount,
+        targets=tuple(str(line.get("name") or line.get("sku") or "") for line in targets),
     )
 
 

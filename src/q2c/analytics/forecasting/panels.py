@@ -66,17 +66,21 @@ def builder_panel(request: HttpRequest, context: dict[str, Any]) -> str:
         cost=facts.cost,
         floor_discount=facts.floor_discount,
         rep_limit=facts.rep_limit,
+        target_list=facts.target_list,
+        rest_value=facts.rest_value,
+        value=facts.value,
     )
     cur = rec.current
     best = rec.recommended
     body = format_html(
         "<p>At the current discount of {} %: <strong>{}</strong> chance, expected margin {} {}.</p>"
-        "<p>Recommended discount: <strong>{} %</strong> — {} chance, expected margin {} {} "
+        "<p>Recommended discount on {}: <strong>{} %</strong> — {} chance, expected margin {} {} "
         "(at most {} % without approval: {}).</p>",
         _d(cur.discount),
         _pct(cur.probability),
         cur.expected_margin,
         facts.currency,
+        ", ".join(facts.targets) if facts.targets else "every line",
         _d(best.discount),
         _pct(best.probability),
         best.expected_margin,

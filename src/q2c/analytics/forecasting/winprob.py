@@ -6,10 +6,12 @@ Pure: plain :class:`QuoteRow` in, a :class:`WinModel` (plain numbers, JSON-seria
 over the exported coefficients, so the quote builder needs no scikit-learn object and a stored
 model is plain JSON, never a pickle.
 
-Features (docs/models.md): the deepest line discount % and its square (diminishing returns),
-ln(deal size), term in years, days from creation to sending, the number of products on the
-quote, one indicator per segment proxy, per rep and per sale context (new, add-on, renewal).
-Numbers are standardised with the training set's mean and spread.
+Features (docs/models.md): the deepest line discount % and its square (diminishing returns) —
+for renewals as features of their own, since a renewal's buyer answers a discount differently
+from a first buyer —, ln(deal size), term in years, days from creation to sending, the number of
+products on the quote, whether it holds goods, one indicator per segment proxy, per rep and per
+sale context (new, add-on, renewal). Numbers are standardised with the training set's mean and
+spread.
 
 The split is by time: the oldest 75 % of decided quotes train, the newest 25 % are held out, as
 a model is used — on quotes decided after the ones it learnt from.
@@ -57,23 +59,31 @@ class QuoteRow:
     context: str = "new"  # the quote's sale context: new, add_on or renewal
     #: the deepest manual discount of any line, percent (None: not known — the quote's discount)
     line_discount: float | None = None
+    goods: bool = False  # the quote holds physical goods (lines taxed as goods)
 
 
 NUMERIC = ("discount", "discount_sq", "log_size", "term_years", "days_in_stage")
+DISCOUNT_NAMES = ("discount", "discount_sq", "renewal_discount", "renewal_discount_sq")
 
 
-def features(row: QuoteRow, *, discount: float | None = None) -> dict[str, float]:
+def seen_discount(row: QuoteRow) -> float:
+    """The discount a buyer sees: the deepest line discount (the quote's when not known)."""
+    return row.discount_percent if row.line_discount is None else row.line_discount
+
+
+def features(
+    row: QuoteRow, *, discount: float | None = None, deal_size: float | None = None
+) -> dict[str, float]:
     """The model's raw feature values of ``row``. The discount feature is the deepest line
     discount (what a buyer sees on the page; the quote's discount when not known); ``discount``
-    asks "what if every line had this discount" and replaces it."""
-    if discount is not None:
-        d = discount
-    else:
-        d = row.discount_percent if row.line_discount is None else row.line_discount
+    asks "what if the discounted lines had this discount" and replaces it, ``deal_size`` the
+    quote's value at that discount."""
+    d = seen_discount(row) if discount is None else discount
+    prefix = "renewal_" if row.context == "renewal" else ""
     out = {
-        "discount": d,
-        "discount_sq": d * d / 100.0,
-        "log_size": math.log(max(row.deal_size, 1.0)),
+        f"{prefix}discount": d,
+        f"{prefix}discount_sq": d * d / 100.0,
+        "log_size": math.log(max(row.deal_size if deal_size is None else deal_size, 1.0)),
         "term_years": row.term_months / 12.0,
         "days_in_stage": row.days_in_stage,
         f"segment={row.segment}": 1.0,
@@ -81,6 +91,7 @@ def features(row: QuoteRow, *, discount: float | None = None) -> dict[str, float
         f"context={row.context or 'new'}": 1.0,
     }
     out["products"] = float(len(set(row.products)))
+    out["goods"] = 1.0 if row.goods else 0.0
     return out
 
 
@@ -96,16 +107,20 @@ class WinModel:
     trained_rows: int
     trained_through: str = ""  # ISO date of the newest decided quote it learnt from
 
-    def contributions(self, row: QuoteRow, *, discount: float | None = None) -> dict[str, float]:
+    def contributions(
+        self, row: QuoteRow, *, discount: float | None = None, deal_size: float | None = None
+    ) -> dict[str, float]:
         """Each feature's share of the logit (coef × standardised value), zeros included."""
-        x = features(row, discount=discount)
+        x = features(row, discount=discount, deal_size=deal_size)
         return {
             n: c * (x.get(n, 0.0) - m) / s
             for n, m, s, c in zip(self.names, self.means, self.scales, self.coefs, strict=True)
         }
 
-    def probability(self, row: QuoteRow, *, discount: float | None = None) -> float:
-        logit = self.intercept + sum(self.contributions(row, discount=discount).values())
+    def probability(
+        self, row: QuoteRow, *, discount: float | None = None, deal_size: float | None = None
+    ) -> float:
+        logit = self.intercept + sum(self.contributions(row, discount=discount, deal_size=deal_size).values())
         return _sigmoid(logit)
 
     def reasons(self, row: QuoteRow, *, count: int = 3) -> list[tuple[str, float]]:
@@ -114,7 +129,7 @@ class WinModel:
         # discount and its square act together: one reason
         combined: dict[str, float] = {}
         for name, value in parts.items():
-            key = "discount" if name in ("discount", "discount_sq") else name
+            key = "discount" if name in DISCOUNT_NAMES else name
             combined[key] = combined.get(key, 0.0) + value
         ranked = sorted(combined.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
         return [(n, v) for n, v in ranked[:count] if abs(v) > 1e-9]
@@ -271,7 +286,8 @@ def evaluate_split(train: Sequence[QuoteRow], test: Sequence[QuoteRow]) -> tuple
     baselines:
 
     - *win rate*: every quote gets the training set's win rate (what a flat stage probability does);
-    - *discount only*: a logistic regression on the discount alone.
+    - *discount only*: a logistic regression on the discount the buyer sees alone (the deepest
+      line discount, as the model's own discount feature).
 
     The model "beats its baselines" when its held-out AUC is higher and its Brier score lower
     than each baseline's. Returns the model fitted on ``train`` only.
@@ -290,8 +306,8 @@ def evaluate_split(train: Sequence[QuoteRow], test: Sequence[QuoteRow]) -> tuple
     rate = sum(y_train) / len(y_train)
     base_rate = _scores("win rate", y_test, [rate] * len(test))
     disc = LogisticRegression(max_iter=1000)
-    disc.fit([[r.discount_percent] for r in train], y_train)
-    p_disc = [float(v) for v in disc.predict_proba([[r.discount_percent] for r in test])[:, 1]]
+    disc.fit([[seen_discount(r)] for r in train], y_train)
+    p_disc = [float(v) for v in disc.predict_proba([[seen_discount(r)] for r in test])[:, 1]]
     base_disc = _scores("discount only", y_test, p_disc)
     scored = _scores("logistic regression", y_test, p_model)
     beats = all(scored.auc > b.auc and scored.brier < b.brier for b in (base_rate, base_disc))
