@@ -51,6 +51,7 @@ from q2c.payments.matching import (
     KnownPayer as MatchPayer,
 )
 from q2c.payments.matching.references import fast_creditor_reference
+from q2c.payments.models import Reopened
 
 OPEN = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTIALLY_PAID.value)
 BATCH = 2000
@@ -85,7 +86,8 @@ def proposal_dict(proposal: Proposal) -> dict[str, Any]:
 
 
 def open_items(entity_id: int) -> list[OpenItem]:
-    """Every open invoice of the entity as matcher input: one raw read, newest first.
+    """Every open invoice of the entity as matcher input: one raw read, newest first; amounts a
+    payment reversal reopened on a settled invoice (``payments.Reopened``) included.
 
     A million open invoices through the ORM spent most of the load in Django's per-row value
     converters; the raw cursor hands back plain tuples (dates as ISO text on SQLite, read here
@@ -114,7 +116,49 @@ def open_items(entity_id: int) -> list[OpenItem]:
                 # with other than ASCII letters and digits gets its reference here.
                 ref = None if number.isascii() else fast_creditor_reference(number)
                 append(OpenItem(pk, account_id, number, open_minor, currency, day, ref))
+    reopened = _reopened(entity_id)
+    if reopened:
+        items = _with_reopened(items, reopened)
     return items
+
+
+def _reopened(entity_id: int) -> list[tuple[Any, ...]]:
+    """Amounts a payment reversal put back on invoices the invoicing app records as settled
+    (``payments.Reopened``): open again until paid again, so the matcher must see them. One read,
+    nothing when none is open (the usual case)."""
+    table, invoices = Reopened._meta.db_table, Invoice._meta.db_table
+    due = "CAST(i.due_date AS TEXT)" if connection.vendor == "sqlite" else "i.due_date"
+    # Fixed identifiers; the values are parameters. Closed invoices take no payment (the payments
+    # service refuses them), so their reopened amounts are not offered.
+    sql = (
+        f"SELECT i.id, i.account_id, i.number, r.amount_minor, i.currency, {due}, i.status, "  # noqa: S608
+        "i.total_minor - i.paid_minor - i.credited_minor - i.written_off_minor "
+        f"FROM {table} r JOIN {invoices} i ON i.id = r.invoice_id "
+        "WHERE r.entity_id = %s AND r.amount_minor > 0 AND i.status NOT IN (%s, %s, %s) "
+        "AND i.number IS NOT NULL AND i.number <> ''"
+    )
+    closed = (InvoiceStatus.DRAFT.value, InvoiceStatus.VOID.value, InvoiceStatus.UNCOLLECTIBLE.value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [entity_id, *closed])
+        return list(cursor.fetchall())
+
+
+def _with_reopened(items: list[OpenItem], reopened: list[tuple[Any, ...]]) -> list[OpenItem]:
+    """The open items with each reopened amount added to its invoice's (an invoice settled in
+    invoicing appears with the reopened amount alone), newest first as before."""
+    extra: dict[int, tuple[Any, ...]] = {row[0]: row for row in reopened}
+    out: list[OpenItem] = []
+    for item in items:
+        row = extra.pop(int(item.item_id), None)
+        out.append(item if row is None else replace(item, open_minor=item.open_minor + int(row[3])))
+    for pk, account_id, number, amount, currency, due, status, open_here in extra.values():
+        # Open in invoicing too only if it is issued or partly paid (else that part is settled).
+        own = int(open_here) if status in OPEN and int(open_here) > 0 else 0
+        day = date.fromisoformat(due) if type(due) is str else due
+        ref = None if number.isascii() else fast_creditor_reference(number)
+        out.append(OpenItem(pk, account_id, number, own + int(amount), currency, day, ref))
+    out.sort(key=lambda item: int(item.item_id), reverse=True)
+    return out
 
 
 def customers(entity_id: int) -> list[Customer]:
