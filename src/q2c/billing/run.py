@@ -889,26 +889,49 @@ def bill_run(
 
 
 def anything_due(as_of: date) -> bool:
-    """Whether a run of ``as_of`` could bill anything: a few indexed existence checks, so the daily
-    job costs next to nothing on the days (most of them) when nothing is due."""
+    """Whether a run of ``as_of`` could bill anything: one statement of indexed existence checks,
+    so the daily job costs next to nothing on the days (most of them) when nothing is due.
+
+    Due: an active schedule started by ``as_of`` that is recurring and not billed past it, or
+    one-time on its start (trigger ``""``, ``contract_start``, ``date``), or one-time with a fact
+    (delivery, activation …) by ``as_of``, or a milestone done by it; an unbilled proration or
+    one-off charge dated by ``as_of``; usage of a month before ``as_of``'s month not rated yet.
+    """
     from q2c.billing.models import UsagePending
 
-    active = Schedule.objects.filter(status=Schedule.Status.ACTIVE, start__lte=as_of)
-    recurring = active.filter(kind=Schedule.Kind.RECURRING).filter(
-        Q(billed_through__isnull=True) | Q(billed_through__lte=as_of)
+    qn = connection.ops.quote_name
+    s, f, m = qn(Schedule._meta.db_table), qn(ScheduleFact._meta.db_table), qn(Milestone._meta.db_table)
+    a, c, p = qn(Adjustment._meta.db_table), qn(Charge._meta.db_table), qn(UsagePending._meta.db_table)
+    day = db_date(as_of)
+    active = f"s.{qn('status')} = %s AND s.{qn('start')} <= %s AND s.{qn('kind')} = %s"
+    sql = (
+        "SELECT CASE WHEN "  # noqa: S608 (table and column names are the models', values are bound)
+        f"EXISTS (SELECT 1 FROM {s} s WHERE {active} "
+        f"AND (s.{qn('billed_through')} IS NULL OR s.{qn('billed_through')} <= %s)) "
+        f"OR EXISTS (SELECT 1 FROM {s} s WHERE {active} AND s.{qn('trigger')} IN (%s, %s, %s)) "
+        f"OR EXISTS (SELECT 1 FROM {s} s JOIN {f} x ON x.{qn('schedule_id')} = s.{qn('id')} "
+        f"WHERE {active} AND x.{qn('day')} <= %s) "
+        f"OR EXISTS (SELECT 1 FROM {s} s JOIN {m} x ON x.{qn('schedule_id')} = s.{qn('id')} "
+        f"WHERE {active} AND x.{qn('done_on')} <= %s) "
+        f"OR EXISTS (SELECT 1 FROM {a} WHERE {qn('billed')} = %s AND {qn('bill_date')} <= %s) "
+        f"OR EXISTS (SELECT 1 FROM {c} WHERE {qn('invoice_id')} IS NULL AND {qn('bill_on')} <= %s) "
+        f"OR EXISTS (SELECT 1 FROM {p} WHERE {qn('period_start')} < %s) "
+        "THEN 1 ELSE 0 END"
     )
-    on_start = active.filter(kind=Schedule.Kind.ONE_TIME, trigger__in=("", "contract_start", "date"))
-    on_fact = active.filter(kind=Schedule.Kind.ONE_TIME, facts__day__lte=as_of)
-    milestones = active.filter(kind=Schedule.Kind.MILESTONE, milestones__done_on__lte=as_of)
-    return (
-        recurring.exists()
-        or on_start.exists()
-        or on_fact.exists()
-        or milestones.exists()
-        or _due_adjustments(as_of).exists()
-        or _due_charges(as_of).exists()
-        or UsagePending.objects.filter(period_start__lt=as_of.replace(day=1)).exists()
-    )
+    on = Schedule.Status.ACTIVE.value
+    params = [
+        on, day, Schedule.Kind.RECURRING.value, day,
+        on, day, Schedule.Kind.ONE_TIME.value, "", "contract_start", "date",
+        on, day, Schedule.Kind.ONE_TIME.value, day,
+        on, day, Schedule.Kind.MILESTONE.value, day,
+        False, day,
+        day,
+        db_date(as_of.replace(day=1)),
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def daily(business_date: date) -> dict[str, Any]:
