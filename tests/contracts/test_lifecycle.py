@@ -297,6 +297,42 @@ def test_an_accepted_renewal_quote_makes_the_next_term_contract_and_the_end_date
     assert Event.objects.get(type="contracts.contract.renewed").payload["how"] == "accepted_renewal"
 
 
+def test_the_daily_job_uses_the_lead_days_the_entity_saved(world, on_day):
+    from q2c.contracts.models import ContractSettings
+
+    ContractSettings.objects.create(entity_id=world["entity"].pk, renewal_lead_days=90)
+    on_day(date(2027, 1, 20))
+    builders.active_contract(world["entity"], world["account"], owner_id=world["rita"].pk)
+    # The term ends 2028-02-01: 90 days before is 2027-11-03 (28 days of November 2027 + 31 of
+    # December + 31 of January = 90).
+    on_day(date(2027, 11, 2))
+    assert services.run_daily(date(2027, 11, 2))["renewal_quotes"] == []
+    on_day(date(2027, 11, 3))
+    assert services.run_daily(date(2027, 11, 3))["renewal_quotes"] == ["CON-2027-000001"]
+
+
+def test_the_daily_job_makes_no_renewal_quote_for_a_contract_whose_next_term_exists(world, on_day):
+    from q2c.quotes import services as quotes
+    from q2c.quotes.models import ApprovalStep
+
+    on_day(date(2027, 1, 20))
+    contract = builders.active_contract(world["entity"], world["account"], owner_id=world["rita"].pk)
+    on_day(date(2027, 12, 3))
+    assert services.run_daily(date(2027, 12, 3))["renewal_quotes"] == ["CON-2027-000001"]
+    contract.refresh_from_db()
+    quote = quotes.submit_quote(contract.renewal_quote_id, actor=world["rita"])
+    for step in ApprovalStep.objects.filter(request__quote_id=quote.pk, status="pending"):
+        quotes.decide(step.pk, actor=world["max"], decision="approve")
+    quotes.accept_quote(quotes.send_quote(quote.pk, actor=world["rita"]).token, signer_name="Nora North",
+                        signer_title="CFO", agree=True)  # fmt: skip
+    assert Contract.objects.filter(previous=contract).exists()
+    # The link to the renewal quote gone (as for a next term made another way), the next term
+    # alone keeps the job from quoting the renewal again.
+    Contract.objects.filter(pk=contract.pk).update(renewal_quote_id=None)
+    on_day(date(2027, 12, 4))
+    assert services.run_daily(date(2027, 12, 4)) == {"renewal_quotes": [], "skipped": [], "renewed": [], "expired": []}
+
+
 def test_the_command_runs_the_daily_job_for_a_date(world, contract, on_day):
     from io import StringIO
 

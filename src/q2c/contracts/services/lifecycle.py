@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from q2c.contracts import domain
 from q2c.contracts import events as ev
@@ -40,7 +40,7 @@ from q2c.contracts.errors import (
     ContractForbidden,
     ContractInvalid,
 )
-from q2c.contracts.models import Amendment, Contract
+from q2c.contracts.models import Amendment, Contract, ContractSettings
 from q2c.contracts.services import common
 from q2c.contracts.services.amendments import _next_number, amended_payload
 from q2c.contracts.services.creation import NewContract, NewContractLine, create_contract
@@ -432,21 +432,26 @@ def run_daily(day: date) -> dict[str, Any]:
     open_terms = Contract.objects.filter(
         status=ContractStatus.ACTIVE, renewal_quote_id__isnull=True, end_date__gt=day
     )
-    # Only contracts inside their entity's renewal lead window are read (one query, not a scan of
-    # every active contract each day).
+    # Only contracts inside their entity's renewal lead window and without a next term are read
+    # (one query for the entities' settings, one for the candidates' ids and numbers).
+    entity_ids = sorted(open_terms.values_list("entity_id", flat=True).distinct().order_by())
+    saved = {row.entity_id: row for row in ContractSettings.objects.filter(entity_id__in=entity_ids)}
     window = Q(pk__in=[])
-    for entity_id in sorted(set(open_terms.values_list("entity_id", flat=True))):
-        lead = int(common.settings_for(entity_id).renewal_lead_days)
+    for entity_id in entity_ids:
+        lead = int(saved.get(entity_id, ContractSettings(entity_id=entity_id)).renewal_lead_days)
         window |= Q(entity_id=entity_id, end_date__lte=day + timedelta(days=lead))
-    candidates = open_terms.filter(window).select_related("entity").order_by("end_date", "id")
-    for contract in candidates:
-        if has_next_term(contract):
-            continue
+    candidates = (
+        open_terms.filter(window)
+        .exclude(Exists(Contract.objects.filter(previous=OuterRef("pk"))))
+        .order_by("end_date", "id")
+        .values_list("pk", "number")
+    )
+    for pk, number in candidates:
         try:
-            create_renewal_quote(contract.pk)
-            quoted.append(contract.number)
+            create_renewal_quote(pk)
+            quoted.append(number)
         except DomainError as exc:
-            skipped.append(f"{contract.number}: {exc.code}")
+            skipped.append(f"{number}: {exc.code}")
     renewed: list[str] = []
     expired: list[str] = []
     ending = list(
