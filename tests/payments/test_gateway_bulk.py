@@ -39,6 +39,7 @@ from q2c.ledger import chart
 from q2c.ledger.models import JournalEntry, JournalLine
 from q2c.payments import services
 from q2c.payments.checks import receivables
+from q2c.payments.dunning.models import PaymentRetry
 from q2c.payments.models import Application, Payment
 from q2c.payments.services.gateway_bulk import GatewayPaymentItem, record_gateway_payments_many
 from q2c.platform.models import Event
@@ -272,3 +273,23 @@ def test_a_revoked_mandate_is_refused(world):
         record_gateway_payments_many(acme.pk, items, actor="test")
     assert (error.value.code, error.value.field) == ("payments.invalid_mandate", "items[1].mandate_id")
     assert not Payment.objects.exists()
+
+
+def test_the_batch_s_events_reach_their_subscribers_a_paid_retry_cancels_the_retries_still_planned(world):
+    # Dunning listens to payments.payment.received: a retry's money (external id retry:<failed>:<n>)
+    # cancels the failed payment's other planned retries — here both of insufficient funds' two.
+    acme, northwind, _contoso, a, _b, _c, _mandate = world
+    pending = services.record_payment(
+        northwind.pk, eur("2261.00"), method="card", pending=True, external_id="ch_nsf", received_on=DAY
+    )
+    failed = services.fail_payment(pending.pk, code="insufficient_funds")
+    assert sorted(PaymentRetry.objects.values_list("attempt", "status")) == [(1, "planned"), (2, "planned")]
+    retry = GatewayPaymentItem(
+        northwind.pk, eur("2261.00"), method="card", received_on=DAY, external_id=f"retry:{failed.pk}:1",
+        allocations=[services.Allocation(a.pk, None)],
+    )  # fmt: skip
+    record_gateway_payments_many(acme.pk, [retry], actor="test")
+    assert sorted(PaymentRetry.objects.values_list("attempt", "status", "outcome")) == [
+        (1, "cancelled", "an earlier retry was paid"),
+        (2, "cancelled", "an earlier retry was paid"),
+    ]

@@ -491,9 +491,10 @@ class Company:
 
         assert self.world is not None
         by_account = {c.account_id: c for c in self.world.customers}
-        for invoice in Invoice.objects.filter(issue_date=day, status="issued").order_by("pk"):
-            customer = by_account.get(invoice.account_id)
-            if customer is None or invoice.due_date is None:
+        issued = Invoice.objects.filter(issue_date=day, status="issued").order_by("pk")
+        for invoice_id, number, account_id, due_date in issued.values_list("pk", "number", "account_id", "due_date"):
+            customer = by_account.get(account_id)
+            if customer is None or due_date is None:
                 continue
             segment = customer.segment
             offset = bh.payment_day_offset(self.rng, segment)
@@ -503,15 +504,15 @@ class Company:
             short = 0
             if method == "transfer" and self.rng.random() < segment.short_pays:
                 short = self.rng.choice((150, 250, 500, 1000))
-            bill = Bill(invoice.pk, invoice.number, customer, method, short, bh.reference_quality(self.rng))
+            bill = Bill(invoice_id, number, customer, method, short, bh.reference_quality(self.rng))
             if self.rng.random() < segment.disputes:
-                self.to_dispute.setdefault(invoice.due_date + timedelta(days=5), []).append(bill)
+                self.to_dispute.setdefault(due_date + timedelta(days=5), []).append(bill)
                 continue
             if offset is None:
                 continue  # never paid: dunning and collections take over
-            pay_on = max(day + timedelta(days=1), invoice.due_date + timedelta(days=offset))
+            pay_on = max(day + timedelta(days=1), due_date + timedelta(days=offset))
             if method in ("card", "direct_debit"):
-                pay_on = max(day + timedelta(days=1), invoice.due_date - timedelta(days=1))
+                pay_on = max(day + timedelta(days=1), due_date - timedelta(days=1))
             self.bills.setdefault(pay_on, []).append(bill)
 
     def collect(self, day: date) -> None:
