@@ -84,7 +84,7 @@ SEGMENT_DISCOUNT = {"enterprise": 10, "mid_market": 7, "smb": 4}
 DISCOUNT_SPREAD = 4
 
 # The buyer's logit (docs/simulation.md "How buyers behave").
-BASE_LOGIT = 1.3
+BASE_LOGIT = 1.6
 DISCOUNT_SLOPE = 0.12  # per point of the deepest line discount …
 DISCOUNT_CURVE = 0.004  # … less this times its square: the effect peaks at 15 %
 SIZE_SLOPE = 0.7  # per unit of ln(deal size / 10,000 EUR)
@@ -122,7 +122,7 @@ def win_probability(
     returns), falls with the deal's size, with every day the quote waited before it was sent and
     when it holds hardware; depends on the rep's skill and the segment.
 
-    logit p = 1.3 + 0.12·d − 0.004·d² − 0.7·ln(size / 10,000) + skill(rep) + bias(segment)
+    logit p = 1.6 + 0.12·d − 0.004·d² − 0.7·ln(size / 10,000) + skill(rep) + bias(segment)
               − 0.15·days to send − 0.8·[hardware]
     """
     size = max(deal_size_eur, 1.0) / 10_000.0
