@@ -129,7 +129,19 @@ def test_probability_is_the_logistic_of_the_standardised_sum():
         ("discount", pytest.approx(1.6)),
         ("rep=rita", pytest.approx(-0.4)),
     ]
+    # for tom the rep=rita indicator moves the logit (+0.4) but is no reason: tom is not rita
+    assert model.reasons(row(0, 20.0, None, rep="tom")) == [("discount", pytest.approx(1.6))]
     assert WinModel.from_json(model.to_json()) == model
+
+
+def test_goods_are_a_reason_by_whether_the_quote_has_them():
+    # goods: mean 0.25, scale 0.5, coef −0.5 → with goods −0.5·(1 − 0.25)/0.5 = −0.75,
+    # without −0.5·(0 − 0.25)/0.5 = +0.25
+    model = WinModel(
+        names=("goods",), means=(0.25,), scales=(0.5,), coefs=(-0.5,), intercept=0.0, trained_rows=100
+    )
+    assert model.reasons(row(0, 5.0, None, goods=True)) == [("goods", pytest.approx(-0.75))]
+    assert model.reasons(row(0, 5.0, None)) == [("no goods", pytest.approx(0.25))]
 
 
 def test_split_is_by_decision_date_not_by_input_order():

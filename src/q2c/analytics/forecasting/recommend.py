@@ -31,6 +31,8 @@ LABELS = {
     "term_years": "term",
     "days_in_stage": "days from creation to sending",
     "products": "number of products",
+    "goods": "goods on the quote",
+    "no goods": "no goods on the quote",
 }
 
 

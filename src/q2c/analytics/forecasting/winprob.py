@@ -128,12 +128,20 @@ class WinModel:
         return _sigmoid(logit)
 
     def reasons(self, row: QuoteRow, *, count: int = 3) -> list[tuple[str, float]]:
-        """The features that move this quote's logit most, largest first, with their shares."""
+        """The features that move this quote's logit most, largest first, with their shares.
+
+        Indicators the quote does not have (another rep, another segment) are no reason for it and
+        are left out; goods are named by whether the quote has them ("goods" / "no goods")."""
         parts = self.contributions(row)
+        x = features(row)
         # discount and its square act together: one reason
         combined: dict[str, float] = {}
         for name, value in parts.items():
+            if "=" in name and not x.get(name):
+                continue
             key = "discount" if name in DISCOUNT_NAMES else name
+            if name == "goods" and not x.get(name):
+                key = "no goods"
             combined[key] = combined.get(key, 0.0) + value
         ranked = sorted(combined.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
         return [(n, v) for n, v in ranked[:count] if abs(v) > 1e-9]
