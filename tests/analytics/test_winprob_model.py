@@ -57,6 +57,7 @@ def test_history_separated_by_rep_is_ranked_perfectly_and_beats_both_baselines()
     assert disc.name == "discount only" and disc.auc == 0.5  # each pair: same discount, one won, one lost
     assert ev.beats_baselines is True
     assert model.trained_rows == 80  # refit on all history after the evaluation
+    assert model.max_discount == 39.0  # discounts (i // 2) mod 40 reach 39
     assert (
         model.probability(row(0, 5.0, None, rep="rita"))
         > 0.9

@@ -126,3 +126,14 @@ def test_the_reps_limit_caps_the_line_discount_and_says_what_needs_approval():
     assert rec.recommended.discount == D("10") and rec.recommended.expected_margin == D("470.00")
     assert rec.needs_approval is not None
     assert rec.needs_approval.discount == D("10.5") and rec.needs_approval.expected_margin == D("937.00")
+
+
+def test_nothing_deeper_than_the_history_is_recommended_or_suggested():
+    # the step model, but its history never saw more than 8 %: 10.5 % would be extrapolation
+    seen8 = WinModel(
+        names=("discount",), means=(0.0,), scales=(1.0,), coefs=(50.0,), intercept=-500.0, trained_rows=100,
+        max_discount=8.0,
+    )  # fmt: skip
+    rec = recommend(seen8, ROW, list_value=D("1000"), rep_limit=D("25"))
+    assert rec.cap == D("8.0") and rec.cap_reason == "deepest discount in the history"
+    assert rec.recommended.discount == D(0) and rec.needs_approval is None

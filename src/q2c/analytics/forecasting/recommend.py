@@ -9,7 +9,8 @@ quote's list value, rest = 0). The chance is the model's at that line discount a
 quote's value at *d*. Only discounts the rep may give without approval are recommended — never
 deeper than the floor prices of the target lines allow nor than the rep's manual discount limit.
 When a deeper discount inside the floor would pay more, that is said beside it ("needs
-approval"), never recommended. The current option is the quote as it stands.
+approval"), never recommended; nor deeper than any discount in the model's history (there its
+curve is extrapolation). The current option is the quote as it stands.
 
 Pure: plain numbers in, a :class:`Recommendation` out. Amounts are Decimal (the quote's
 currency, major units); probabilities are floats and enter amounts only as a Decimal with six
@@ -133,6 +134,10 @@ def recommend(
         value = list_value * (1 - Decimal(str(round(row.discount_percent, 2))) / 100)
     hard = Decimal(100) if floor_discount is None else max(Decimal(0), min(floor_discount, Decimal(100)))
     cap, cap_reason = hard, ("floor price" if floor_discount is not None else "no limit")
+    seen = Decimal(str(round(model.max_discount, 2)))
+    if 0 < seen < hard:  # the model knows nothing of deeper discounts
+        hard = seen
+        cap, cap_reason = hard, "deepest discount in the history"
     if rep_limit is not None and rep_limit < cap:
         cap, cap_reason = max(Decimal(0), rep_limit), "rep limit"
     inside = [_option(model, row, d, target_list, rest_value, cost) for d in _grid(cap)]

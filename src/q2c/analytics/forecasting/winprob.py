@@ -110,6 +110,9 @@ class WinModel:
     intercept: float
     trained_rows: int
     trained_through: str = ""  # ISO date of the newest decided quote it learnt from
+    #: the deepest discount the buyers of its history saw (0: not known); beyond it the fitted
+    #: curve is extrapolation and the recommendation does not go there
+    max_discount: float = 0.0
 
     def contributions(
         self, row: QuoteRow, *, discount: float | None = None, deal_size: float | None = None
@@ -159,6 +162,7 @@ class WinModel:
             intercept=float(data["intercept"]),
             trained_rows=int(data["trained_rows"]),
             trained_through=str(data.get("trained_through", "")),
+            max_discount=float(data.get("max_discount", 0.0)),
         )
 
 
@@ -240,6 +244,7 @@ def fit(rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = 
         intercept=float(clf.intercept_[0]),
         trained_rows=len(rows),
         trained_through=newest.isoformat() if newest else "",
+        max_discount=max(seen_discount(r) for r in rows),
     )
 
 
