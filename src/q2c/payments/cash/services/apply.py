@@ -13,7 +13,7 @@ Must not import any q2c app above ``payments``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,14 +42,18 @@ def apply_many(
     *,
     run_id: int | None = None,
     actor: str = "",
+    known_payers: Collection[tuple[int, str]] = (),
 ) -> list[int]:
-    """Record and apply the payment of each line; returns the payment ids in order."""
+    """Record and apply the payment of each line; returns the payment ids in order.
+
+    ``known_payers``: (customer id, IBAN) pairs the caller read already (a matching run loads them
+    all); they are not written again."""
     if not items:
         return []
     # A matching run holds every open item in memory: a cycle collection triggered by the batch's
     # short-lived rows would traverse them all, again and again.
     with gc_paused():
-        return _apply_many(entity_id, items, run_id=run_id, actor=actor)
+        return _apply_many(entity_id, items, run_id=run_id, actor=actor, known_payers=known_payers)
 
 
 def _apply_many(
@@ -58,6 +62,7 @@ def _apply_many(
     *,
     run_id: int | None,
     actor: str,
+    known_payers: Collection[tuple[int, str]],
 ) -> list[int]:
     now = clock.now()
     created = db_datetime(now)
@@ -75,7 +80,9 @@ def _apply_many(
                  proposal.confidence, reasons, payment_id, run_id, created, actor)
             )  # fmt: skip
         if line.payer_iban and proposal.customer_id is not None:
-            payers[(int(proposal.customer_id), line.payer_iban)] = (line.payer_name or "", line.booking_date)
+            pair = (int(proposal.customer_id), line.payer_iban[:34])
+            if pair not in known_payers:
+                payers[pair] = (line.payer_name or "", line.booking_date)
     write_rows(CashApplication._meta.db_table, APPLICATION_COLUMNS, rows, ready=True)
     learn_payers(payers)
     return payment_ids
