@@ -119,3 +119,78 @@ def test_the_same_quote_renders_to_the_same_bytes(world, northwind_quote):
     first, _ = document.render_pdf(data, created=MOMENT)
     second, _ = document.render_pdf(data, created=MOMENT)
     assert first == second
+
+
+def _laid_out_text(pdf_document) -> list[tuple[int, str, float, float]]:
+    """Every piece of text WeasyPrint placed: page, text, x, y (rounded to 1/1000 px)."""
+    found = []
+
+    def walk(box, page):
+        if type(box).__name__ == "TextBox":
+            found.append((page, box.text, round(box.position_x, 3), round(box.position_y, 3)))
+        for child in getattr(box, "children", []):
+            walk(child, page)
+
+    for number, page in enumerate(pdf_document.pages):
+        walk(page._page_box, number)
+    return found
+
+
+def test_the_floated_head_lays_out_as_the_flex_row_it_replaces(world, northwind_quote):
+    # document.css floats the head's two blocks left and right instead of a space-between flex
+    # row (much cheaper for WeasyPrint); every piece of text must land on the same spot.
+    from weasyprint import CSS, HTML
+
+    from q2c.platform import pdf
+
+    q = Quote.objects.select_related("entity", "account").get(pk=northwind_quote.pk)
+    html = document.render_html(document.document_data(q, generated_at=MOMENT))
+    sheet = pdf.stylesheet(document.STYLESHEET, pdf.StaticFilesFetcher())
+    flex = CSS(
+        string=".quote-doc .doc-head { display: flex; justify-content: space-between; }"
+        " .quote-doc .doc-head .seller, .quote-doc .doc-head .doc-id { float: none; max-width: none; }"
+    )
+
+    def layout(*sheets):
+        return HTML(string=html, base_url=pdf.BASE_URL, url_fetcher=pdf.StaticFilesFetcher()).render(
+            font_config=pdf.font_config(), stylesheets=list(sheets)
+        )
+
+    floated, flexed = _laid_out_text(layout(sheet)), _laid_out_text(layout(sheet, flex))
+    assert floated == flexed
+    texts = [t for _, t, _, _ in floated]
+    assert "Acme Cloud GmbH" in texts and "Quote" in texts  # the head was laid out at all
+    seller = next(item for item in floated if item[1] == "Acme Cloud GmbH")
+    title = next(item for item in floated if item[1] == "Quote")
+    assert title[2] > seller[2] + 300  # the quote's block sits at the right, beside the seller
+
+
+def test_the_stylesheet_given_to_the_renderer_gives_the_bytes_of_a_linked_one(world, northwind_quote):
+    from q2c.platform import pdf
+
+    q = Quote.objects.select_related("entity", "account").get(pk=northwind_quote.pk)
+    html = document.render_html(document.document_data(q, generated_at=MOMENT))
+    assert "<link" not in html
+    linked = html.replace("</head>", '<link rel="stylesheet" href="/static/quotes/document.css"></head>')
+    with_link = pdf.render_pdf(linked, key="quote:x", created=MOMENT)
+    bare = pdf.render_pdf(html, key="quote:x", created=MOMENT)
+    fetcher = pdf.StaticFilesFetcher()
+    given = pdf.render_pdf(
+        html, key="quote:x", created=MOMENT, fetcher=fetcher, stylesheets=[document.STYLESHEET]
+    )
+    assert given == with_link
+    assert bare != with_link  # the stylesheet matters: without it the document differs
+    assert fetcher.served == ["https://q2c.invalid/static/quotes/document.css"]
+
+
+def test_a_stylesheet_is_parsed_once_and_only_a_static_css_file_is_taken():
+    from q2c.platform import pdf
+
+    first = pdf.stylesheet("quotes/document.css", pdf.StaticFilesFetcher())
+    assert pdf.stylesheet("quotes/document.css", pdf.StaticFilesFetcher()) is first
+    with pytest.raises(ValueError):
+        pdf.stylesheet("quotes/builder.js", pdf.StaticFilesFetcher())
+    fetcher = pdf.StaticFilesFetcher()
+    with pytest.raises(pdf.URLRefused):
+        pdf.stylesheet("../settings.css", fetcher)
+    assert fetcher.refused == ["https://q2c.invalid/static/../settings.css"]

@@ -12,7 +12,10 @@ Owns two things:
   PDF creation/modification dates come from the caller (the document's date), and the file
   identifier is derived from a caller-given key. The same HTML renders to the same bytes on the
   same software and fonts, so an issued document can be re-rendered and compared with its stored
-  SHA-256.
+  SHA-256. A document's own stylesheet may be given as ``stylesheets`` (static paths) instead of
+  a ``<link>``: it is fetched through the same fetcher and parsed once per thread (again only
+  when its bytes change), which gives the same bytes as the ``<link>`` without parsing the CSS
+  for every document.
 
 Templates refer to assets with ``{% static %}``; the HTML is given the base URL
 :data:`BASE_URL` (a reserved ``.invalid`` host, RFC 6761, which can never resolve), so a
@@ -30,6 +33,7 @@ import hashlib
 import logging
 import mimetypes
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -170,6 +174,37 @@ def font_config() -> Any:
     return config
 
 
+_sheets = threading.local()
+
+
+def stylesheet(relative: str, fetcher: StaticFilesFetcher) -> Any:
+    """The static CSS file ``relative`` (``"quotes/document.css"``) as a parsed WeasyPrint
+    stylesheet. It is read through ``fetcher`` every time (so it is allowed, and recorded in
+    ``served``, exactly as a ``<link>`` would be) but parsed only once per thread and content:
+    the parsed rules are read-only during rendering. One cache per thread, like the font
+    configuration the stylesheet is bound to."""
+    if Path(relative).suffix.lower() != ".css":
+        raise ValueError(f"not a stylesheet: {relative[:200]!r}")
+    url = static_prefix() + relative
+    data: bytes = fetcher(url)["string"]
+    cache: dict[str, tuple[bytes, Any]] | None = getattr(_sheets, "cache", None)
+    if cache is None:
+        cache = _sheets.cache = {}
+    digest = hashlib.sha256(data).digest()
+    cached = cache.get(url)
+    if cached is None or cached[0] != digest:
+        from weasyprint import CSS
+
+        sheet = CSS(
+            string=data.decode("utf-8"),
+            base_url=url,
+            url_fetcher=StaticFilesFetcher(),
+            font_config=font_config(),
+        )
+        cached = cache[url] = (digest, sheet)
+    return cached[1]
+
+
 def render_pdf(
     html: str,
     *,
@@ -179,6 +214,7 @@ def render_pdf(
     pdf_variant: str | None = None,
     title: str | None = None,
     lang: str | None = None,
+    stylesheets: Sequence[str] = (),
 ) -> bytes:
     """Render ``html`` to PDF bytes, reproducibly.
 
@@ -186,12 +222,16 @@ def render_pdf(
     derived from it. ``created`` is written as the PDF creation and modification date (use the
     document's own date, never the wall clock). ``pdf_variant`` is a WeasyPrint variant such as
     ``"pdf/a-3b"`` (what Factur-X needs). Resources are fetched only by ``fetcher`` (a fresh
-    :class:`StaticFilesFetcher` when not given).
+    :class:`StaticFilesFetcher` when not given). ``stylesheets`` are static paths of the
+    document's own stylesheets, applied after any the HTML links (see :func:`stylesheet`).
     """
     from weasyprint import HTML  # imported here: it loads Pango/HarfBuzz, which not every command needs
 
     fetcher = fetcher or StaticFilesFetcher()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(font_config=font_config())
+    sheets = [stylesheet(relative, fetcher) for relative in stylesheets]
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
+        font_config=font_config(), stylesheets=sheets
+    )
     stamp = _w3c(created)
     document.metadata.created = stamp
     document.metadata.modified = stamp

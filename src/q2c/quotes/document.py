@@ -5,7 +5,9 @@ already formatted text (amounts and dates in the customer's locale with Babel); 
 document stores exactly this data, so the public acceptance page shows the same words as the PDF.
 :func:`render_html` fills ``quotes/document.html`` (Django auto-escaping: a customer called
 ``<img src=file:///etc/passwd>`` is printed as text) and :func:`render_pdf` renders it with
-``q2c.platform.pdf``, whose URL fetcher serves only the app's static files.
+``q2c.platform.pdf``, whose URL fetcher serves only the app's static files. The stylesheet
+(static ``quotes/document.css``, also used by the public acceptance page) is given to the
+renderer rather than linked from the HTML, so it is parsed once per process, not per document.
 
 Must not import any q2c app above ``catalog``.
 """
@@ -24,6 +26,9 @@ from django.template.loader import render_to_string
 from q2c.platform import pdf
 
 DEFAULT_LOCALE = "en"
+
+#: The document's stylesheet (a static file).
+STYLESHEET = "quotes/document.css"
 
 _PERIODS = {
     "month": "per month",
@@ -251,5 +256,6 @@ def render_pdf(
         fetcher=fetcher,
         title=f"{data['title']} {data['label']}",
         lang=data.get("lang"),
+        stylesheets=(STYLESHEET,),
     )
     return content, fetcher
