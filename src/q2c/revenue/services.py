@@ -74,6 +74,13 @@ def evaluate(document: dict[str, Any]) -> Any:
         raise RevenueInputError(exc.message, code=exc.code, field=exc.field, details=exc.details) from None
 
 
+#: What :func:`_store` sets on an obligation from the engine's result.
+_OBLIGATION_FIELDS = [
+    "label", "description", "category", "pattern", "currency", "sku", "ssp_minor", "ssp_basis",
+    "allocated_minor", "schedule",
+]  # fmt: skip
+
+
 def _store(rc: RevenueContract, *, strict: bool) -> None:
     """Re-run the engine on ``rc.document`` and store obligations and decisions.
 
@@ -95,8 +102,16 @@ def _store(rc: RevenueContract, *, strict: bool) -> None:
     rc.save()
     existing = {o.key: o for o in Obligation.objects.filter(contract=rc)}
     sources = rc.facts.get("ssp_sources", {})
+    # Written in bulk: one UPDATE for the obligations the contract had, one INSERT for new ones.
+    changed: list[Obligation] = []
+    added: list[Obligation] = []
     for ob in result.obligations:
-        row = existing.get(ob.id) or Obligation(contract=rc, entity_id=rc.entity_id, key=ob.id)
+        row = existing.get(ob.id)
+        if row is None:
+            row = Obligation(contract=rc, entity_id=rc.entity_id, key=ob.id)
+            added.append(row)
+        else:
+            changed.append(row)
         cumulative = []
         for line in ob.lines:
             d = line.recognised_on
@@ -113,22 +128,25 @@ def _store(rc: RevenueContract, *, strict: bool) -> None:
         )[:30]
         row.allocated_minor = ob.allocated.minor_units()
         row.schedule = cumulative
-        row.save()
-    for key, usage in rc.facts.get("usage", {}).items():
-        if key not in existing:
-            Obligation.objects.get_or_create(
-                contract=rc,
-                key=key,
-                defaults={
-                    "entity_id": rc.entity_id,
-                    "label": usage["label"],
-                    "sku": usage.get("sku", ""),
-                    "description": usage.get("description", "")[:300],
-                    "category": usage.get("category") or "usage",
-                    "pattern": documents.USAGE,
-                    "currency": rc.currency,
-                },
-            )
+    Obligation.objects.bulk_update(changed, _OBLIGATION_FIELDS)
+    # Usage obligations the contract does not have yet, in the same INSERT.
+    engine_keys = {row.key for row in added}
+    added.extend(
+        Obligation(
+            contract=rc,
+            key=key,
+            entity_id=rc.entity_id,
+            label=usage["label"],
+            sku=usage.get("sku", ""),
+            description=usage.get("description", "")[:300],
+            category=usage.get("category") or "usage",
+            pattern=documents.USAGE,
+            currency=rc.currency,
+        )
+        for key, usage in rc.facts.get("usage", {}).items()
+        if key not in existing and key not in engine_keys
+    )
+    Obligation.objects.bulk_create(added)
     Decision.objects.filter(contract=rc).delete()
     mods = rc.document.get("modifications", [])
     Decision.objects.bulk_create(
