@@ -172,3 +172,21 @@ def test_the_discount_baseline_reads_the_discount_the_buyer_sees():
     rows = [row(i, 2.0, (i * 7) % 40 >= 20, line_discount=float((i * 7) % 40)) for i in range(80)]
     _, ev = winprob.evaluate(rows)
     assert ev.baselines[1].name == "discount only" and ev.baselines[1].auc == 1.0
+
+
+def test_renewals_discount_response_needs_enough_renewals():
+    # 80 new deals separated by the discount, plus renewals whose outcome follows their discount
+    # too: with 10 renewals the model learns no renewal discount effect (fewer than 30), with 40
+    # it does
+    def history(renewals: int) -> list[QuoteRow]:
+        rows = separable()
+        rows += [row(100 + i, float(i % 20), i % 20 >= 10, context="renewal") for i in range(renewals)]
+        return rows
+
+    few = winprob.fit(history(10))
+    assert "renewal_discount" not in few.names and "discount" in few.names
+    renewal = row(0, 0.0, None, context="renewal")
+    assert few.probability(renewal, discount=0.0) == few.probability(renewal, discount=15.0)
+    many = winprob.fit(history(40))
+    assert "renewal_discount" in many.names
+    assert many.probability(renewal, discount=15.0) > many.probability(renewal, discount=0.0)

@@ -40,6 +40,11 @@ C = 1.0
 #: as scikit-learn's default L-BFGS (closer: L-BFGS stops at its tolerance) some 40 times faster,
 #: which is what the weekly training in the demo spends its time on (docs/models.md)
 SOLVER = "newton-cholesky"
+#: renewals' own discount response is learnt only from at least this many renewal quotes; with
+#: fewer, a renewal's chance does not depend on its discount (a handful of renewals gave the demo
+#: model a discount effect that the buyers do not have, and the recommendation lost revenue)
+MIN_RENEWALS = 30
+RENEWAL_DISCOUNT = ("renewal_discount", "renewal_discount_sq")
 
 
 class InsufficientHistory(Exception):
@@ -226,8 +231,13 @@ def fit(rows: Sequence[QuoteRow], *, min_rows: int = MIN_ROWS, min_class: int = 
 
     rows = decided(rows)
     check_history(rows, min_rows=min_rows, min_class=min_class)
+    dicts = [features(r) for r in rows]
+    if sum(1 for r in rows if r.context == "renewal") < MIN_RENEWALS:
+        for d in dicts:
+            for name in RENEWAL_DISCOUNT:
+                d.pop(name, None)
     vec = DictVectorizer(sparse=False)
-    x = vec.fit_transform([features(r) for r in rows])
+    x = vec.fit_transform(dicts)
     y = [1 if r.won else 0 for r in rows]
     scaler = StandardScaler()
     xs = scaler.fit_transform(x)
