@@ -50,14 +50,18 @@ def test_a_short_life_of_the_company_keeps_every_invariant(lived: Any) -> None:
     )
     assert ordered == set(contracts.values())
 
-    assert Invoice.objects.filter(status="issued").exists()
-    untraced = InvoiceLine.objects.filter(invoice__status="issued").exclude(
+    # issued invoices, whether still open or paid since (which ones are paid by the end depends
+    # on the seed's draws)
+    assert Invoice.objects.exclude(status="draft").exists()
+    untraced = InvoiceLine.objects.exclude(invoice__status="draft").exclude(
         source_type__in=("schedule_item", "usage", "billing_charge")
     )
     assert list(untraced.values_list("invoice__number", "source_type")) == []
-    assert not InvoiceLine.objects.filter(
-        invoice__status="issued", source_type="schedule_item", contract_number=""
-    ).exists()
+    assert (
+        not InvoiceLine.objects.exclude(invoice__status="draft")
+        .filter(source_type="schedule_item", contract_number="")
+        .exists()
+    )
 
     assert stats.payments + stats.bank_files > 0
     # Every bank line was looked at: applied, waiting in the workbench, or in the unidentified queue.
