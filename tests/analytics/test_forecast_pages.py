@@ -89,6 +89,7 @@ def test_admin_and_finance_see_the_measured_value_escaped_reps_and_strangers_do_
         "measured_on": "2027-01-05",
         "train_runs": {"s1": 300, "s2": 310},
         "test_runs": {"s3": 200},
+        "true_auc_test": 0.696,
         "evaluation": {
             "trained_rows": 610, "held_out_rows": 200, "held_out_win_rate": 0.6, "beats_baselines": True,
             "model": {"name": "logistic regression", **scores},
@@ -113,6 +114,7 @@ def test_admin_and_finance_see_the_measured_value_escaped_reps_and_strangers_do_
         assert "0.55 → 0.6 (40)" in html and "0.58 → 0.6 (200)" in html  # model and baseline reliability
         assert "&lt;b&gt;s3&lt;/b&gt; (new)" in html and "<b>s3" not in html
         assert "1031000" in html and "3.1 %" in html
+        assert "the simulation's true chances (the ceiling)</td><td class=\"num\">0.696<" in html
     rep = Client()
     rep.force_login(builders.user("fc_value_rep", "sales_rep"))
     assert rep.get("/analytics/forecasts/").status_code == 403
