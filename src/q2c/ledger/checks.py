@@ -12,12 +12,18 @@ periods starting on or before it) and returns a list of problems, each naming wh
 - ``ledger.entry_numbers_gapless``: entry numbers run 1…N per entity and year with none missing
   (a deleted entry leaves a hole).
 
+A period close runs them scoped (:data:`AT_CLOSE`, called by the revenue close with the entity
+being closed): the entity's sums and numbering whole, its entries outside closed periods digest by
+digest, and its closed periods by their line counts and sealed digests without rehashing them —
+the full rehash of closed periods and of the entries in them is ``q2c ledger check``'s.
+
 Must not import any q2c app other than ``q2c.core``, ``q2c.platform`` and the ledger itself.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -41,20 +47,32 @@ def _fmt(minor: int, currency: str) -> str:
         return f"{minor} minor units {currency}"
 
 
-def _lines(as_of: date | None) -> Any:
+def _lines(as_of: date | None, entity_id: int | None = None, open_only: bool = False) -> Any:
     qs = JournalLine.objects.all()
+    if entity_id is not None:
+        qs = qs.filter(entity_id=entity_id)
+    if open_only:
+        qs = qs.exclude(entry__period__status=PeriodStatus.CLOSED.value)
     return qs.filter(entry__date__lte=as_of) if as_of else qs
 
 
-def _entries(as_of: date | None) -> Any:
+def _entries(as_of: date | None, entity_id: int | None = None, open_only: bool = False) -> Any:
     qs = JournalEntry.objects.all()
+    if entity_id is not None:
+        qs = qs.filter(entity_id=entity_id)
+    if open_only:
+        qs = qs.exclude(period__status=PeriodStatus.CLOSED.value)
     return qs.filter(date__lte=as_of) if as_of else qs
 
 
-def entries_balance(as_of: date | None = None) -> list[str]:
+def entries_balance(
+    as_of: date | None = None, *, entity_id: int | None = None, open_only: bool = False
+) -> list[str]:
+    """``entity_id``: only that entity's entries; ``open_only``: only entries outside closed periods."""
     problems = []
+    scope = (entity_id, open_only)
     sums = (
-        _lines(as_of)
+        _lines(as_of, *scope)
         .values("entry_id", "entry__number", "entry__entity_id", "entry__currency")
         .annotate(d=Sum("debit"), c=Sum("credit"), n=Count("id"))
         .filter(~Q(d=F("c")) | Q(n__lt=2))
@@ -71,10 +89,12 @@ def entries_balance(as_of: date | None = None) -> list[str]:
                 f"{row['entry__number']} (entity {row['entry__entity_id']}) does not balance: "
                 f"debits {_fmt(row['d'], cur)} ≠ credits {_fmt(row['c'], cur)}"
             )
-    for number, entity_id in _entries(as_of).filter(lines__isnull=True).values_list("number", "entity_id"):
-        problems.append(f"{number} (entity {entity_id}) has no lines")
+    for number, entity in (
+        _entries(as_of, *scope).filter(lines__isnull=True).values_list("number", "entity_id")
+    ):
+        problems.append(f"{number} (entity {entity}) has no lines")
     off = (
-        _lines(as_of)
+        _lines(as_of, *scope)
         .exclude(currency=F("entry__currency"))
         .values_list("entry__number", "line_no", "currency", "entry__currency")
     )
@@ -83,33 +103,36 @@ def entries_balance(as_of: date | None = None) -> list[str]:
     return problems
 
 
-def trial_balance_zero(as_of: date | None = None) -> list[str]:
+def trial_balance_zero(as_of: date | None = None, *, entity_id: int | None = None) -> list[str]:
     problems = []
     currency = dict(Book.objects.values_list("entity_id", "currency"))
     rows = (
-        _lines(as_of)
+        _lines(as_of, entity_id)
         .values("entity_id", "currency")
         .annotate(d=Sum("debit"), c=Sum("credit"))
         .order_by("entity_id", "currency")
     )
     for row in rows:
-        entity_id, cur = row["entity_id"], row["currency"]
-        if currency.get(entity_id) != cur:
+        entity, cur = row["entity_id"], row["currency"]
+        if currency.get(entity) != cur:
             problems.append(
-                f"entity {entity_id} has lines in {cur}, but its book is in {currency.get(entity_id, 'no currency')}"
+                f"entity {entity} has lines in {cur}, but its book is in {currency.get(entity, 'no currency')}"
             )
         d, c = int(row["d"] or 0), int(row["c"] or 0)
         if d != c:
             problems.append(
-                f"trial balance of entity {entity_id} is off by {_fmt(d - c, cur)}: "
+                f"trial balance of entity {entity} is off by {_fmt(d - c, cur)}: "
                 f"debits {_fmt(d, cur)} ≠ credits {_fmt(c, cur)}"
             )
     return problems
 
 
-def entries_unchanged(as_of: date | None = None) -> list[str]:
+def entries_unchanged(
+    as_of: date | None = None, *, entity_id: int | None = None, open_only: bool = False
+) -> list[str]:
+    """``entity_id``: only that entity's entries; ``open_only``: only entries outside closed periods."""
     problems = []
-    heads = _entries(as_of).order_by("id").values_list("id", "digest", *HEAD_FIELDS)
+    heads = _entries(as_of, entity_id, open_only).order_by("id").values_list("id", "digest", *HEAD_FIELDS)
     last_id = 0
     while True:
         chunk = list(heads.filter(id__gt=last_id)[:_CHUNK])
@@ -131,12 +154,27 @@ def entries_unchanged(as_of: date | None = None) -> list[str]:
     return problems
 
 
-def closed_periods_unchanged(as_of: date | None = None) -> list[str]:
+def closed_periods_unchanged(
+    as_of: date | None = None, *, entity_id: int | None = None, rehash: bool = True
+) -> list[str]:
+    """``entity_id``: only that entity's periods. ``rehash=False`` (at a close) recomputes no
+    digest: it compares each period's number of lines with the one counted at close, in one
+    grouped query, and still compares the stored digest with the one sealed in the close event."""
     problems = []
     closed = Period.objects.filter(status=PeriodStatus.CLOSED.value).order_by("entity_id", "start")
+    if entity_id is not None:
+        closed = closed.filter(entity_id=entity_id)
     if as_of:
         closed = closed.filter(start__lte=as_of)
     closed_list = list(closed)
+    counts: dict[int, int] = {}
+    if not rehash:
+        counts = dict(
+            JournalLine.objects.filter(entry__period__in=closed)
+            .values_list("entry__period_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
     sealed: dict[str, str] = {}
     for agg_id, payload in (
         Event.objects.filter(
@@ -149,7 +187,11 @@ def closed_periods_unchanged(as_of: date | None = None) -> list[str]:
     ):
         sealed[agg_id] = (payload or {}).get("digest", "")  # the latest close wins
     for period in closed_list:
-        digest, count = period_snapshot(period)
+        if rehash:
+            digest, count = period_snapshot(period)
+        else:
+            count = counts.get(period.pk, 0)
+            digest = period.digest if count == period.line_count else ""
         name = f"period {period.key} of entity {period.entity_id}"
         if digest != period.digest:
             problems.append(
@@ -160,19 +202,15 @@ def closed_periods_unchanged(as_of: date | None = None) -> list[str]:
     return problems
 
 
-def entry_numbers_gapless(as_of: date | None = None) -> list[str]:
+def entry_numbers_gapless(as_of: date | None = None, *, entity_id: int | None = None) -> list[str]:
     problems = []
-    rows = JournalEntry.objects.values("entity_id", "year").annotate(
-        n=Count("id"), lo=Min("seq"), hi=Max("seq")
-    )
+    entries, numbers = JournalEntry.objects.all(), NumberCounter.objects.filter(kind=ENTRY_SEQUENCE)
+    if entity_id is not None:
+        entries, numbers = entries.filter(entity_id=entity_id), numbers.filter(entity_id=entity_id)
+    rows = entries.values("entity_id", "year").annotate(n=Count("id"), lo=Min("seq"), hi=Max("seq"))
     if as_of:
         rows = rows.filter(year__lte=as_of.year)
-    counters = {
-        (e, y): v
-        for e, y, v in NumberCounter.objects.filter(kind=ENTRY_SEQUENCE).values_list(
-            "entity_id", "year", "next_value"
-        )
-    }
+    counters = {(e, y): v for e, y, v in numbers.values_list("entity_id", "year", "next_value")}
     seen = set()
     for row in rows.order_by("entity_id", "year"):
         e, y, n, hi = row["entity_id"], row["year"], row["n"], row["hi"]
@@ -198,3 +236,19 @@ CHECKS: tuple[Check, ...] = (
     Check("ledger.closed_periods_unchanged", closed_periods_unchanged),
     Check("ledger.entry_numbers_gapless", entry_numbers_gapless),
 )
+
+
+#: What a period close runs in place of each registered ledger check, for the entity it closes
+#: (the books as they are now). Sums and numbering: the entity's whole ledger, in SQL. Entries:
+#: balance and digest of those outside closed periods, the month being closed among them. Closed
+#: periods: their line counts and sealed digests; rehashing them (and the entries in them), whose
+#: cost grows with the history, is left to ``q2c ledger check``. See docs/ledger.md.
+AT_CLOSE: dict[str, Callable[[int], list[str]]] = {
+    "ledger.entries_balance": lambda entity_id: entries_balance(entity_id=entity_id, open_only=True),
+    "ledger.trial_balance_zero": lambda entity_id: trial_balance_zero(entity_id=entity_id),
+    "ledger.entries_unchanged": lambda entity_id: entries_unchanged(entity_id=entity_id, open_only=True),
+    "ledger.closed_periods_unchanged": lambda entity_id: closed_periods_unchanged(
+        entity_id=entity_id, rehash=False
+    ),
+    "ledger.entry_numbers_gapless": lambda entity_id: entry_numbers_gapless(entity_id=entity_id),
+}

@@ -579,11 +579,15 @@ def close_period(entity_id: int, month: str | date, *, actor: str = "") -> dict[
     everything posted (a check as of the month end would compare the ledger at that date with
     documents as they are today, e.g. invoices paid after the month end) — and only problems
     naming this entity (or naming none) refuse the close: another entity's books do not block it.
+    The ledger's own checks run scoped to this entity (``q2c.ledger.checks.AT_CLOSE``): closed
+    periods are compared by line count and sealed digest, not rehashed — that is
+    ``q2c ledger check``'s (docs/ledger.md).
 
     Errors: ``revenue.invalid_period`` (422), ``revenue.period_not_ended`` (422: the month has
     not reached its last day), ``revenue.checks_failed`` (409, with the problems), the ledger's
     ``ledger.period_invalid_transition`` (409: already closed).
     """
+    from q2c.ledger import checks as ledger_checks
     from q2c.ledger import services as ledger_services
     from q2c.platform.registry import checks
     from q2c.revenue import run as revenue_run
@@ -607,7 +611,9 @@ def close_period(entity_id: int, month: str | date, *, actor: str = "") -> dict[
         left = revenue_run.unposted(entity_id, last)
         problems = [f"{n} obligation(s) left unposted through {last}" for n in [left] if n]
         for name, check in checks.items():
-            problems += [f"{name}: {p}" for p in check.run(None) if _concerns(p, entity_id)]
+            scoped = ledger_checks.AT_CLOSE.get(name)
+            found = scoped(entity_id) if scoped else check.run(None)
+            problems += [f"{name}: {p}" for p in found if _concerns(p, entity_id)]
         if problems:
             raise InvalidTransition(
                 "the period cannot be closed: " + "; ".join(problems[:10]),
