@@ -3,9 +3,12 @@
 A snapshot covers one price book (with the prices it inherits from its parents) on one date. It
 is built with a fixed number of bulk queries — books, entries, tiers, charges, products, SSPs,
 schedules, promotions, bundles, rules: about a dozen whatever the catalog's size — and cached in
-process per ``(price book, as-of date, catalog revision)``. Every catalog write changes the
-revision token (``services.common.touch``), so a cached snapshot is never stale; checking the token
-costs one small query per pricing request.
+process per ``(price book, catalog revision, validity window)``. The window ``[from, to)`` is the
+run of days around the as-of date on which no effective date the snapshot depends on falls (a
+price entry of the book or its parents, a product or a promotion starting or ending), so the
+snapshot serves every day in it and a new business day rebuilds nothing until a date is crossed.
+Every catalog write changes the revision token (``services.common.touch``), so a cached snapshot
+is never stale; checking the token costs one small query per pricing request.
 
 Contracted prices are per customer and are loaded per request (one query), not cached.
 
@@ -14,6 +17,7 @@ May import ``q2c.core``, ``q2c.platform`` and the catalog's own modules.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
@@ -44,7 +48,8 @@ from q2c.catalog.pricing.request import PricingInputError
 from q2c.catalog.services.common import revision, split_list
 
 CACHE_SIZE = 16
-_cache: OrderedDict[tuple[int, date, str], t.CatalogSnapshot] = OrderedDict()
+# (price book id, revision, window start or None, window end or None) → snapshot
+_cache: OrderedDict[tuple[int, str, date | None, date | None], t.CatalogSnapshot] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -56,6 +61,33 @@ def clear_cache() -> None:
 def _rows(queryset: Any) -> Iterator[dict[str, Any]]:
     """Rows of a ``values()`` query as plain dicts (decimal text already converted to Decimal)."""
     return iter(queryset)
+
+
+def _in_force(row: dict[str, Any], day: date) -> bool:
+    """The test of ``_valid_on`` on a loaded row (``valid_from`` inclusive, ``valid_to`` exclusive)."""
+    start, end = row["valid_from"], row["valid_to"]
+    return (start is None or start <= day) and (end is None or end > day)
+
+
+class _Window:
+    """The days around ``as_of`` on which none of the dates seen starts or ends: ``[start, end)``,
+    ``None`` meaning unbounded. A date ``d`` is where something starts (inclusive) or ends
+    (exclusive), so the result can differ from ``d`` on, and from the day before ``d``."""
+
+    def __init__(self, as_of: date) -> None:
+        self.as_of = as_of
+        self.start: date | None = None
+        self.end: date | None = None
+
+    def see(self, *days: date | None) -> None:
+        for d in days:
+            if d is None:
+                continue
+            if d <= self.as_of:
+                if self.start is None or d > self.start:
+                    self.start = d
+            elif self.end is None or d < self.end:
+                self.end = d
 
 
 def _valid_on(day: date) -> Q:
@@ -118,19 +150,31 @@ def resolve_price_book(currency: str, code: str, segment: str, region: str, as_o
 
 
 def get_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
-    """The snapshot of ``book`` on ``as_of``, from the cache when the catalog has not changed."""
-    key = (book.pk, as_of, revision())
+    """The snapshot of ``book`` on ``as_of``, from the cache when the catalog has not changed and
+    a snapshot built for a day of the same validity window is there (it is then returned dated
+    ``as_of``: its content is what ``build_snapshot(book, as_of)`` would build)."""
+    rev = revision()
     with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit
-    snap = build_snapshot(book, as_of)
+        for key, snap in reversed(_cache.items()):
+            pk, key_rev, start, end = key
+            after_start = start is None or start <= as_of
+            if pk == book.pk and key_rev == rev and after_start and (end is None or as_of < end):
+                _cache.move_to_end(key)
+                return snap if snap.as_of == as_of else _dated(snap, as_of)
+    snap, window = _build(book, as_of)
     with _lock:
-        _cache[key] = snap
+        _cache[(book.pk, rev, window.start, window.end)] = snap
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return snap
+
+
+def _dated(snap: t.CatalogSnapshot, as_of: date) -> t.CatalogSnapshot:
+    """``snap`` dated ``as_of``: a shallow copy sharing its read-only content (the derived plans
+    are not computed again)."""
+    dated = copy.copy(snap)
+    object.__setattr__(dated, "as_of", as_of)
+    return dated
 
 
 def _model_of(entry: dict[str, Any], tiers: list[t.Tier]) -> t.PriceModel:
@@ -170,6 +214,14 @@ def rule_snap(row: ConfigurationRule) -> t.Rule:
 
 def build_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
     """Build a snapshot with bulk queries (their number does not grow with the catalog)."""
+    return _build(book, as_of)[0]
+
+
+def _build(book: PriceBook, as_of: date) -> tuple[t.CatalogSnapshot, _Window]:
+    """The snapshot and the window of days it is valid for (``_Window``): every date the content
+    depends on is seen — the entries' (the only rows chosen by date), and, so that a snapshot is
+    never shared across a day where a product or promotion starts or ends, theirs."""
+    window = _Window(as_of)
     currency = book.currency
     # 1. the book and the parents it inherits from (nearest first)
     books = {b.pk: b for b in PriceBook.objects.filter(currency=currency)}
@@ -180,9 +232,13 @@ def build_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
         walk = books.get(walk.parent_id) if walk.parent_id else None
     rank = {pk: i for i, pk in enumerate(chain)}
 
-    # 2. entries in force, the nearest book winning per charge
+    # 2. entries in force, the nearest book winning per charge (all of the chain's entries are
+    # read, so the dates of those not in force on as_of bound the window too)
     entries: dict[int, dict[str, Any]] = {}
-    for entry in _rows(PriceEntry.objects.filter(price_book_id__in=chain).filter(_valid_on(as_of)).values()):
+    for entry in _rows(PriceEntry.objects.filter(price_book_id__in=chain).values()):
+        window.see(entry["valid_from"], entry["valid_to"])
+        if not _in_force(entry, as_of):
+            continue
         current = entries.get(entry["charge_id"])
         if current is None or rank[entry["price_book_id"]] < rank[current["price_book_id"]]:
             entries[entry["charge_id"]] = entry
@@ -222,6 +278,8 @@ def build_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
             )
         )
     )
+    for p in product_rows:
+        window.see(p["active_from"], p["active_to"])
     floors = {
         p["id"]: p["floor_price"]
         if p["floor_price"] is not None and p["floor_currency"] == currency
@@ -326,6 +384,9 @@ def build_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
         promo_through.objects.filter(promotion__is_active=True).values("promotion_id", "product_id")
     ):
         promo_skus[row["promotion_id"]].add(sku_of[row["product_id"]])
+    promotion_rows = list(_rows(Promotion.objects.filter(is_active=True).values()))
+    for p in promotion_rows:
+        window.see(p["valid_from"], p["valid_to"])
     promotions = {
         p["code"]: t.Promotion(
             id=p["id"],
@@ -342,7 +403,7 @@ def build_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
             families=frozenset(split_list(p["families"])),
             sale_contexts=frozenset(t.SaleContext(c) for c in split_list(p["sale_contexts"])),
         )
-        for p in _rows(Promotion.objects.filter(is_active=True).values())
+        for p in promotion_rows
     }
 
     # 9. bundles
@@ -384,7 +445,7 @@ def build_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
         .select_related("bundle", "source", "target")
         .order_by("code")
     )
-    return t.CatalogSnapshot(
+    snap = t.CatalogSnapshot(
         price_book=book.code,
         currency=currency,
         as_of=as_of,
@@ -395,6 +456,7 @@ def build_snapshot(book: PriceBook, as_of: date) -> t.CatalogSnapshot:
         promotions=promotions,
         price_book_id=book.pk,
     )
+    return snap, window
 
 
 def load_contracted(account_id: int | None, currency: str, as_of: date) -> dict[int, t.ContractedPrice]:
