@@ -156,3 +156,25 @@ def entity_id():
 
     clock.install(clock.SimulationClock(date(2020, 1, 1), default_tz="Europe/Berlin"))
     return _entity()
+
+
+def test_ledger_check_rehashes_closed_periods_read_in_batches(book, at, monkeypatch):
+    """Three closed months read two periods per batch: the untouched ones tie, the edited one in
+    the second batch is named with its own line count (one entry, two lines)."""
+    monkeypatch.setattr(services, "_PERIODS_CHUNK", 2)
+    services.post_many(
+        [
+            sale("100.00", doc="1", day=date(2027, 1, 5)),
+            sale("200.00", doc="2", day=date(2027, 2, 5)),
+            sale("300.00", doc="3", day=date(2027, 3, 5)),
+        ]
+    )
+    at(date(2027, 4, 1))
+    for month in ("2027-01", "2027-02", "2027-03"):
+        services.close_period(ENTITY, month)
+    assert checks.closed_periods_unchanged() == []
+    drop_guard()
+    sql("UPDATE ledger_entry SET description = 'edited' WHERE number = 'JE-2027-000003'")
+    assert checks.closed_periods_unchanged() == [
+        "period 2027-03 of entity 1 was changed after it was closed (2 line(s) at close, 2 now)"
+    ]

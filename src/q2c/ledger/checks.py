@@ -33,7 +33,7 @@ from q2c.core.money import Money
 from q2c.ledger import events as ev
 from q2c.ledger.domain import PeriodStatus, entry_digest
 from q2c.ledger.models import Book, JournalEntry, JournalLine, Period
-from q2c.ledger.services import ENTRY_SEQUENCE, HEAD_FIELDS, LINE_FIELDS, period_snapshot
+from q2c.ledger.services import ENTRY_SEQUENCE, HEAD_FIELDS, LINE_FIELDS, period_snapshots
 from q2c.platform.models import Event, NumberCounter
 from q2c.platform.registry import Check
 
@@ -168,6 +168,7 @@ def closed_periods_unchanged(
         closed = closed.filter(start__lte=as_of)
     closed_list = list(closed)
     counts: dict[int, int] = {}
+    snapshots = period_snapshots(closed_list) if rehash else {}
     if not rehash:
         counts = dict(
             JournalLine.objects.filter(entry__period__in=closed)
@@ -188,7 +189,7 @@ def closed_periods_unchanged(
         sealed[agg_id] = (payload or {}).get("digest", "")  # the latest close wins
     for period in closed_list:
         if rehash:
-            digest, count = period_snapshot(period)
+            digest, count = snapshots[period.pk]
         else:
             count = counts.get(period.pk, 0)
             digest = period.digest if count == period.line_count else ""

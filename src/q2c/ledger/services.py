@@ -770,23 +770,51 @@ def _move(period: Period, target: PeriodStatus) -> None:
         ) from exc
 
 
+_SNAPSHOT_HEAD = (
+    "id", "entity_id", "number", "date", "description", "source_app", "source_type", "source_id", "purpose",
+    "currency", "reverses_id",
+)  # fmt: skip
+_SNAPSHOT_LINE = (
+    "id", "entry_id", "line_no", "account_id", "currency", "debit", "credit", "original", "original_currency",
+    "rate", "memo",
+)  # fmt: skip
+_PERIODS_CHUNK = 24
+
+
 def period_snapshot(period: Period) -> tuple[str, int]:
     """The digest of a period's entries and lines, and its number of lines.
 
     Rows are read in a stable order (entry id, line id) and hashed as canonical text
     (:func:`q2c.ledger.domain.period_digest`): stored at close, recomputed by the
-    ``ledger.closed_periods_unchanged`` check.
+    ``ledger.closed_periods_unchanged`` check (through :func:`period_snapshots`).
     """
-    heads = JournalEntry.objects.filter(period=period).order_by("id").values_list(
-        "id", "entity_id", "number", "date", "description", "source_app", "source_type", "source_id",
-        "purpose", "currency", "reverses_id",
-    )  # fmt: skip
-    lines = JournalLine.objects.filter(entry__period=period).order_by("entry_id", "id").values_list(
-        "id", "entry_id", "line_no", "account_id", "currency", "debit", "credit", "original",
-        "original_currency", "rate", "memo",
-    )  # fmt: skip
-    line_rows = list(lines)
-    return period_digest([("E", *h) for h in heads] + [("L", *r) for r in line_rows]), len(line_rows)
+    return period_snapshots([period])[period.pk]
+
+
+def period_snapshots(periods: Iterable[Period]) -> dict[int, tuple[str, int]]:
+    """:func:`period_snapshot` of many periods, by period id: their entries and lines are read in
+    one query each per batch of periods, not two queries per period."""
+    ids = [p.pk for p in periods]
+    found: dict[int, tuple[str, int]] = {}
+    for at in range(0, len(ids), _PERIODS_CHUNK):
+        batch = ids[at : at + _PERIODS_CHUNK]
+        heads: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk in batch}
+        lines: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk in batch}
+        for period_id, *head in (
+            JournalEntry.objects.filter(period_id__in=batch)
+            .order_by("period_id", "id")
+            .values_list("period_id", *_SNAPSHOT_HEAD)
+        ):
+            heads[period_id].append(("E", *head))
+        for period_id, *line in (
+            JournalLine.objects.filter(entry__period_id__in=batch)
+            .order_by("entry__period_id", "entry_id", "id")
+            .values_list("entry__period_id", *_SNAPSHOT_LINE)
+        ):
+            lines[period_id].append(("L", *line))
+        for pk in batch:
+            found[pk] = period_digest(heads[pk] + lines[pk]), len(lines[pk])
+    return found
 
 
 def close_period(entity_id: int, month: date | str, *, actor: str = "") -> Period:
