@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -77,3 +79,23 @@ def test_bad_options_are_refused_naming_them(args, message):
     with pytest.raises(CommandError, match=message) as info:
         call_command("forecast", *args, stdout=StringIO())
     assert info.value.returncode == 2
+
+
+def test_revenue_backtest_reads_each_schedule_with_the_day_billing_created_it(settings, tmp_path):
+    # C-1 was accepted (and so signed and activated) on 2027-01-20 at 09:00 Berlin (08:00 UTC):
+    # billing created its schedule that day — 50 SEAT × 25.50 = 1,275.00 a month from
+    # 2027-02-01 for 12 months (end exclusive 2028-02-01). Contoso (USD) has no contract.
+    from q2c.analytics.forecasting import forecast, series
+
+    settings.VAR_DIR = tmp_path
+    w = world.build()
+    got = forecast._contracted_schedules("EUR")
+    assert got == [
+        series.ContractedSchedule(
+            w["northwind"].pk, Decimal("1275.00"), date(2027, 2, 1), date(2028, 2, 1), date(2027, 1, 20)
+        )
+    ]
+    # so a forecast made on 2027-01-01 knew none of it, one made on 2027-02-01 all of it
+    assert series.contracted_as_of(got, date(2027, 1, 1)) == Decimal("0.00")
+    assert series.contracted_as_of(got, date(2027, 2, 1)) == Decimal("1275.00")
+    assert forecast._contracted_schedules("USD") == []

@@ -128,3 +128,38 @@ def test_composed_cash_backtest_rebuilds_the_receivables_of_each_months_first_da
         series.composed_cash_backtest(
             invoices, settlements, lambda m: D(0), [*months, date(2027, 6, 1), date(2027, 7, 1)]
         )
+
+
+def test_revenue_backtest_counts_a_contract_only_from_the_month_after_it_became_known():
+    # Worked by hand. Schedules (monthly run rate, runs from, known on):
+    #   A  account 1  +1,000.00 from 2026-01-01, known 2025-12-20;
+    #   B  account 2    +500.00 from 2026-04-01, known 2026-04-10 (activated mid-April, backdated);
+    #   C  account 1    −200.00 from 2026-05-01, known 2026-05-03 (an amendment applied in May);
+    #   D  account 3    −300.00 from 2025-12-01, known 2025-11-01 (alone: its account counts 0).
+    # As known on each month's first day: January–April 1,000 (B unknown on 04-01), May 1,500
+    # (B known, C not), June 1,300. Actuals 1,000 / 1,000 / 1,000 / 1,500 / 1,300 / 1,300 →
+    # errors 0, 0, 0, 500/1,500 = 33.33 %, 200/1,300 = 15.38 %, 0 → MAPE 48.72 / 6 = 8.1 %.
+    # Read as the schedules stand now (known ignored), April would be 1,500 and May 1,300: 0 %.
+    schedules = [
+        series.ContractedSchedule(1, D("1000"), date(2026, 1, 1), None, date(2025, 12, 20)),
+        series.ContractedSchedule(2, D("500"), date(2026, 4, 1), None, date(2026, 4, 10)),
+        series.ContractedSchedule(1, D("-200"), date(2026, 5, 1), None, date(2026, 5, 3)),
+        series.ContractedSchedule(3, D("-300"), date(2025, 12, 1), None, date(2025, 11, 1)),
+    ]
+    months = [date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1)] + [
+        date(2026, m, 1) for m in range(1, 7)
+    ]
+    actual = [D(0), D(0), D(0), *(D(v) for v in ("1000", "1000", "1000", "1500", "1300", "1300"))]
+
+    def forecaster(hist, h):
+        return [series.contracted_as_of(schedules, months[len(hist)])]
+
+    bt = series.backtest(actual, forecaster=forecaster)
+    assert bt.forecasts == tuple(
+        D(v) for v in ("1000.00", "1000.00", "1000.00", "1000.00", "1500.00", "1300.00")
+    )
+    assert bt.mape == D("8.1")
+    # a schedule's end is exclusive: one ending on a month's last day does not run that month
+    ended = [series.ContractedSchedule(1, D("10"), date(2026, 1, 1), date(2026, 2, 28), date(2025, 1, 1))]
+    assert series.contracted_as_of(ended, date(2026, 1, 1)) == D("10.00")
+    assert series.contracted_as_of(ended, date(2026, 2, 1)) == D("0.00")

@@ -12,8 +12,9 @@ payment delay) + expected billings (the contracted MRR of the month before, invo
 collected a month later).
 
 Backtests (MAPE over the last 6 complete months, each month forecast from the months before it):
-revenue — contracted MRR of the month + the usage forecast, against the recognised subscription
-and usage revenue of the month; cash — exponential smoothing of the monthly receipts against the
+revenue — the contracted MRR of the month as known on its first day (the schedules billing had
+created by then) + the usage forecast, against the recognised subscription and usage revenue of
+the month; cash — exponential smoothing of the monthly receipts against the
 receipts; and the composed cash forecast — each month's open receivables as of its first day by
 the payment-delay model learnt from what was paid before it, + expected billings — against the
 receipts. Amounts in only ``currency`` count (nothing is converted).
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +61,25 @@ def _contracted(currency: str, last: date) -> dict[date, Decimal]:
         if row.mrr.currency == currency:
             out[row.month] += row.mrr.amount
     return dict(out)
+
+
+def _contracted_schedules(currency: str) -> list[series.ContractedSchedule]:
+    """The recurring schedules in ``currency`` with the day each became known (the UTC date of its
+    creation: billing creates a contract's schedules when it is signed and so activated, an
+    amendment's delta schedules when it is applied), for the revenue backtest. A cancellation
+    shortens ``end`` in place: that is read as it stands now."""
+    from q2c.billing.models import Schedule
+
+    rows = Schedule.objects.filter(kind="recurring", price_months__gt=0, currency=currency)
+    return [
+        series.ContractedSchedule(
+            account, Decimal(qty) * Decimal(price) / per, start, end, created.astimezone(UTC).date()
+        )
+        for account, qty, price, per, start, end, created in rows.values_list(
+            "account_id", "quantity", "unit_price", "price_months", "start", "end", "created_at"
+        ).iterator(chunk_size=2000)
+        if price is not None
+    ]
 
 
 def _section(history: dict[date, Decimal], months: list[date]) -> list[Decimal]:
@@ -135,11 +155,14 @@ def build(today: date, currency: str, horizon: int = 3) -> dict[str, Any]:
             "usage": None if u is None else str(u), "total": None if total is None else str(total),
         })  # fmt: skip
 
+    known_schedules = _contracted_schedules(currency)
+
     def revenue_forecaster(hist: Sequence[Decimal], h: int) -> list[Decimal]:
+        # As the forecast stood on the month's first day: the schedules billing had by then,
+        # and the usage smoothed over the months before it.
         month = past[len(hist)]
         return [
-            contracted.get(month, Decimal(0)).quantize(series.CENT)
-            + series.smooth(usage_hist[: len(hist)], 1)[0]
+            series.contracted_as_of(known_schedules, month) + series.smooth(usage_hist[: len(hist)], 1)[0]
         ]
 
     rev_hist = _section(recognised, past)

@@ -5,6 +5,8 @@
 - :func:`backtest` measures it honestly: for each of the last 6 months, fit on the months before
   it only, forecast that month, and report the MAPE (mean absolute percentage error; months whose
   actual is 0 are skipped, as a percentage of 0 means nothing);
+- :func:`contracted_as_of` is the contracted MRR of a month as known on its first day (the
+  revenue backtest's contracted part: schedules billing created before that day);
 - :func:`expected_collections` is the per-customer payment-delay model of the cash forecast:
   each open invoice is expected on its due date plus its customer's mean delay over their paid
   invoices (the mean of all customers when a customer has paid nothing yet, 0 with no history).
@@ -162,6 +164,34 @@ def pipeline_by_month(items: Iterable[PipelineItem], today: date, months: Sequen
             if month in wanted:
                 per[month] += monthly
     return [per.get(m, Decimal(0)).quantize(CENT, rounding=ROUND_HALF_EVEN) for m in months]
+
+
+@dataclass(frozen=True)
+class ContractedSchedule:
+    """A recurring schedule's contracted run rate (quantity × unit price ÷ months per price
+    period; negative for a reduction), the days it runs (``end`` exclusive, None: open) and the
+    day it became known: the day billing created it — on the contract's signature, which
+    activates it, or on the application of the amendment whose delta it bills."""
+
+    account: int
+    monthly: Decimal
+    start: date
+    end: date | None
+    known: date
+
+
+def contracted_as_of(schedules: Iterable[ContractedSchedule], month: date) -> Decimal:
+    """The contracted MRR of ``month`` (a first day) as a forecast made on that day saw it: the
+    schedules known before it that run on the month's last day (``start ≤ last day < end``),
+    summed per account, an account's negative sum counting as 0 (the MRR KPI's rule)."""
+    last_day = _add_months(month, 1) - timedelta(days=1)
+    per: dict[int, Decimal] = defaultdict(Decimal)
+    for s in schedules:
+        if s.known < month and s.start <= last_day and (s.end is None or s.end > last_day):
+            per[s.account] += s.monthly
+    return sum((max(v, Decimal(0)) for v in per.values()), Decimal(0)).quantize(
+        CENT, rounding=ROUND_HALF_EVEN
+    )
 
 
 def _add_months(first: date, k: int) -> date:
