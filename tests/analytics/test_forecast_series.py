@@ -163,3 +163,18 @@ def test_revenue_backtest_counts_a_contract_only_from_the_month_after_it_became_
     ended = [series.ContractedSchedule(1, D("10"), date(2026, 1, 1), date(2026, 2, 28), date(2025, 1, 1))]
     assert series.contracted_as_of(ended, date(2026, 1, 1)) == D("10.00")
     assert series.contracted_as_of(ended, date(2026, 2, 1)) == D("0.00")
+
+
+def test_contracted_as_known_on_a_later_day():
+    # The composed cash backtest's billings of May are April's contracted MRR as known on 1 May.
+    # B (500 from 2026-04-01, known 2026-04-10) was unknown on 1 April but known by 1 May; C
+    # (known 2026-05-03) not yet: April as known on 05-01 = 1,000 + 500 = 1,500.00, as known on
+    # 04-01 = 1,000.00.
+    schedules = [
+        series.ContractedSchedule(1, D("1000"), date(2026, 1, 1), None, date(2025, 12, 20)),
+        series.ContractedSchedule(2, D("500"), date(2026, 4, 1), None, date(2026, 4, 10)),
+        series.ContractedSchedule(1, D("-200"), date(2026, 4, 1), None, date(2026, 5, 3)),
+    ]
+    assert series.contracted_as_of(schedules, date(2026, 4, 1)) == D("1000.00")
+    assert series.contracted_as_of(schedules, date(2026, 4, 1), known_by=date(2026, 5, 1)) == D("1500.00")
+    assert series.contracted_as_of(schedules, date(2026, 4, 1), known_by=date(2026, 5, 4)) == D("1300.00")

@@ -16,8 +16,8 @@ revenue — the contracted MRR of the month as known on its first day (the sched
 created by then) + the usage forecast, against the recognised subscription and usage revenue of
 the month; cash — exponential smoothing of the monthly receipts against the
 receipts; and the composed cash forecast — each month's open receivables as of its first day by
-the payment-delay model learnt from what was paid before it, + expected billings — against the
-receipts. Amounts in only ``currency`` count (nothing is converted).
+the payment-delay model learnt from what was paid before it, + expected billings (the month
+before's contracted MRR as known on the month's first day) — against the receipts. Amounts in only ``currency`` count (nothing is converted).
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def build(today: date, currency: str, horizon: int = 3) -> dict[str, Any]:
         composed_bt: series.Backtest | None = series.composed_cash_backtest(
             issued,
             settlements,
-            lambda m: contracted.get(add_months(m, -1), Decimal(0)).quantize(series.CENT),
+            lambda m: series.contracted_as_of(known_schedules, add_months(m, -1), known_by=m),
             past,
         )
         composed_why = ""

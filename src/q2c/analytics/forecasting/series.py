@@ -180,14 +180,18 @@ class ContractedSchedule:
     known: date
 
 
-def contracted_as_of(schedules: Iterable[ContractedSchedule], month: date) -> Decimal:
-    """The contracted MRR of ``month`` (a first day) as a forecast made on that day saw it: the
-    schedules known before it that run on the month's last day (``start ≤ last day < end``),
-    summed per account, an account's negative sum counting as 0 (the MRR KPI's rule)."""
+def contracted_as_of(
+    schedules: Iterable[ContractedSchedule], month: date, known_by: date | None = None
+) -> Decimal:
+    """The contracted MRR of ``month`` (a first day) as a forecast made on ``known_by`` (default:
+    that first day) saw it: the schedules known before that day that run on the month's last day
+    (``start ≤ last day < end``), summed per account, an account's negative sum counting as 0
+    (the MRR KPI's rule)."""
     last_day = _add_months(month, 1) - timedelta(days=1)
+    by = month if known_by is None else known_by
     per: dict[int, Decimal] = defaultdict(Decimal)
     for s in schedules:
-        if s.known < month and s.start <= last_day and (s.end is None or s.end > last_day):
+        if s.known < by and s.start <= last_day and (s.end is None or s.end > last_day):
             per[s.account] += s.monthly
     return sum((max(v, Decimal(0)) for v in per.values()), Decimal(0)).quantize(
         CENT, rounding=ROUND_HALF_EVEN
