@@ -17,7 +17,11 @@ import pytest
 
 from q2c.core import clock
 
-ON_POSTGRES = os.environ.get("Q2C_TEST_BACKEND") == "postgresql"
+# The PostgreSQL suite: named by tools/run_tests.py, or implied by a PostgreSQL test database URL
+# (settings use that URL whatever the backend name says, so the label and the skips follow it).
+ON_POSTGRES = os.environ.get("Q2C_TEST_BACKEND") == "postgresql" or os.environ.get(
+    "Q2C_TEST_DATABASE_URL", ""
+).startswith(("postgres://", "postgresql://"))
 IN_CI = os.environ.get("CI") == "true"
 
 
