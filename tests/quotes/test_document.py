@@ -9,7 +9,7 @@ Expected amounts are Northwind's (/work/shared/scenarios/northwind.md, step 1): 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -119,6 +119,35 @@ def test_the_same_quote_renders_to_the_same_bytes(world, northwind_quote):
     first, _ = document.render_pdf(data, created=MOMENT)
     second, _ = document.render_pdf(data, created=MOMENT)
     assert first == second
+
+
+def test_a_document_rendered_ahead_is_the_one_the_send_would_render(world, northwind_quote, monkeypatch):
+    q = Quote.objects.select_related("entity", "account").get(pk=northwind_quote.pk)
+    data = document.document_data(q, generated_at=MOMENT)
+    inline, _ = document.render_pdf(data, created=MOMENT)
+    later = MOMENT + timedelta(days=1)
+    ahead = document.RenderAhead()
+    try:
+        ahead.submit(data, created=MOMENT)
+        ahead.submit(document.document_data(q, generated_at=later), created=later)
+        assert ahead.collect() == 2  # rendered in the worker process
+    finally:
+        ahead.close()
+    rendered = []
+    render = document._render
+    monkeypatch.setattr(document, "_render", lambda *a, **k: rendered.append(a) or render(*a, **k))
+    try:
+        taken, fetcher = document.render_pdf(data, created=MOMENT)
+        assert taken == inline and rendered == [] and fetcher.refused == []
+        # taken once: the same document asked again is rendered again, to the same bytes
+        again, _ = document.render_pdf(data, created=MOMENT)
+        assert again == inline and len(rendered) == 1
+        # other data at the moment rendered ahead: not taken
+        changed = dict(data, introduction="Revised terms")
+        assert document.render_pdf(changed, created=later)[0] != inline and len(rendered) == 2
+        assert document.render_pdf(changed, created=MOMENT)[0] != inline and len(rendered) == 3
+    finally:
+        document._ahead.clear()
 
 
 def _laid_out_text(pdf_document) -> list[tuple[int, str, float, float]]:

@@ -14,6 +14,13 @@ Must not import any q2c app above ``catalog``.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +31,8 @@ from babel.numbers import format_currency, format_decimal
 from django.template.loader import render_to_string
 
 from q2c.platform import pdf
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LOCALE = "en"
 
@@ -247,7 +256,22 @@ def render_html(data: dict[str, Any], *, preview: bool = False) -> str:
 def render_pdf(
     data: dict[str, Any], *, created: datetime, preview: bool = False
 ) -> tuple[bytes, pdf.StaticFilesFetcher]:
-    """The PDF bytes and the fetcher (whose ``refused`` list shows what was kept out)."""
+    """The PDF bytes and the fetcher (whose ``refused`` list shows what was kept out).
+
+    A document rendered ahead by :class:`RenderAhead` for the same data, moment and preview flag
+    is taken instead of rendering again: the rendering is a pure function of those three.
+    """
+    ahead = _take_ahead(data, created, preview)
+    if ahead is not None:
+        fetcher = pdf.StaticFilesFetcher()
+        fetcher.refused.extend(ahead[1])
+        return ahead[0], fetcher
+    return _render(data, created=created, preview=preview)
+
+
+def _render(
+    data: dict[str, Any], *, created: datetime, preview: bool
+) -> tuple[bytes, pdf.StaticFilesFetcher]:
     fetcher = pdf.StaticFilesFetcher()
     content = pdf.render_pdf(
         render_html(data, preview=preview),
@@ -259,3 +283,86 @@ def render_pdf(
         stylesheets=(STYLESHEET,),
     )
     return content, fetcher
+
+
+
+# ------------------------------------------------------------------ rendering ahead
+#
+# A batch that knows which quotes it will send (the demo company knows on the day a quote is
+# submitted that it goes out on the next working day) can render their documents on another
+# core while it does the rest of its day. Only this module's own renderer fills the store, keyed
+# by the SHA-256 of the canonical data, the creation moment and the preview flag; a send whose
+# data or moment differ (the quote changed, the day moved) misses and renders as always, so the
+# bytes sent never depend on whether a document was rendered ahead.
+
+_AHEAD_MAX = 256
+_ahead: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+_ahead_lock = threading.Lock()
+
+
+def _ahead_key(data: dict[str, Any], created: datetime, preview: bool) -> str:
+    blob = json.dumps([data, created.isoformat(), preview], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _take_ahead(data: dict[str, Any], created: datetime, preview: bool) -> tuple[bytes, tuple[str, ...]] | None:
+    if not _ahead:
+        return None
+    with _ahead_lock:
+        return _ahead.pop(_ahead_key(data, created, preview), None)
+
+
+def _render_in_worker(data: dict[str, Any], created: datetime, preview: bool) -> tuple[bytes, tuple[str, ...]]:
+    content, fetcher = _render(data, created=created, preview=preview)
+    return content, tuple(fetcher.refused)
+
+
+class RenderAhead:
+    """Render quote documents in one worker process (forked, so it shares the loaded project and
+    never touches the database) and keep them for the sends that will ask for them.
+
+    ``submit`` queues a document; ``collect`` waits for what was queued and stores it. Used
+    outside a web request only; a worker that fails leaves the sends to render inline.
+    """
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: list[tuple[str, Future[tuple[bytes, tuple[str, ...]]]]] = []
+        self._broken = False
+
+    def submit(self, data: dict[str, Any], *, created: datetime, preview: bool = False) -> None:
+        if self._broken:
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        try:
+            future = self._pool.submit(_render_in_worker, data, created, preview)
+        except (BrokenProcessPool, RuntimeError):
+            self._broken = True
+            return
+        self._pending.append((_ahead_key(data, created, preview), future))
+
+    def collect(self) -> int:
+        """Store every queued document (waiting for those not finished); the number stored."""
+        stored = 0
+        pending, self._pending = self._pending, []
+        for key, future in pending:
+            try:
+                result = future.result()
+            except Exception:  # a broken worker: these sends render inline, as without it
+                logger.warning("rendering a quote document ahead failed; it renders at send", exc_info=True)
+                self._broken = True
+                continue
+            with _ahead_lock:
+                while len(_ahead) >= _AHEAD_MAX:
+                    _ahead.pop(next(iter(_ahead)))
+                _ahead[key] = result
+            stored += 1
+        return stored
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending = []
+

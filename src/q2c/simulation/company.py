@@ -97,6 +97,8 @@ class Company:
         self.tracked_renewals: set[int] = set()
         self.balances: dict[str, int] = {}  # closing balance per bank account (IBAN), minor units
         self.sequence = 0
+        # Quote documents rendered on the second core between a quote's submission and its send.
+        self.ahead: Any = None
 
     # ------------------------------------------------------------------ set-up
 
@@ -114,14 +116,21 @@ class Company:
     # ------------------------------------------------------------------ the days
 
     def run(self, progress: Progress | None = None) -> Stats:
+        from q2c.quotes.document import RenderAhead
+
         self.set_up()
         days = (self.end - self.start).days
         day = self.start
-        for n in range(days):
-            self.live(day)
-            if progress is not None:
-                progress(n + 1, days, day.isoformat())
-            day += timedelta(days=1)
+        self.ahead = RenderAhead()
+        try:
+            for n in range(days):
+                self.live(day)
+                if progress is not None:
+                    progress(n + 1, days, day.isoformat())
+                day += timedelta(days=1)
+        finally:
+            self.ahead.close()
+            self.ahead = None
         return self.stats
 
     def live(self, day: date) -> None:
@@ -219,6 +228,8 @@ class Company:
         )  # fmt: skip
 
     def move_deals(self, day: date) -> None:
+        if self.ahead is not None:
+            self.ahead.collect()
         keep = []
         for deal in self.deals:
             if deal.next_day > day:
@@ -230,6 +241,22 @@ class Company:
             except Exception as exc:  # a refused step ends the deal; the reason is kept for the summary
                 self.stats.errors.append(f"{day} quote {deal.quote_id} ({deal.stage}): {exc}")
         self.deals = keep
+
+    def render_ahead(self, quote_id: int, next_day: date) -> None:
+        """Queue the document the send will render: deals move on working days, at the clock's
+        time of a bare date; a send that differs after all renders its own."""
+        if self.ahead is None:
+            return
+        from q2c.quotes import document
+        from q2c.quotes.models import Quote
+
+        quote = Quote.objects.select_related("entity", "account").get(pk=quote_id)
+
+        send_day = next_day
+        while send_day.weekday() >= 5:
+            send_day += timedelta(days=1)
+        moment = clock.SimulationClock(send_day, default_tz=self.clock.default_tz).now()
+        self.ahead.submit(document.document_data(quote, generated_at=moment), created=moment)
 
     def step(self, deal: Deal, day: date) -> bool:
         """One move of a deal; ``False`` once it is over."""
@@ -243,6 +270,7 @@ class Company:
             quotes.submit_quote(deal.quote_id, actor=rep, lock_version=quote.lock_version)
             deal.stage = "submitted"
             deal.next_day = day + timedelta(days=1)
+            self.render_ahead(deal.quote_id, deal.next_day)
             return True
         if deal.stage == "submitted":
             if quote.status == "in_review":
