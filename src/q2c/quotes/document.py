@@ -334,6 +334,9 @@ class RenderAhead:
         if self._broken:
             return
         if self._pool is None:
+            if "fork" not in multiprocessing.get_all_start_methods():  # Windows: render at send
+                self._broken = True
+                return
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         try:
             future = self._pool.submit(_render_in_worker, data, created, preview)
