@@ -63,3 +63,13 @@ def northwind_invoices(entity: Any) -> tuple[Any, dict[str, Any]]:
         assert invoice.number == number
         out[number] = invoice
     return northwind, out
+
+
+def northwind_on_statement_day() -> tuple[Any, Any, dict[str, Any]]:
+    """Acme (fee tolerance 20.00), Northwind and its five issued invoices, the clock on
+    2027-04-26 — the day of the bank lines of northwind.md step 8."""
+    at(date(2027, 2, 1))
+    entity = acme_with_cash_settings("20.00")
+    northwind, invoices = northwind_invoices(entity)
+    at(date(2027, 4, 26))
+    return entity, northwind, invoices

@@ -8,8 +8,6 @@ fixture; INV-2 by 4,745.00 cash + 15.00 bank fee).
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from q2c.invoicing.models import Invoice
@@ -18,8 +16,7 @@ from q2c.payments import services
 from q2c.payments.cash.models import BankLine
 from q2c.payments.cash.services import importing, matching
 from q2c.payments.models import Payment
-from tests.billing.world import at
-from tests.payments.cash_world import acme_with_cash_settings, northwind_invoices
+from tests.payments.cash_world import northwind_on_statement_day
 from tests.payments.support import fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def story():
-    at(date(2027, 2, 1))
-    entity = acme_with_cash_settings("20.00")
-    northwind, invoices = northwind_invoices(entity)
-    at(date(2027, 4, 26))
-    return entity, northwind, invoices
+    return northwind_on_statement_day()
 
 
 def state_of(invoices):

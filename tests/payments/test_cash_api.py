@@ -9,7 +9,6 @@ Amounts are those of northwind.md (step 4 totals, step 8 payments).
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import pytest
@@ -21,8 +20,8 @@ from q2c.parties.models import BankAccount
 from q2c.payments.cash.models import BankLine, StatementFile
 from q2c.payments.models import Payment
 from q2c.platform.auth import ApiToken
-from tests.billing.world import at, user
-from tests.payments.cash_world import acme_with_cash_settings, northwind_invoices
+from tests.billing.world import user
+from tests.payments.cash_world import northwind_on_statement_day
 from tests.payments.support import camt, fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +41,7 @@ def client(role: str) -> Client:
 
 @pytest.fixture
 def story():
-    at(date(2027, 2, 1))
-    entity = acme_with_cash_settings("20.00")
-    _northwind, invoices = northwind_invoices(entity)
-    at(date(2027, 4, 26))
+    entity, _northwind, invoices = northwind_on_statement_day()
     return entity, invoices
 
 

@@ -21,7 +21,7 @@ from q2c.payments.cash.models import BankLine, CashApplication, KnownPayer
 from q2c.payments.cash.services import importing, matching, workbench
 from q2c.payments.models import Payment
 from tests.billing.world import at, customer
-from tests.payments.cash_world import acme_with_cash_settings, northwind_invoices
+from tests.payments.cash_world import northwind_on_statement_day
 from tests.payments.support import camt, fixture_bytes
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +29,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def story():
-    at(date(2027, 2, 1))
-    entity = acme_with_cash_settings("20.00")
-    northwind, invoices = northwind_invoices(entity)
-    at(date(2027, 4, 26))
-    return entity, northwind, invoices
+    return northwind_on_statement_day()
 
 
 def state_of(invoices):

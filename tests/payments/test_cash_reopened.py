@@ -17,8 +17,7 @@ from q2c.payments import services as payments
 from q2c.payments.cash.models import BankLine, CashApplication
 from q2c.payments.cash.services import importing, matching
 from q2c.payments.models import Application, Reopened
-from tests.billing.world import at
-from tests.payments.cash_world import acme_with_cash_settings, northwind_invoices
+from tests.payments.cash_world import northwind_on_statement_day
 from tests.payments.support import camt, fixture_bytes
 from tests.payments.test_cash_application import nw_line
 
@@ -27,11 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def story():
-    at(date(2027, 2, 1))
-    entity = acme_with_cash_settings("20.00")
-    northwind, invoices = northwind_invoices(entity)
-    at(date(2027, 4, 26))
-    return entity, northwind, invoices
+    return northwind_on_statement_day()
 
 
 def test_an_invoice_whose_payment_the_bank_returned_is_matched_again_when_the_customer_pays_again(story):
