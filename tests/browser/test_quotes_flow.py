@@ -101,12 +101,14 @@ def test_build_approve_send_and_accept_a_quote_in_the_browser(
     ).wait_for()
     page.locator("tbody.line").nth(2).get_by_role("button", name=re.compile("Remove line")).click()
     screenshot(page, "quote-builder")
-    page.get_by_role("button", name="Save quote").click()
+    with page.expect_navigation():  # the page posts to its own address
+        page.get_by_role("button", name="Save quote").click()
     page.wait_for_url(re.compile(r".*/quotes/\d+/$"))
     expect(page.get_by_text("Quote saved.")).to_be_visible()
     quote = Quote.objects.get()
     assert list(quote.lines.values_list("sku", flat=True)) == ["SEAT", "ONB"]
-    page.get_by_role("button", name="Submit for approval").click()
+    with page.expect_navigation():  # the page posts to its own address
+        page.get_by_role("button", name="Submit for approval").click()
     page.wait_for_url(re.compile(r".*/quotes/\d+/$"))
     assert page.locator("#quote-status").inner_text() == "in review"
 
