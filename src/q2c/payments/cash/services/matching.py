@@ -52,6 +52,7 @@ from q2c.payments.matching import (
 )
 from q2c.payments.matching.references import fast_creditor_reference
 from q2c.payments.models import Reopened
+from q2c.platform.checkpoints import background_checkpoints
 
 OPEN = (InvoiceStatus.ISSUED.value, InvoiceStatus.PARTIALLY_PAID.value)
 BATCH = 2000
@@ -269,6 +270,8 @@ def _store(outcomes: Sequence[tuple[int, Outcome, LineState]], run_id: int, now:
 # With every open item in memory (a million objects on a large ledger) each collection the run's
 # allocations trigger walks them all: paused for the whole run (see importing.import_file).
 @gc_paused()
+# Ten large commits: their WAL checkpoints (copies and disk syncs) run beside the work.
+@background_checkpoints()
 def run_matching(
     *,
     entity_id: int | None = None,

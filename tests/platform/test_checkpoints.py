@@ -1,0 +1,91 @@
+"""WAL checkpoints from a second thread during bulk writes (q2c.platform.checkpoints)."""
+
+import sqlite3
+
+import pytest
+from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseWrapper
+
+from q2c.platform import checkpoints
+
+
+def _wal_db(path):
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA wal_autocheckpoint=0")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+    return db
+
+
+def _write(db, batches=3, rows=200):
+    for b in range(batches):
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT INTO t (body) VALUES (?)", [(bytes([b]) * 2000,) for _ in range(rows)])
+        db.execute("COMMIT")
+
+
+def _rows_in_the_database_file(path):
+    """What the database file itself holds, the write-ahead log ignored (immutable=1)."""
+    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM t").fetchone()[0]
+    except sqlite3.OperationalError:  # the table is still only in the log
+        return None
+    finally:
+        db.close()
+
+
+def test_without_a_checkpointer_the_log_is_not_copied_back(tmp_path):
+    path = tmp_path / "a.sqlite3"
+    db = _wal_db(path)
+    _write(db)
+    assert _rows_in_the_database_file(path) is None
+    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 600
+
+
+def test_the_checkpointer_copies_every_committed_page_while_the_writer_goes_on(tmp_path):
+    path = tmp_path / "b.sqlite3"
+    db = _wal_db(path)
+    worker = checkpoints.Checkpointer(path, interval=0.01).start()
+    _write(db)
+    worker.stop()
+    assert worker.error is None and worker.runs >= 1
+    # The last checkpoint ran after the last commit: the database file holds every row.
+    assert _rows_in_the_database_file(path) == 600
+
+
+def test_an_unopenable_database_leaves_the_writer_alone(tmp_path):
+    worker = checkpoints.Checkpointer(tmp_path / "missing" / "x.sqlite3", interval=0.01).start()
+    worker.stop()
+    assert isinstance(worker.error, sqlite3.Error) and worker.runs == 0
+
+
+@pytest.mark.django_db
+def test_nothing_changes_for_postgresql_or_the_tests_in_memory_sqlite_database():
+    with checkpoints.background_checkpoints() as worker:
+        assert worker is None
+
+
+@pytest.mark.django_db
+def test_a_file_database_is_checkpointed_in_the_background_and_its_setting_restored(tmp_path, monkeypatch):
+    settings = {**connection.settings_dict, "NAME": str(tmp_path / "c.sqlite3"), "TEST": {}}
+    settings["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=500;"}
+    wrapper = DatabaseWrapper(settings, alias="checkpoints-test")
+    monkeypatch.setattr(checkpoints, "connection", wrapper)
+    try:
+        wrapper.ensure_connection()
+        raw = wrapper.connection
+        raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+        with checkpoints.background_checkpoints(interval=0.01) as worker:
+            assert worker is not None
+            assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            with checkpoints.background_checkpoints() as inner:
+                assert inner is None  # nested: the outer one does the work
+            for b in range(3):
+                raw.executemany("INSERT INTO t (body) VALUES (?)", [(bytes([b]) * 2000,) for _ in range(200)])
+                raw.commit()
+        assert worker.error is None and worker.runs >= 1
+        assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 500
+        assert _rows_in_the_database_file(tmp_path / "c.sqlite3") == 600
+    finally:
+        wrapper.close()
