@@ -70,14 +70,29 @@ def one_by_one(items):
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("path", ["bulk", "per_line"])
+def in_minor_units(items):
+    """The same items as ``MinorPayment`` (what a matching run passes)."""
+    return [
+        services.MinorPayment(
+            it.account_id, it.amount.currency, it.amount.minor_units(), it.fees.minor_units() if it.fees else 0,
+            it.received_on, it.payer_name, it.payer_iban, it.reference, it.external_id,
+            [(a.invoice_id, a.amount.minor_units()) for a in it.allocations],
+        )
+        for it in items
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", ["bulk", "bulk_minor_units", "per_line"])
 def test_the_bulk_path_gives_the_per_line_results(world, path):
     acme, northwind, a, b, c = world
     items = batch(northwind, a, b, c)
     entries_before = JournalEntry.objects.count()
-    done = (
-        services.record_payments_many(acme.pk, items, actor="test") if path == "bulk" else one_by_one(items)
-    )
+    if path == "bulk":
+        done = services.record_payments_many(acme.pk, items, actor="test")
+    elif path == "bulk_minor_units":
+        done = services.record_payments_many(acme.pk, in_minor_units(items), actor="test")
+    else:
+        done = one_by_one(items)
     assert [p.number for p in done] == [
         "PAY-2027-000001",
         "PAY-2027-000002",
@@ -182,8 +197,8 @@ def test_the_bulk_path_gives_the_per_line_results(world, path):
     }
     assert ar_control() == [] and receivables() == []
     # 4 receipts + 4 applications one by one; one balanced entry for the batch's day in bulk.
-    assert JournalEntry.objects.count() - entries_before == (1 if path == "bulk" else 8)
-    if path == "bulk":
+    assert JournalEntry.objects.count() - entries_before == (8 if path == "per_line" else 1)
+    if path != "per_line":
         assert Event.objects.filter(type="payments.payments.recorded").count() == 1
         assert Event.objects.filter(type="invoicing.invoices.payments_applied").count() == 1
         assert not Event.objects.filter(type="payments.payment.applied").exists()
@@ -265,3 +280,70 @@ def test_another_customers_invoice_and_a_paid_invoice_are_refused_as_one_by_one(
     with pytest.raises(DomainError) as error:
         services.record_payments_many(acme.pk, items, actor="test")
     assert error.value.code == "payments.over_applied"  # B is paid: nothing open
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"amount_minor": 0}, "payments.invalid_payment", "items[1].amount"),
+        ({"amount_minor": 130.0}, "payments.invalid_payment", "items[1].amount"),
+        ({"amount_minor": D("13000")}, "payments.invalid_payment", "items[1].amount"),
+        ({"amount_minor": True}, "payments.invalid_payment", "items[1].amount"),
+        ({"amount_minor": 10**18}, "payments.invalid_payment", "items[1].amount"),
+        ({"currency": "EURO"}, "payments.invalid_payment", "items[1].amount"),
+        ({"fee_minor": 13000}, "payments.invalid_payment", "items[1].fees"),
+        ({"fee_minor": -1}, "payments.invalid_payment", "items[1].fees"),
+        ({"external_id": "bankline:1"}, "payments.duplicate", "external_id"),
+        ({"payer_name": "<b>x</b>" * 20}, "payments.invalid_payment", "items[1].payer_name"),
+        ({"account_id": 999999}, "payments.invalid_payment", "items[1].account_id"),
+        ({"account_id": "1"}, "payments.invalid_payment", "items[1].account_id"),
+        ({"received_on": "2027-03-01"}, "payments.invalid_payment", "items[1].received_on"),
+        ({"allocations": [("7", 100)]}, "payments.invalid_application", "items[1].allocations[0].invoice_id"),
+        ({"allocations": [(10**9, 100)]}, "invoicing.not_found", "items[1].allocations[0].invoice_id"),
+        ({"allocations": [(-1, 100)]}, "invoicing.not_found", "items[1].allocations[0].invoice_id"),
+        ({"allocations": [("b", 0)]}, "payments.invalid_application", "items[1].allocations[0].invoice_id"),
+        ({"allocations": [("b", 0)], "swap": True}, "payments.invalid_payment", "items[1].allocations[0].amount"),
+        ({"allocations": [("b", 6000), ("b", 5900)], "swap": True}, "payments.invalid_application",
+         "items[1].allocations"),
+        ({"allocations": [("b", 12000)], "swap": True}, "payments.over_applied", "items[1].allocations[0].amount"),
+        ({"allocations": [("b", 13001)], "swap": True}, "payments.exceeds_unapplied",
+         "items[1].allocations[0].amount"),
+    ],
+)  # fmt: skip
+def test_bad_minor_unit_items_are_refused_as_the_money_ones_and_nothing_is_written(
+    world, change, code, field
+):
+    """Line 2 (130.00 with 2.00 fee for B's 119.00) made wrong one way at a time."""
+    acme, northwind, a, b, c = world
+    items = in_minor_units(batch(northwind, a, b, c))
+    change = dict(change)
+    if change.pop("swap", False):  # "b" stands for invoice B's id
+        change["allocations"] = [(b.pk if i == "b" else i, m) for i, m in change["allocations"]]
+    fields = {k: getattr(items[1], k) for k in services.MinorPayment.__dataclass_fields__}
+    items[1] = services.MinorPayment(**{**fields, **change})
+    with pytest.raises(DomainError) as error:
+        services.record_payments_many(acme.pk, items, actor="test")
+    assert (error.value.code, error.value.field) == (code, field)
+    assert Payment.objects.count() == 0 and not InvoicePayment.objects.exists()
+    assert {inv.status for inv in Invoice.objects.all()} == {"issued"}
+
+
+def test_minor_unit_items_may_leave_the_amount_to_what_is_open():
+    """(invoice, None) applies as much as is open, as ``Allocation(invoice)`` does: 1,000.00 for
+    A's 2,261.00 leaves A partially paid with 1,261.00 open."""
+    at(DAY)
+    acme = seller()
+    northwind = customer(acme)
+    a = invoice(northwind)
+    [pay] = services.record_payments_many(
+        acme.pk,
+        [services.MinorPayment(northwind.pk, "EUR", 100000, allocations=[(a.pk, None)])],
+        actor="test",
+    )
+    a.refresh_from_db()
+    assert (pay.applied_minor, pay.received_on, a.status, a.paid_minor) == (
+        100000,
+        DAY,
+        "partially_paid",
+        100000,
+    )

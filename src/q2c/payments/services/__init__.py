@@ -23,7 +23,7 @@ from q2c.payments.services.adjust import (
     reverse_payment,
     write_off,
 )
-from q2c.payments.services.bulk import PaymentItem, record_payments_many
+from q2c.payments.services.bulk import MinorPayment, PaymentItem, record_payments_many
 from q2c.payments.services.card import (
     confirm_card,
     handle_webhook,
@@ -52,6 +52,7 @@ from q2c.payments.services.receive import (
 
 __all__ = [
     "Allocation",
+    "MinorPayment",
     "PaymentItem",
     "apply_all_credits",
     "apply_credits",

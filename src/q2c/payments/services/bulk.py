@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, overload
+from typing import Any, Literal, NamedTuple, overload
 
 from django.db import IntegrityError, connection, transaction
 
 from q2c.core import clock
+from q2c.core.errors import DomainError
 from q2c.core.money import Money, currency_exponent
 from q2c.invoicing import errors as invoicing_errors
 from q2c.invoicing.domain import InvoiceStatus
@@ -74,19 +75,51 @@ class PaymentItem:
     method: str = Method.BANK_TRANSFER
 
 
-@dataclass
-class _Checked:
-    item: PaymentItem
+@dataclass(frozen=True, slots=True)
+class MinorPayment:
+    """One received bank payment in minor units of its currency — :class:`PaymentItem`'s form
+    for callers that hold plain amounts already (a matching run): no ``Money`` built per item.
+    ``allocations``: (invoice id, minor units of the payment's currency, or None: as much as is
+    open), in the order given."""
+
     account_id: int
     currency: str
-    amount: Money
-    fee: Money
+    amount_minor: int
+    fee_minor: int = 0
+    received_on: date | None = None
+    payer_name: str = ""
+    payer_iban: str = ""
+    reference: str = ""
+    external_id: str = ""
+    allocations: Sequence[tuple[int, int | None]] = ()
+
+
+class _MinorAlloc(NamedTuple):
+    invoice_id: int
+    amount: int | None  # minor units of the payment's currency
+
+
+@dataclass(slots=True)
+class _Checked:
+    item: PaymentItem | MinorPayment
+    account_id: int
+    currency: str
+    amount_minor: int
+    fee_minor: int
     method: Method
     day: date
-    allocs: list[Allocation]
+    allocs: list[Any]  # Allocation (amount Money | None, checked when applied) or _MinorAlloc
+
+    @property
+    def amount(self) -> Money:
+        return Money.from_minor(self.amount_minor, self.currency)
+
+    @property
+    def fee(self) -> Money:
+        return Money.from_minor(self.fee_minor, self.currency)
 
 
-def _check(i: int, item: PaymentItem, entity_id: int, accounts: dict[int, int], default_day: Any) -> _Checked:
+def _check(i: int, item: Any, entity_id: int, accounts: dict[int, int], default_day: Any) -> _Checked:
     p = f"items[{i}]."
     if not isinstance(item, PaymentItem):
         raise errors.InvalidPayment("an item is a PaymentItem", field=f"items[{i}]")
@@ -124,22 +157,85 @@ def _check(i: int, item: PaymentItem, entity_id: int, accounts: dict[int, int], 
         raise errors.InvalidPayment(
             exc.message, code=exc.code, field=p + str(exc.field or "allocations")
         ) from None
-    return _Checked(item, item.account_id, currency, amount, fee, method, day, allocs)
+    return _Checked(
+        item, item.account_id, currency, amount.minor_units(), fee.minor_units(), method, day, allocs
+    )
+
+
+_TEXTS = (("payer_name", 140), ("reference", 140), ("external_id", 80), ("payer_iban", 34))
+
+
+def _check_minor(
+    i: int, item: MinorPayment, entity_id: int, accounts: dict[int, int], default_day: Any
+) -> _Checked:
+    """:func:`_check` for a :class:`MinorPayment`: the same rules on plain integers."""
+    p = f"items[{i}]."
+    if type(item) is not MinorPayment:
+        raise errors.InvalidPayment("an item is a MinorPayment", field=f"items[{i}]")
+    account_id = item.account_id
+    if (accounts.get(account_id) if type(account_id) is int else None) != entity_id:
+        raise errors.InvalidPayment(f"no customer account {account_id}", field=p + "account_id")
+    currency = item.currency
+    try:
+        currency_exponent(currency)
+    except DomainError as exc:
+        raise errors.InvalidPayment(exc.message, field=p + "amount") from None
+    amount, fee = item.amount_minor, item.fee_minor
+    if type(amount) is not int or not 0 < amount < _MAX_MINOR:
+        raise errors.InvalidPayment(
+            "amount must be a whole number of minor units, more than zero", field=p + "amount"
+        )
+    if type(fee) is not int or fee < 0:
+        raise errors.InvalidPayment(
+            "fees must be a whole number of minor units, not negative", field=p + "fees"
+        )
+    if fee >= amount:
+        raise errors.InvalidPayment("fees must be less than the amount", field=p + "fees")
+    for name, limit in _TEXTS:
+        text = getattr(item, name)
+        if type(text) is not str or len(text) > limit:
+            raise errors.InvalidPayment(f"{name} is text of at most {limit} characters", field=p + name)
+    day = item.received_on or default_day()
+    if not isinstance(day, date):
+        raise errors.InvalidPayment("received_on must be a date", field=p + "received_on")
+    allocs = []
+    for j, (invoice_id, minor) in enumerate(item.allocations):
+        if type(invoice_id) is not int:
+            raise errors.InvalidPayment(f"no invoice {invoice_id}", code=errors.INVALID_APPLICATION,
+                                        field=f"{p}allocations[{j}].invoice_id")  # fmt: skip
+        if minor is not None and (type(minor) is not int or minor <= 0):
+            raise errors.InvalidPayment("amount must be more than zero", field=f"{p}allocations[{j}].amount")
+        allocs.append(_MinorAlloc(invoice_id, minor))
+    if len(allocs) > 1 and len({a.invoice_id for a in allocs}) != len(allocs):
+        raise errors.InvalidPayment(
+            "an invoice appears twice", code=errors.INVALID_APPLICATION, field=p + "allocations"
+        )
+    return _Checked(item, account_id, currency, amount, fee, Method.BANK_TRANSFER, day, allocs)
+
+
+# Money's limit: 15 integer digits (q2c.core.money.MAX_INTEGER_DIGITS); minor units of any currency
+# stay below 10**18.
+_MAX_MINOR = 10**18
 
 
 @overload
 def record_payments_many(
-    entity_id: int, items: Sequence[PaymentItem], *, actor: Any = None, ids_only: Literal[False] = False
+    entity_id: int,
+    items: Sequence[PaymentItem | MinorPayment],
+    *,
+    actor: Any = None,
+    ids_only: Literal[False] = False,
 ) -> list[Payment]: ...
 @overload
 def record_payments_many(
-    entity_id: int, items: Sequence[PaymentItem], *, actor: Any = None, ids_only: Literal[True]
+    entity_id: int, items: Sequence[PaymentItem | MinorPayment], *, actor: Any = None, ids_only: Literal[True]
 ) -> list[int]: ...
 def record_payments_many(
-    entity_id: int, items: Sequence[PaymentItem], *, actor: Any = None, ids_only: bool = False
+    entity_id: int, items: Sequence[PaymentItem | MinorPayment], *, actor: Any = None, ids_only: bool = False
 ) -> list[Payment] | list[int]:
     """Record and apply a batch of received payments of one entity; returns them in item order
-    (``ids_only``: their ids, without reading them back — a bank run's hot path).
+    (``ids_only``: their ids, without reading them back — a bank run's hot path). Items are
+    :class:`PaymentItem` (``Money`` amounts) or :class:`MinorPayment` (the same in minor units).
 
     Errors (nothing is written): those of :func:`record_payment` and of its application, the field
     naming the item — ``payments.invalid_payment``, ``payments.duplicate`` (409, also for an
@@ -151,7 +247,11 @@ def record_payments_many(
     who = common.actor_name(actor)
     if not items:
         return []
-    ids = {it.account_id for it in items if isinstance(it, PaymentItem) and isinstance(it.account_id, int)}
+    ids = {
+        it.account_id
+        for it in items
+        if isinstance(it, PaymentItem | MinorPayment) and isinstance(it.account_id, int)
+    }
     accounts: dict[int, int] = dict(
         _select(f"SELECT id, entity_id FROM {Account._meta.db_table} WHERE id IN ({{}})", [], sorted(ids))  # noqa: S608
     )  # type: ignore[arg-type]
@@ -162,7 +262,12 @@ def record_payments_many(
             today.append(common.today(entity_id))
         return today[0]
 
-    checked = [_check(i, it, entity_id, accounts, default_day) for i, it in enumerate(items)]
+    checked = [
+        _check_minor(i, it, entity_id, accounts, default_day)
+        if type(it) is MinorPayment
+        else _check(i, it, entity_id, accounts, default_day)
+        for i, it in enumerate(items)
+    ]
     seen: set[tuple[str, str]] = set()
     for c in checked:
         if c.item.external_id:
@@ -250,8 +355,8 @@ def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor:
     for k, c in enumerate(checked):
         rate = rates[(c.currency, c.day)]
         exp = currency_exponent(c.currency)
-        amount_minor = c.amount.minor_units()
-        fee_minor = c.fee.minor_units()
+        amount_minor = c.amount_minor
+        fee_minor = c.fee_minor
         amount_base = domain.convert_minor(amount_minor, rate, exp, bexp)
         fees_base = domain.convert_minor(fee_minor, rate, exp, bexp)
         applied = applied_base = 0
@@ -278,7 +383,9 @@ def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor:
                                             code=errors.NOT_APPLICABLE, field=f"{fld}.invoice_id")  # fmt: skip
             total_open = open_left[invoice.id]
             remaining = amount_minor - applied
-            if alloc.amount is None:
+            if type(alloc) is _MinorAlloc and alloc.amount is not None:
+                pay_minor = alloc.amount
+            elif alloc.amount is None:
                 if total_open <= 0:
                     raise errors.PaymentConflict(f"invoice {invoice.number} has nothing open",
                                                  code=errors.OVER_APPLIED, field=f"{fld}.amount")  # fmt: skip
@@ -420,8 +527,13 @@ def _needs_single_path(checked: list[_Checked], invoice_ids: list[int]) -> bool:
 
 
 def _one(c: _Checked, actor: Any) -> Payment:
+    allocations = [
+        Allocation(a.invoice_id, None if a.amount is None else Money.from_minor(a.amount, c.currency))
+        if type(a) is _MinorAlloc else a
+        for a in c.allocs
+    ]  # fmt: skip
     return record_payment(
-        c.account_id, c.amount, method=c.method, received_on=c.day, fees=c.fee if c.fee.amount else None,
+        c.account_id, c.amount, method=c.method, received_on=c.day, fees=c.fee if c.fee_minor else None,
         payer_name=c.item.payer_name, payer_iban=c.item.payer_iban, reference=c.item.reference,
-        external_id=c.item.external_id, allocations=c.allocs, actor=actor,
+        external_id=c.item.external_id, allocations=allocations, actor=actor,
     )  # fmt: skip

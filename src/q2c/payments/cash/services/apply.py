@@ -12,12 +12,12 @@ Must not import any q2c app above ``payments``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from orjson import dumps
 
 from q2c.core import clock
 from q2c.invoicing.services.common import db_date, db_datetime, write_rows
@@ -73,7 +73,7 @@ def _apply_many(
     rows: list[tuple[Any, ...]] = []
     payers: dict[tuple[int, str], tuple[str, Any]] = {}
     for (line_id, line, proposal, how), payment_id in zip(items, payment_ids, strict=True):
-        reasons = json.dumps([{"code": r.code, "text": r.text} for r in proposal.reasons])
+        reasons = dumps([{"code": r.code, "text": r.text} for r in proposal.reasons]).decode()
         for a in proposal.applications:
             rows.append(
                 (line_id, int(a.item_id), a.number, a.currency, a.amount_minor, a.fee_minor, how,

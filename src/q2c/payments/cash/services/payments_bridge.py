@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from q2c.core.money import Money
 from q2c.payments import services as payments
-from q2c.payments.domain import Method
 
 if TYPE_CHECKING:
     from q2c.payments.cash.services.apply import LineApplication
@@ -28,30 +26,25 @@ def external_id(line_id: int) -> str:
 
 def settle_lines(entity_id: int, items: Sequence[LineApplication], *, actor: str = "") -> list[int]:
     """Record and apply one payment per line, the batch at once (all or nothing: the caller
-    retries a refused batch line by line); returns the payment ids (in order)."""
+    retries a refused batch line by line); returns the payment ids (in order). Amounts stay in
+    minor units from the matcher to the rows (``payments.MinorPayment``)."""
     batch = []
     for item in items:
-        proposal = item.proposal
+        proposal, line = item.proposal, item.line
         if proposal.customer_id is None:
             raise ValueError("a proposal to apply names its customer")
-        currency = proposal.currency
         batch.append(
-            payments.PaymentItem(
+            payments.MinorPayment(
                 int(proposal.customer_id),
-                Money.from_minor(item.line.amount_minor + proposal.fee_minor, currency),
-                received_on=item.line.booking_date,
-                fees=Money.from_minor(proposal.fee_minor, currency) if proposal.fee_minor else None,
-                payer_name=(item.line.payer_name or "")[:140],
-                payer_iban=(item.line.payer_iban or "")[:34],
-                reference=(item.line.remittance or item.line.end_to_end_id or "")[:140],
-                external_id=external_id(item.line_id),
-                allocations=[
-                    payments.Allocation(
-                        int(a.item_id), Money.from_minor(a.amount_minor + a.fee_minor, currency)
-                    )
-                    for a in proposal.applications
-                ],
-                method=Method.BANK_TRANSFER,
+                proposal.currency,
+                line.amount_minor + proposal.fee_minor,
+                proposal.fee_minor,
+                line.booking_date,
+                (line.payer_name or "")[:140],
+                (line.payer_iban or "")[:34],
+                (line.remittance or line.end_to_end_id or "")[:140],
+                external_id(item.line_id),
+                [(int(a.item_id), a.amount_minor + a.fee_minor) for a in proposal.applications],
             )
         )
     return payments.record_payments_many(entity_id, batch, actor=actor, ids_only=True)
