@@ -72,7 +72,7 @@ from q2c.payments.matching.model import (
 from q2c.payments.matching.references import (
     compact_reference,
     fast_creditor_reference,
-    is_creditor_reference,
+    is_compact_creditor_reference,
     references_in_text,
 )
 from q2c.payments.matching.subset import subset_sums
@@ -81,6 +81,7 @@ from q2c.payments.matching.text import (
     normalise_name,
     number_candidates,
     number_key,
+    number_keys,
     one_edit_neighbours,
 )
 
@@ -89,6 +90,8 @@ _NOBODY: frozenset[Any] = frozenset()
 # Reasons that never vary are made once.
 _AMOUNT_EXACT = Reason("amount_exact", "amount equals the open amount")
 _LOOKALIKE = Reason("lookalike_repaired", "letters O/I/L in the number read as 0/1/1")
+_MONEY_OUT = (Reason("money_out", "money out or zero: nothing to apply"),)
+_NO_EVIDENCE = (Reason("no_evidence", "no reference, number, payer or amount points to an open invoice"),)
 #: beyond this many open items of one amount, look numbers up by their typo neighbours instead
 _BUCKET_SCAN = 48
 #: the name path scores at most this many invoices of one amount
@@ -109,6 +112,7 @@ class _Line:
     repaired: set[str] = field(default_factory=set)  # candidates read with O→0, I/L→1
     named: list[tuple[int, str]] = field(default_factory=list)  # (position, "rf" | "number")
     already_paid: list[int] = field(default_factory=list)
+    payer_key: str | None = None  # payer_name normalised, once a name is compared
 
 
 @dataclass(slots=True)
@@ -123,6 +127,22 @@ class _Draft:
 
     def key(self) -> tuple[tuple[int, int, int], ...]:
         return tuple(sorted(self.rows))
+
+
+def _reaches(drafts: list[_Draft], threshold: int) -> bool:
+    return any(d.confidence >= threshold for d in drafts)
+
+
+def _compact_ibans(ibans: list[str]) -> list[str]:
+    """IBANs without spaces, upper case: all at once when none holds a line break."""
+    joined = "\n".join(ibans)
+    if joined.count("\n") == len(ibans) - 1:
+        return joined.replace(" ", "").upper().split("\n")
+    return [iban.replace(" ", "").upper() for iban in ibans]
+
+
+def _as_list(names: Any) -> Sequence[str]:
+    return (names,) if type(names) is str else names
 
 
 def _reference_of(number: str) -> str | None:
@@ -154,12 +174,14 @@ class CashMatcher:
         self._references_from_numbers = references_from_numbers
         with gc_paused():
             self.remaining: list[int] = [item.open_minor for item in items]
-            self._keys: list[str] = [number_key(item.number) for item in items]
+            self._keys: list[str] = number_keys([item.number for item in items])
             self._by_key = PositionIndex(self._keys)
             # References are compared compact ("RF44INV2027000001"); spaces, if any, go.
-            self._by_ref = PositionIndex(
-                [r.replace(" ", "") if r and " " in r else r for r in (item.reference for item in items)]
-            )
+            references = [item.reference for item in items]
+            if references.count(None) != len(references):
+                references = [r.replace(" ", "") if r and " " in r else r for r in references]
+            self._by_ref = PositionIndex(references)
+            del references
             self._by_amount = PositionIndex(self.remaining)
             self._by_customer = PositionIndex([item.customer_id for item in items])
         lengths = set(map(len, self._keys))
@@ -168,21 +190,42 @@ class CashMatcher:
         self._customers: dict[Any, Customer] = {c.customer_id: c for c in customers}
         self._customer_by_number: dict[str, Any] = {}
         for c in self._customers.values():
-            key = number_key(c.number or "")
+            key = number_key(c.number) if c.number else ""
             if key:
                 # Two customers with the same digits: the number identifies neither.
                 known = self._customer_by_number.get(key, c.customer_id)
                 self._customer_by_number[key] = c.customer_id if known == c.customer_id else None
         self._customer_number_lengths = frozenset(len(k) for k in self._customer_by_number)
         self._candidate_lengths = self._typo_lengths | self._customer_number_lengths
-        self._payers: dict[str, set[Any]] = {}
-        self._payer_names: dict[Any, list[str]] = {}  # raw; normalised when first needed
-        for p in payers:
-            self._payers.setdefault(p.iban.replace(" ", "").upper(), set()).add(p.customer_id)
-            if p.name:
-                self._payer_names.setdefault(p.customer_id, []).append(p.name)
+        # IBAN → the customer it paid for, or a frozenset when it paid for several.
+        self._payers: dict[str, Any] = {}
+        # Customer → the names its payers paid under: one name, or a list of several.
+        self._payer_names: dict[Any, Any] = {}  # raw; normalised when first needed
+        payers = list(payers)
+        if payers:
+            known = _compact_ibans([p.iban for p in payers])
+            owners = [p.customer_id for p in payers]
+            self._payers = dict(zip(known, owners, strict=True))
+            if len(self._payers) != len(known) or any(type(o) is frozenset or o is None for o in owners):
+                groups: dict[str, set[Any]] = {}
+                for iban, owner in zip(known, owners, strict=True):
+                    groups.setdefault(iban, set()).add(owner)
+                self._payers = {iban: frozenset(group) for iban, group in groups.items()}
+            names = self._payer_names
+            for p in payers:
+                if p.name:
+                    found = names.get(p.customer_id)
+                    if found is None:
+                        names[p.customer_id] = p.name
+                    elif type(found) is list:
+                        found.append(p.name)
+                    else:
+                        names[p.customer_id] = [found, p.name]
         self._names: dict[Any, list[str]] = {}
         self._tolerances: dict[tuple[str, str], int] = {}
+        self._threshold = self.settings.auto_threshold
+        self._name_threshold = self.settings.name_threshold
+        self._money_text: dict[tuple[int, str], str] = {}
 
     # --- reading a line ---------------------------------------------------------------------------
     def _read(self, line: BankLine) -> _Line:
@@ -190,38 +233,67 @@ class CashMatcher:
         others: list[str] = []
         for reference in line.references:
             compact = compact_reference(reference)
-            if is_creditor_reference(compact):
+            if is_compact_creditor_reference(compact):
                 rf.append(compact)
             else:
                 others.append(reference)  # e.g. a referred invoice number: read like text
         text = " ".join([line.remittance, *others]) if others else line.remittance
-        rf.extend(r for r in references_in_text(text) if r not in rf)
-        has_digit = _HAS_DIGIT.search(text) is not None
+        in_text = references_in_text(text)
+        if in_text:
+            rf.extend(r for r in in_text if r not in rf)
         repaired: set[str] = set()
-        candidates = number_candidates(text, self._candidate_lengths, repaired) if has_digit else []
-        payer_customers = (
-            frozenset(self._payers.get(line.payer_iban.replace(" ", "").upper(), ()))
-            if line.payer_iban
-            else _NOBODY
+        candidates = (
+            number_candidates(text, self._candidate_lengths, repaired)
+            if _HAS_DIGIT.search(text) is not None
+            else []
         )
+        payer_customers = _NOBODY
+        if line.payer_iban:
+            owner = self._payers.get(line.payer_iban.replace(" ", "").upper())
+            if owner is not None:
+                payer_customers = owner if type(owner) is frozenset else frozenset((owner,))
+        currency = line.currency
+        tolerance = self._tolerances.get((line.account, currency))
+        if tolerance is None:
+            tolerance = self._tolerance(line.account, currency)
+        named: list[tuple[int, str]] = []
+        already_paid: list[int] = []
         ctx = _Line(
-            line=line,
-            amount=line.amount_minor,
-            currency=line.currency,
-            tolerance=self._tolerance(line.account, line.currency),
-            candidates=candidates,
-            payer_customers=payer_customers,
-            payer_name=line.payer_name or "",  # normalised only when a name is compared
-            repaired=repaired,
+            line,
+            line.amount_minor,
+            currency,
+            tolerance,
+            candidates,
+            payer_customers,
+            line.payer_name or "",  # normalised only when a name is compared
+            repaired,
+            named,
+            already_paid,
         )
+        if not rf and not candidates:
+            return ctx
+        items, remaining = self.items, self.remaining
         seen: set[int] = set()
         for ref in rf:
             for p in self._items_with_reference(ref):
-                self._name_item(ctx, p, "rf", seen)
+                if p in seen or items[p].currency != currency:
+                    continue
+                seen.add(p)
+                if remaining[p] > 0:
+                    named.append((p, "rf"))
+                else:
+                    already_paid.append(p)
+        key_lengths, by_key = self._key_lengths, self._by_key
         for candidate in candidates:
-            if len(candidate) in self._key_lengths:
-                for p in self._by_key.get(candidate):
-                    self._name_item(ctx, p, "number", seen)
+            if len(candidate) in key_lengths:
+                for p in by_key.get(candidate):
+                    if p in seen or items[p].currency != currency:
+                        continue
+                    seen.add(p)
+                    if remaining[p] > 0:
+                        named.append((p, "number"))
+                    else:
+                        already_paid.append(p)
         return ctx
 
     def _items_with_reference(self, ref: str) -> Sequence[int]:
@@ -247,15 +319,6 @@ class CashMatcher:
             found = self._tolerances[key] = self.settings.tolerance_minor(account, currency)
         return found
 
-    def _name_item(self, ctx: _Line, position: int, via: str, seen: set[int]) -> None:
-        if position in seen or self.items[position].currency != ctx.currency:
-            return
-        seen.add(position)
-        if self.remaining[position] > 0:
-            ctx.named.append((position, via))
-        else:
-            ctx.already_paid.append(position)
-
     # --- evidence -----------------------------------------------------------------------------------
     def _customer_names(self, customer_id: Any) -> list[str]:
         names = self._names.get(customer_id)
@@ -263,7 +326,9 @@ class CashMatcher:
             customer = self._customers.get(customer_id)
             names = [normalise_name(customer.name)] if customer else []
             names += [
-                n for n in map(normalise_name, self._payer_names.get(customer_id, ())) if n not in names
+                n
+                for n in map(normalise_name, _as_list(self._payer_names.get(customer_id, ())))
+                if n not in names
             ]
             self._names[customer_id] = names
         return names
@@ -282,8 +347,14 @@ class CashMatcher:
                 )
         # A name cannot change a reading that is already certain: spare the comparison.
         if ctx.payer_name and draft.confidence < 95:
-            score = best_name_score(normalise_name(ctx.payer_name), self._customer_names(customer_id))
-            if score >= self.settings.name_threshold:
+            payer = ctx.payer_key
+            if payer is None:
+                payer = ctx.payer_key = normalise_name(ctx.payer_name)
+            names = self._names.get(customer_id)
+            if names is None:
+                names = self._customer_names(customer_id)
+            score = best_name_score(payer, names)
+            if score >= self._name_threshold:
                 draft.confidence += 4
                 draft.reasons.append(Reason("payer_name", f"payer name matches the customer ({score}/100)"))
 
@@ -521,9 +592,10 @@ class CashMatcher:
                     hits.setdefault(positions[i], candidate)
         else:
             # Thousands of invoices share a round amount: look the typo's neighbours up instead.
+            by_key = self._by_key
             for candidate in candidates:
-                for neighbour in one_edit_neighbours(candidate, self._key_lengths):
-                    for p in self._by_key.get(neighbour):
+                for neighbour in by_key.present(one_edit_neighbours(candidate, self._key_lengths)):
+                    for p in by_key.get(neighbour):
                         if remaining[p] == amount and p not in exclude and items[p].currency == currency:
                             hits.setdefault(p, candidate)
         drafts = []
@@ -549,17 +621,15 @@ class CashMatcher:
         if ctx.tolerance <= 0:
             return []
         found: dict[int, str] = {}
+        by_key, remaining, items = self._by_key, self.remaining, self.items
+        amount, tolerance, currency = ctx.amount, ctx.tolerance, ctx.currency
         for candidate in ctx.candidates:
             if len(candidate) not in self._typo_lengths:
                 continue
-            for neighbour in one_edit_neighbours(candidate, self._key_lengths):
-                for p in self._by_key.get(neighbour):
-                    r = self.remaining[p]
-                    if (
-                        p not in exclude
-                        and r - ctx.tolerance <= ctx.amount < r
-                        and self.items[p].currency == ctx.currency
-                    ):
+            for neighbour in by_key.present(one_edit_neighbours(candidate, self._key_lengths)):
+                for p in by_key.get(neighbour):
+                    r = remaining[p]
+                    if p not in exclude and r - tolerance <= amount < r and items[p].currency == currency:
                         found[p] = candidate
         drafts = []
         for p, written in found.items():
@@ -676,24 +746,36 @@ class CashMatcher:
 
     def _by_name(self, ctx: _Line) -> list[_Draft]:
         drafts: list[_Draft] = []
-        if self._by_amount.size(ctx.amount) > _NAME_SCAN:
+        amount = ctx.amount
+        if self._by_amount.size(amount) > _NAME_SCAN:
             # So many invoices share this amount that a name alone cannot single one out cheaply
             # or safely: leave the line to the workbench.
             return drafts
-        positions = self._by_amount.get(ctx.amount)
+        positions = self._by_amount.get(amount)
+        if not positions:
+            return drafts
+        payer = ctx.payer_key
+        if payer is None:
+            payer = ctx.payer_key = normalise_name(ctx.payer_name)
+        currency, remaining, items = ctx.currency, self.remaining, self.items
+        threshold, known = self._name_threshold, self._names
         for p in positions:
-            if self.remaining[p] != ctx.amount or self.items[p].currency != ctx.currency:
+            item = items[p]
+            if remaining[p] != amount or item.currency != currency:
                 continue
-            customer = self.items[p].customer_id
-            score = best_name_score(normalise_name(ctx.payer_name), self._customer_names(customer))
-            if score >= self.settings.name_threshold:
+            customer = item.customer_id
+            names = known.get(customer)
+            if names is None:
+                names = self._customer_names(customer)
+            score = best_name_score(payer, names)
+            if score >= threshold:
                 drafts.append(
                     _Draft(
-                        [(p, ctx.amount, 0)],
+                        [(p, amount, 0)],
                         91 if score >= 92 else 88,
                         [
                             Reason("payer_name", f"payer name matches the customer ({score}/100)"),
-                            Reason("amount_exact", f"the amount equals the open amount of {self._label(p)}"),
+                            Reason("amount_exact", f"the amount equals the open amount of {item.number}"),
                         ],
                         customer,
                     )
@@ -727,36 +809,38 @@ class CashMatcher:
     def match(self, line: BankLine) -> Outcome:
         """Read ``line``, propose, and — when sure enough — apply (lowering open amounts)."""
         if line.amount_minor <= 0:
-            return Outcome(
-                line.line_id,
-                Status.NOT_RECEIVABLE,
-                reasons=(Reason("money_out", "money out or zero: nothing to apply"),),
-            )
+            return Outcome(line.line_id, Status.NOT_RECEIVABLE, reasons=_MONEY_OUT)
         ctx = self._read(line)
-        threshold = self.settings.auto_threshold
+        threshold = self._threshold
         drafts: list[_Draft] = []
+        # ``sure``: some draft so far reaches the threshold (confidences do not change until ranked).
+        sure = settled = False
         if ctx.named:
-            drafts.append(self._named(ctx))
-        # A valid RF reference cannot be a typo of another one (its check digits catch every
-        # single slip), and an exact reading by number needs no second opinion.
-        settled = drafts and (
-            all(via == "rf" for _, via in ctx.named)
-            or (
-                drafts[0].confidence >= 95
-                and not drafts[0].unapplied
-                and all(fee == 0 for _, _, fee in drafts[0].rows)
+            first = self._named(ctx)
+            drafts.append(first)
+            sure = first.confidence >= threshold
+            # A valid RF reference cannot be a typo of another one (its check digits catch every
+            # single slip), and an exact reading by number needs no second opinion.
+            settled = all(via == "rf" for _, via in ctx.named) or (
+                first.confidence >= 95 and not first.unapplied and all(fee == 0 for _, _, fee in first.rows)
             )
-        )
         if not settled and ctx.candidates:
             named = {p for p, _ in ctx.named}
-            drafts.extend(self._typo_exact(ctx, named))
-            if not any(d.confidence >= threshold for d in drafts):
-                drafts.extend(self._typo_fee(ctx, named))
-        if not any(d.confidence >= threshold for d in drafts) and (
-            ctx.payer_customers or (ctx.candidates and self._customer_by_number)
-        ):
-            drafts.extend(self._by_customers(ctx))
-        if not any(d.confidence >= threshold for d in drafts) and ctx.payer_name:
+            found = self._typo_exact(ctx, named)
+            if found:
+                drafts.extend(found)
+                sure = sure or _reaches(found, threshold)
+            if not sure:
+                found = self._typo_fee(ctx, named)
+                if found:
+                    drafts.extend(found)
+                    sure = _reaches(found, threshold)
+        if not sure and (ctx.payer_customers or (ctx.candidates and self._customer_by_number)):
+            found = self._by_customers(ctx)
+            if found:
+                drafts.extend(found)
+                sure = _reaches(found, threshold)
+        if not sure and ctx.payer_name:
             drafts.extend(self._by_name(ctx))
         if not drafts:
             drafts.extend(self._by_amount_only(ctx))
@@ -770,31 +854,32 @@ class CashMatcher:
                 for d in drafts:
                     d.reasons.append(note)
         if not drafts:
-            return Outcome(
-                line.line_id,
-                Status.UNIDENTIFIED,
-                reasons=(
-                    Reason("no_evidence", "no reference, number, payer or amount points to an open invoice"),
-                ),
-            )
+            return Outcome(line.line_id, Status.UNIDENTIFIED, reasons=_NO_EVIDENCE)
         # Best first; equal proposals for different applications make the line ambiguous.
         if len(drafts) == 1:
-            ranked = drafts
-            drafts[0].confidence = max(0, min(99, drafts[0].confidence))
-        else:
-            unique: dict[tuple[tuple[int, int, int], ...], _Draft] = {}
-            for d in drafts:
-                d.confidence = max(0, min(99, d.confidence))
-                k = d.key()
-                if k not in unique or unique[k].confidence < d.confidence:
-                    unique[k] = d
-            ranked = sorted(unique.values(), key=lambda d: -d.confidence)
+            best = drafts[0]
+            confidence = best.confidence
+            if confidence > 99:
+                best.confidence = 99
+            elif confidence < 0:
+                best.confidence = 0
+            if best.confidence >= threshold and best.rows:
+                self._apply(best)
+                return Outcome(line.line_id, Status.AUTO, self._proposal(best, ctx))
+            return Outcome(line.line_id, Status.PROPOSED, self._proposal(best, ctx))
+        unique: dict[tuple[tuple[int, int, int], ...], _Draft] = {}
+        for d in drafts:
+            d.confidence = max(0, min(99, d.confidence))
+            k = d.key()
+            if k not in unique or unique[k].confidence < d.confidence:
+                unique[k] = d
+        ranked = sorted(unique.values(), key=lambda d: -d.confidence)
         best = ranked[0]
         if len(ranked) > 1 and ranked[1].confidence >= best.confidence - 2 and ranked[1].rows:
             best.confidence = min(best.confidence, threshold - 1)
             best.reasons.append(Reason("ambiguous", "another reading is about as likely; a person decides"))
         proposal = self._proposal(best, ctx)
-        alternatives = tuple(self._proposal(d, ctx) for d in ranked[1:4])
+        alternatives = tuple([self._proposal(d, ctx) for d in ranked[1:4]])
         if best.confidence >= threshold and best.rows:
             self._apply(best)
             return Outcome(line.line_id, Status.AUTO, proposal, alternatives)
@@ -818,22 +903,35 @@ class CashMatcher:
 
     # --- output ---------------------------------------------------------------------------------------
     def _fmt(self, minor: int, ctx: _Line) -> str:
-        return str(Money.from_minor(minor, ctx.currency))
+        key = (minor, ctx.currency)
+        text = self._money_text.get(key)
+        if text is None:
+            text = self._money_text[key] = str(Money.from_minor(minor, ctx.currency))
+        return text
 
     def _proposal(self, draft: _Draft, ctx: _Line) -> Proposal:
         currency = ctx.currency
         items = self.items
+        rows = draft.rows
+        if len(rows) == 1:
+            ((p, cash, fee),) = rows
+            item = items[p]
+            applications: tuple[Application, ...] = (
+                Application(item.item_id, item.number, cash, fee, currency),
+            )
+        else:
+            applications = tuple(
+                [Application(items[p].item_id, items[p].number, cash, fee, currency) for p, cash, fee in rows]
+            )
+            fee = sum([fee for _, _, fee in rows])
         return Proposal(
-            applications=tuple(
-                Application(items[p].item_id, items[p].number, cash, fee, currency)
-                for p, cash, fee in draft.rows
-            ),
-            fee_minor=sum(fee for _, _, fee in draft.rows),
-            unapplied_minor=draft.unapplied,
-            currency=currency,
-            confidence=draft.confidence,
-            reasons=tuple(draft.reasons),
-            customer_id=draft.customer_id,
+            applications,
+            fee,
+            draft.unapplied,
+            currency,
+            draft.confidence,
+            tuple(draft.reasons),
+            draft.customer_id,
         )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "compact_reference",
     "creditor_reference",
     "fast_creditor_reference",
+    "is_compact_creditor_reference",
     "is_creditor_reference",
     "references_in_text",
 ]
@@ -51,6 +52,8 @@ _NOT_ALNUM = bytes(c for c in range(256) if not (48 <= c <= 57 or 65 <= c <= 90)
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PREFIX_DIGITS: dict[str, str] = {}  # "INV" → "182931": a file's numbers share a few prefixes
 _RF00 = "RF00".translate(_LETTERS)
+_RF = "RF".translate(_LETTERS)
+_PREFIXES_KEPT = 1_000
 
 
 def fast_creditor_reference(number: str) -> str:
@@ -77,10 +80,28 @@ def fast_creditor_reference(number: str) -> str:
 
 def is_creditor_reference(text: str) -> bool:
     """True for a well-formed RF reference whose check digits are right (spaces allowed)."""
-    compact = "".join(text.split()).upper()
+    return is_compact_creditor_reference("".join(text.split()).upper())
+
+
+def is_compact_creditor_reference(compact: str) -> bool:
+    """:func:`is_creditor_reference` of a reference already compact (no spaces, upper case).
+
+    The usual body — letters, then digits (``INV20270000001``) — keeps its letters' MOD 97-10
+    digits per prefix, as :func:`fast_creditor_reference` does, instead of translating each one.
+    """
     if not _SHAPE.fullmatch(compact):
         return False
-    return int((compact[4:] + compact[:4]).translate(_LETTERS)) % 97 == 1
+    body = compact[4:]  # [A-Z0-9]{1,21}: ASCII
+    rest = body.lstrip(_UPPER)
+    if rest.isdigit():
+        prefix = body[: len(body) - len(rest)]
+        digits = _PREFIX_DIGITS.get(prefix)
+        if digits is None:
+            digits = prefix.translate(_LETTERS)
+            if len(_PREFIX_DIGITS) < _PREFIXES_KEPT:  # bank lines bring any prefix: keep a few
+                _PREFIX_DIGITS[prefix] = digits
+        return int(digits + rest + _RF + compact[2:4]) % 97 == 1
+    return int((body + compact[:4]).translate(_LETTERS)) % 97 == 1
 
 
 def compact_reference(text: str) -> str:

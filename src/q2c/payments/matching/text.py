@@ -23,12 +23,12 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-_TOKEN = re.compile(r"[A-Z0-9]+")
 _NOT_DIGIT = re.compile(r"\D+")
 _NUMERIC_RUN = re.compile(r"[0-9OIL]+")
 _SEPARATOR = re.compile(r"[\s\-./_:#,]{1,3}")
 _LOOKALIKE = str.maketrans("OIL", "011")
-_DIGIT = re.compile(r"\d")
+# A token ([A-Z0-9]+) that holds a digit: its leading letters, then the rest from the first digit.
+_DIGIT_TOKEN = re.compile(r"([A-Z]*)[0-9][A-Z0-9]*")
 
 
 _NOT_ASCII_DIGITS = bytes(c for c in range(256) if not 48 <= c <= 57)
@@ -41,20 +41,23 @@ def number_key(number: str) -> str:
     return _NOT_DIGIT.sub("", number)
 
 
-def _run(token: str) -> tuple[str, bool, bool] | None:
-    """The numeric run of a token, whether it starts the token and whether it ends it."""
-    digit = _DIGIT.search(token)
-    if digit is None:
-        return None
-    first = start = digit.start()
-    # Look-alike letters before the first digit belong to the number only when nothing else
-    # precedes them ("O00002"); in "INV2027" the I is part of the prefix.
-    if first and all(c in "OIL" for c in token[:first]):
-        start = 0
-    found = _NUMERIC_RUN.match(token, start)
-    if found is None:  # pragma: no cover - the token has a digit at ``first``
-        return None
-    return found.group(), start == 0, found.end() == len(token)
+_NOT_ASCII_DIGITS_OR_NEWLINE = bytes(c for c in range(256) if not (48 <= c <= 57 or c == 10))
+
+
+def number_keys(numbers: list[str]) -> list[str]:
+    """:func:`number_key` of each number: ASCII numbers (the usual case) in one pass in C.
+
+    The numbers are joined by newlines, every byte but digits and newlines is deleted at once,
+    and the result is split again — a million keys in a tenth of the per-number loop's time.
+    """
+    if not numbers:
+        return []
+    joined = "\n".join(numbers)
+    if joined.isascii() and joined.count("\n") == len(numbers) - 1:
+        return (
+            joined.encode("ascii").translate(None, _NOT_ASCII_DIGITS_OR_NEWLINE).decode("ascii").split("\n")
+        )
+    return [number_key(n) for n in numbers]
 
 
 def number_candidates(text: str, lengths: Collection[int], repaired: set[str] | None = None) -> list[str]:
@@ -71,31 +74,48 @@ def number_candidates(text: str, lengths: Collection[int], repaired: set[str] | 
     current: list[str] = []
     previous_end = -1
     open_ended = False
-    for match in _TOKEN.finditer(upper):
-        run = _run(match.group())
-        if run is None:
-            if current:
-                groups.append(current)
-            current, open_ended = [], False
+    # Only tokens holding a digit count; a token without one between two of them leaves letters
+    # in the gap, which then is no separator: the groups are those of every token read in turn.
+    for match in _DIGIT_TOKEN.finditer(upper):
+        prefix = match.group(1)
+        # Look-alike letters before the first digit belong to the number only when nothing else
+        # precedes them ("O00002"); in "INV2027" the I is part of the prefix.
+        at_start = not prefix.strip("OIL")
+        token_start, token_end = match.span()
+        found = _NUMERIC_RUN.match(upper, token_start if at_start else token_start + len(prefix))
+        if found is None:  # pragma: no cover - the token has a digit after its prefix
             continue
-        digits, at_start, at_end = run
-        gap = upper[previous_end : match.start()]
-        joinable = open_ended and at_start and (not gap or _SEPARATOR.fullmatch(gap) is not None)
+        at_end = found.end() == token_end
+        if open_ended and at_start:
+            gap = upper[previous_end:token_start]
+            joinable = not gap or _SEPARATOR.fullmatch(gap) is not None
+        else:
+            joinable = False
         if not joinable and current:
             groups.append(current)
             current = []
-        current.append(digits)
+        current.append(found.group())
         open_ended = at_end
-        previous_end = match.end()
+        previous_end = token_end
         if not at_end:
             groups.append(current)
             current, open_ended = [], False
     if current:
         groups.append(current)
-    wanted = set(lengths)
+    if not groups:
+        return []
+    wanted = lengths if isinstance(lengths, (set, frozenset)) else set(lengths)
     longest = max(wanted)
     out: dict[str, None] = {}
     for group in groups:
+        if len(group) == 1:  # the usual case: one run
+            joined = group[0]
+            if len(joined) in wanted:
+                digits = joined.translate(_LOOKALIKE)
+                out[digits] = None
+                if repaired is not None and digits != joined:
+                    repaired.add(digits)
+            continue
         for i in range(len(group)):
             joined = ""
             for j in range(i, len(group)):
