@@ -87,7 +87,7 @@ class Command(Q2CCommand):
     # --- actions -------------------------------------------------------------------------------
 
     def _import(self, opts: dict[str, Any]) -> None:
-        from q2c.payments.cash.services import importing, matching
+        from q2c.payments.cash.services import importing, pipeline
 
         path = Path(opts["file"])
         try:
@@ -95,19 +95,23 @@ class Command(Q2CCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror or exc}", returncode=2) from None
         mapping = self._mapping(opts.get("mapping"))
-        report = importing.import_file(
-            data,
-            file_name=path.name,
-            bank_account_id=self._account_id(opts.get("account")),
-            csv_mapping=mapping,
-            dry_run=opts["dry_run"],
-            actor="cli",
-        )
+        account_id = self._account_id(opts.get("account"))
         if opts["dry_run"]:
+            report = importing.import_file(
+                data,
+                file_name=path.name,
+                bank_account_id=account_id,
+                csv_mapping=mapping,
+                dry_run=True,
+                actor="cli",
+            )
             report.pop("saved", None)
-        elif not opts["no_match"] and report["saved_lines"]:
-            run = matching.run_matching(entity_id=None, file_id=report["file_id"], actor="cli")
-            report["matching"] = run
+        else:
+            # Imported and matched; the import runs beside the matcher's loading where it can.
+            report = pipeline.import_and_match(
+                data, file_name=path.name, bank_account_id=account_id, csv_mapping=mapping,
+                match=not opts["no_match"], actor="cli",
+            )  # fmt: skip
         if opts["json"]:
             self.stdout.write(json.dumps(report))
             return
