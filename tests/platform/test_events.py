@@ -1,8 +1,10 @@
 """The event log and bus: gapless sequence, synchronous handlers in the caller's transaction."""
 
+import dataclasses
 import enum
 import json
-from datetime import date
+import types
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -115,3 +117,31 @@ def test_recorded_payloads_read_back_as_they_were_given(isolated_bus):
     assert (row.aggregate_type, row.aggregate_id, row.entity_id, row.actor) == ("invoice", "7", 3, "clerk")
     assert row.occurred_at == row.recorded_at
     assert row.occurred_at.isoformat() == "2027-03-01T08:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"m": Money("12.30", "EUR"), "d": Decimal("1.50"), "day": date(2027, 2, 1)},
+        {"at": datetime(2027, 1, 10, 8, 0, 0, 123456, tzinfo=UTC)},
+        {"naive": datetime(2027, 1, 10, 8, 0)},
+        {"t": (1, "a", None), "s": frozenset({3}), "nested": {"x": [{"y": Money("1", "JPY")}]}},
+        {"mapping": types.MappingProxyType({1: "one"})},
+        {"int_keys": {1: "one"}},
+        {"colour": Colour.RED, "big": 2**64, "neg": -(2**63)},
+        {"f": 0.1, "b": False, "u": "Café <b>"},
+    ],
+)
+def test_the_one_pass_payload_json_equals_the_two_step_one(payload):
+    """payload_json is payload_text(jsonable(…)) — the same JSON value, whatever the route."""
+    assert json.loads(events.payload_json(payload)) == json.loads(events.payload_text(events.jsonable(payload)))
+
+
+def test_the_one_pass_payload_json_refuses_what_the_two_step_one_refuses():
+    @dataclasses.dataclass
+    class Thing:
+        x: int
+
+    for bad in ({"o": object()}, {"t": Thing(1)}):
+        with pytest.raises(TypeError):
+            events.payload_json(bad)

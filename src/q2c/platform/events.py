@@ -115,6 +115,33 @@ def payload_text(payload: Mapping[str, Any]) -> str:
 _STRICT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
+def _as_json(value: Any) -> Any:
+    """What :func:`jsonable` makes of the values orjson does not write itself."""
+    if isinstance(value, Money):
+        return {"amount": str(value.amount), "currency": value.currency}
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def payload_json(payload: Mapping[str, Any]) -> str:
+    """``payload_text(jsonable(payload))`` in one pass: orjson writes dates, datetimes (ISO, as
+    ``isoformat``), tuples and plain values itself and asks :func:`_as_json` for Money, Decimal,
+    mappings and sets. Anything else (dataclasses, str or int subclasses, integers beyond 64 bits,
+    keys other than text) takes the two-step way, with its refusals."""
+    try:
+        return orjson.dumps(payload, default=_as_json, option=_NATIVE).decode()
+    except TypeError:
+        return payload_text(jsonable(dict(payload)))
+
+
+_NATIVE = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
 def record_many(events: Iterable[DomainEvent]) -> list[DomainEvent]:
     """Append events in one batch (one counter step, one INSERT), then run their handlers."""
     items = list(events)
@@ -130,7 +157,7 @@ def record_many(events: Iterable[DomainEvent]) -> list[DomainEvent]:
             occurred = ev.occurred_at or now
             # Serialised once, here (a bank run's batch event carries ~100,000 items); the JSON
             # column takes the text as it is.
-            payload = payload_text(jsonable(dict(ev.payload)))
+            payload = payload_json(ev.payload)
             rows.append(
                 (seq, ev.type, ev.aggregate_type, str(ev.aggregate_id), ev.entity_id, ev.actor,
                  stamp if occurred is now else connection.ops.adapt_datetimefield_value(occurred), stamp, payload)
