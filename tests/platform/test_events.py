@@ -134,7 +134,9 @@ def test_recorded_payloads_read_back_as_they_were_given(isolated_bus):
 )
 def test_the_one_pass_payload_json_equals_the_two_step_one(payload):
     """payload_json is payload_text(jsonable(…)) — the same JSON value, whatever the route."""
-    assert json.loads(events.payload_json(payload)) == json.loads(events.payload_text(events.jsonable(payload)))
+    assert json.loads(events.payload_json(payload)) == json.loads(
+        events.payload_text(events.jsonable(payload))
+    )
 
 
 def test_the_one_pass_payload_json_refuses_what_the_two_step_one_refuses():
