@@ -31,12 +31,15 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import re
+from collections import deque
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError, iterparse
+from itertools import compress
+from operator import attrgetter, itemgetter
+from typing import Any, cast
+from xml.etree.ElementTree import Element, ParseError, XMLPullParser
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -44,8 +47,10 @@ import defusedxml.ElementTree as SafeET
 from q2c.core.money import Money
 from q2c.payments.bank.common import (
     Fingerprinter,
+    amount_of,
     clean,
     decimal_text,
+    digest_text,
     end_to_end,
     gc_paused,
     iban,
@@ -151,8 +156,30 @@ def _check_encoding(data: bytes) -> None:
 _TAGS = (
     "Amt", "CdtDbtInd", "Sts", "Cd", "RvslInd", "BookgDt", "ValDt", "Dt", "DtTm", "AcctSvcrRef", "NtryRef",
     "BkTxCd", "AddtlNtryInf", "NtryDtls", "TxDtls", "RltdPties", "RmtInf", "Ustrd", "Strd", "CdtrRefInf",
-    "RfrdDocInf", "AddtlRmtInf", "Refs", "EndToEndId", "Dbtr", "DbtrAcct", "Cdtr", "CdtrAcct", "Nm",
+    "RfrdDocInf", "AddtlRmtInf", "Refs", "EndToEndId", "Dbtr", "DbtrAcct", "Cdtr", "CdtrAcct", "Nm", "Pty",
+    "Id", "IBAN", "Othr", "Ref", "Nb",
 )  # fmt: skip
+_DATE_CACHE = 4096  # distinct date texts remembered per file (entries share a few days)
+_PLANS = 512  # entry shapes remembered per file
+_PLANNED_ELEMENTS = 400  # larger entries (big batch bookings) are planned each time, not remembered
+_TAG = attrgetter("tag")
+_TEXT = attrgetter("text")
+_ELEMENT = itemgetter(1)
+_CHUNK = 1 << 14  # bytes fed to the parser at a time (as iterparse: the elements stay in the CPU cache)
+
+#: Positions (in the entry's element list, -1 = absent) of NtryRef, Amt, CdtDbtInd, RvslInd,
+#: Sts/Cd, Sts, BookgDt's first child, ValDt's first child, AcctSvcrRef, BkTxCd; of the
+#: AddtlNtryInf elements; and the plans of the transaction details.
+_EntryPlan = tuple[
+    int, int, int, int, int, int, int, int, int, int, tuple[int, ...], tuple["_DetailPlan", ...]
+]
+#: Positions of a detail's Amt (or AmtDtls/TxAmt/Amt), CdtDbtInd, Refs/EndToEndId,
+#: Refs/AcctSvcrRef; of its remittance lines (Ustrd, Strd/AddtlRmtInf); of its references
+#: (position, spaces removed); of Nm and Pty/Nm of Dbtr, of Id/IBAN and Id/Othr/Id of DbtrAcct,
+#: and the same of Cdtr and CdtrAcct.
+_DetailPlan = tuple[
+    int, int, int, int, tuple[int, ...], tuple[tuple[int, bool], ...], int, int, int, int, int, int, int, int
+]
 
 
 def _text(el: Element | None) -> str | None:
@@ -161,11 +188,8 @@ def _text(el: Element | None) -> str | None:
     return el.text.strip() or None
 
 
-def _first_text(el: Element | None) -> str | None:
-    """The text of an element's first child (``BookgDt/Dt`` or ``BookgDt/DtTm``)."""
-    if el is None or not len(el):
-        return None
-    return _text(el[0])
+def _stripped(text: str | None) -> str | None:
+    return (text.strip() or None) if text is not None else None
 
 
 class _Reader:
@@ -173,8 +197,18 @@ class _Reader:
 
     def __init__(self, ns: str, kind: str, version: str) -> None:
         self.ns = ns
-        self.q = {name: ns + name for name in _TAGS}  # qualified tag names, made once
+        q = self.q = {name: ns + name for name in _TAGS}  # qualified tag names, made once
+        self._q_cd, self._q_tx, self._q_nm, self._q_pty = q["Cd"], q["TxDtls"], q["Nm"], q["Pty"]
+        self._q_id, self._q_iban, self._q_othr = q["Id"], q["IBAN"], q["Othr"]
+        self._q_e2e, self._q_bank_ref, self._q_ref, self._q_nb = (
+            q["EndToEndId"],
+            q["AcctSvcrRef"],
+            q["Ref"],
+            q["Nb"],
+        )
         self._names: dict[str, str] = {}
+        self._dates: dict[str, date] = {}
+        self._plans: dict[tuple[tuple[str, ...], tuple[int, ...]], _EntryPlan] = {}
         self.kind = kind
         self.version = version
         _, self.block, self.statement_kind = _MESSAGES[kind]
@@ -257,6 +291,12 @@ class _Reader:
         self.balances.append(Balance(amount, day, code))
 
     # --- entries ------------------------------------------------------------------------------
+    # The hot path: a file holds hundreds of thousands of entries, most of them shaped alike.
+    # An entry's elements are listed once in document order (C), and the tags and child counts of
+    # that list are its *shape*. The first entry of a shape is read element by element into a
+    # plan: which position of the list each field comes from. Every later entry of the same shape
+    # takes its texts from those positions. Position -1 is "absent": the lists get a None at the
+    # end. The place in the file ("Stmt 3, entry 12") is only worked out for an error or warning.
     def _name(self, tag: str) -> str:
         """The local name of a tag (cached: a file uses a few dozen tags, millions of times)."""
         name = self._names.get(tag)
@@ -264,124 +304,268 @@ class _Reader:
             name = self._names[tag] = tag[tag.find("}") + 1 :] if tag.startswith("{") else tag
         return name
 
-    def on_entry(self, el: Element) -> None:
-        # One pass over the entry's children: a file holds hundreds of thousands of entries.
+    def _sign_at(self, indicator: str | None, entry_no: int) -> int:
+        if indicator == "CRDT":
+            return 1
+        if indicator == "DBIT":
+            return -1
+        return self.sign(indicator, where=self.where(entry_no))
+
+    def _amount_at(self, el: Element | None, sign: int, entry_no: int) -> Money:
+        if el is None:
+            return self.amount(el, where=self.where(entry_no))  # raises: missing
+        return amount_of(el.text, el.get("Ccy"), sign, lambda: self.where(entry_no))
+
+    def _day(self, text: str | None, entry_no: int) -> date | None:
+        """``iso_date`` of a booking/value date's text (a file's entries share a few dates)."""
+        if not text:
+            return None
+        day = self._dates.get(text)
+        if day is None:
+            day = iso_date(text, where=self.where(entry_no))
+            if len(self._dates) < _DATE_CACHE:
+                self._dates[text] = day
+        return day
+
+    def _plan(self, el: Element, els: list[Element]) -> _EntryPlan:
+        """Where an entry of this shape keeps each field (see :data:`_EntryPlan`)."""
+        positions = {id(e): i for i, e in enumerate(els)}
+
+        def at(found: Element | None) -> int:
+            return -1 if found is None else positions[id(found)]
+
+        def first_child(found: Element | None) -> int:
+            return at(found[0]) if found is not None and len(found) else -1
+
         names = self._names
-        amount_el = booking_el = value_el = code_el = None
-        indicator = status = bank_ref = entry_ref = None
-        reversal = False
-        info: list[str] = []
-        tx_els: list[Element] = []
-        tx_tag = self.q["TxDtls"]
+        entry_ref = amount = indicator = reversal = status = booking = value = bank_ref = code = None
+        info: list[int] = []
+        txs: list[Element] = []
         for child in el:
             name = names.get(child.tag) or self._name(child.tag)
-            if name == "Amt":
-                amount_el = child
+            if name == "NtryRef":
+                entry_ref = child
+            elif name == "Amt":
+                amount = child
             elif name == "CdtDbtInd":
-                indicator = _text(child)
-            elif name == "Sts":
-                status = _text(child.find(self.q["Cd"])) or _text(child)
-            elif name == "BookgDt":
-                booking_el = child
-            elif name == "ValDt":
-                value_el = child
-            elif name == "AcctSvcrRef":
-                bank_ref = _text(child)
-            elif name == "NtryRef":
-                entry_ref = _text(child)
-            elif name == "NtryDtls":
-                tx_els.extend(child.findall(tx_tag))
+                indicator = child
             elif name == "RvslInd":
-                reversal = (_text(child) or "").lower() in ("true", "1")
+                reversal = child
+            elif name == "Sts":
+                status = child
+            elif name == "BookgDt":
+                booking = child
+            elif name == "ValDt":
+                value = child
+            elif name == "AcctSvcrRef":
+                bank_ref = child
             elif name == "BkTxCd":
-                code_el = child
+                code = child
+            elif name == "NtryDtls":
+                txs.extend(child.findall(self._q_tx))
             elif name == "AddtlNtryInf":
-                info.append(child.text or "")
-        entry_no = len(self.entries) + 1
-        where = self.where(entry_no)
-        sign = self.sign(indicator, where=where)
-        amount = self.amount(amount_el, where=where, sign=sign)
-        self.currencies.add(amount.currency)
-        booking = self._date(booking_el, where)
-        value = self._date(value_el, where)
-        code = self._transaction_code(code_el)
-        info_text = (clean(" ".join(info)) or "") if info else ""
-        account = self.account or ""
-        # What identifies the booking, as the bank wrote it (texts hash faster than objects).
-        content = (
-            account, amount_el.text if amount_el is not None else "", amount.currency, indicator,
-            _first_text(booking_el), _first_text(value_el),
-            status, reversal, bank_ref, entry_ref,
+                info.append(at(child))
+        status_code = status.find(self._q_cd) if status is not None else None
+        return (
+            at(entry_ref), at(amount), at(indicator), at(reversal), at(status_code), at(status),
+            first_child(booking), first_child(value), at(bank_ref), at(code), tuple(info),
+            tuple(self._plan_detail(tx, at) for tx in txs),
         )  # fmt: skip
 
-        raw = [self._detail(tx, amount, amount_el, sign, where) for tx in tx_els]
-        if len(raw) == 1 and raw[0]["amount"] is None:
-            raw[0]["amount"] = amount
-        if raw and any(r["amount"] is None for r in raw):
-            self.warnings.append(
-                Notice.of(
-                    "detail_amount_missing",
-                    f"the entry holds {len(raw)} transaction details without amounts; kept as one line",
-                    where,
+    def _plan_detail(self, tx: Element, at: Callable[[Element | None], int]) -> _DetailPlan:
+        names = self._names
+        amount = sign = refs = parties = rmt = amount_details = None
+        for child in tx:
+            name = names.get(child.tag) or self._name(child.tag)
+            if name == "Refs":
+                refs = child
+            elif name == "Amt":
+                amount = child
+            elif name == "CdtDbtInd":
+                sign = child
+            elif name == "RltdPties":
+                parties = child
+            elif name == "RmtInf":
+                rmt = child
+            elif name == "AmtDtls":
+                amount_details = child
+        if amount is None and amount_details is not None:
+            amount = self.find(amount_details, "TxAmt", "Amt")
+        lines: list[int] = []
+        references: list[tuple[int, bool]] = []  # (position, spaces removed)
+        for part in rmt if rmt is not None else ():
+            name = names.get(part.tag) or self._name(part.tag)
+            if name == "Ustrd":
+                lines.append(at(part))
+            elif name == "Strd":
+                for item in part:
+                    name = names.get(item.tag) or self._name(item.tag)
+                    if name == "CdtrRefInf":
+                        references.append((at(item.find(self._q_ref)), True))
+                    elif name == "RfrdDocInf":
+                        references.append((at(item.find(self._q_nb)), False))
+                    elif name == "AddtlRmtInf":
+                        lines.append(at(item))
+        # Per role the last element counts (as when a later one overwrote an earlier one).
+        party = {"Dbtr": (-1, -1), "DbtrAcct": (-1, -1), "Cdtr": (-1, -1), "CdtrAcct": (-1, -1)}
+        for role in parties if parties is not None else ():
+            name = names.get(role.tag) or self._name(role.tag)
+            if name in ("Dbtr", "Cdtr"):
+                # Nm (≤ .07), else Pty/Nm (.08)
+                pty = role.find(self._q_pty)
+                party[name] = (at(role.find(self._q_nm)), at(pty.find(self._q_nm)) if pty is not None else -1)
+            elif name in ("DbtrAcct", "CdtrAcct"):
+                # Id/IBAN, else Id/Othr/Id
+                ident = role.find(self._q_id)
+                other = ident.find(self._q_othr) if ident is not None else None
+                party[name] = (
+                    at(ident.find(self._q_iban)) if ident is not None else -1,
+                    at(other.find(self._q_id)) if other is not None else -1,
                 )
-            )
-            raw = [self._merge(raw, amount)]
-        elif len(raw) > 1:
-            total = sum((r["amount"].amount for r in raw), Decimal(0))
-            if total != amount.amount:
+        return (
+            at(amount), at(sign),
+            at(refs.find(self._q_e2e)) if refs is not None else -1,
+            at(refs.find(self._q_bank_ref)) if refs is not None else -1,
+            tuple(lines), tuple(references),
+            *party["Dbtr"], *party["DbtrAcct"], *party["Cdtr"], *party["CdtrAcct"],
+        )  # fmt: skip
+
+    def on_entry(self, el: Element) -> None:
+        els = list(el.iter())
+        shape = (tuple(map(_TAG, els)), tuple(map(len, els)))
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = self._plan(el, els)
+            if len(self._plans) < _PLANS and len(els) <= _PLANNED_ELEMENTS:
+                self._plans[shape] = plan
+        texts: list[str | None] = list(map(_TEXT, els))
+        els.append(None)  # type: ignore[arg-type]  # position -1: absent
+        texts.append(None)
+        (entry_ref_at, amount_at, indicator_at, reversal_at, code_at, status_at, booking_at, value_at,
+         bank_ref_at, transaction_code_at, info_at, detail_plans) = plan  # fmt: skip
+
+        entry_no = len(self.entries) + 1
+        text = texts[indicator_at]
+        indicator = (text.strip() or None) if text is not None else None
+        sign = 1 if indicator == "CRDT" else -1 if indicator == "DBIT" else self._sign_at(indicator, entry_no)
+        amount_el = els[amount_at]
+        amount = self._amount_at(amount_el, sign, entry_no)
+        currency = amount.currency
+        self.currencies.add(currency)
+        text = texts[booking_at]
+        booking_text = (text.strip() or None) if text is not None else None
+        text = texts[value_at]
+        value_text = (text.strip() or None) if text is not None else None
+        booking = self._day(booking_text, entry_no)
+        value = booking if value_text == booking_text else self._day(value_text, entry_no)
+        code = self._transaction_code(els[transaction_code_at])
+        info_text = (clean(" ".join(texts[i] or "" for i in info_at)) or "") if info_at else ""
+        text = texts[code_at]
+        status = (text.strip() or None) if text is not None else None
+        if status is None:
+            text = texts[status_at]
+            status = (text.strip() or None) if text is not None else None
+        text = texts[reversal_at]
+        reversal = text is not None and text.strip().lower() in ("true", "1")
+        text = texts[bank_ref_at]
+        bank_ref = (text.strip() or None) if text is not None else None
+        text = texts[entry_ref_at]
+        entry_ref = (text.strip() or None) if text is not None else None
+
+        # Each line: [amount, remittance, references, end-to-end id, bank reference, debtor name,
+        # debtor IBAN, creditor name, creditor IBAN, implicit]; references None: not given.
+        raw: list[list[Any]]
+        if detail_plans:
+            raw = [self._detail(p, els, texts, amount, amount_el, sign, entry_no) for p in detail_plans]
+            if len(raw) == 1 and raw[0][0] is None:
+                raw[0][0] = amount
+            if any(r[0] is None for r in raw):
                 self.warnings.append(
                     Notice.of(
-                        "batch_sum_mismatch",
-                        f"the {len(raw)} transaction details add up to {total}, the entry to {amount.amount}; "
-                        "kept as one line",
-                        where,
+                        "detail_amount_missing",
+                        f"the entry holds {len(raw)} transaction details without amounts; kept as one line",
+                        self.where(entry_no),
                     )
                 )
                 raw = [self._merge(raw, amount)]
-        if not raw:
-            raw = [{"amount": amount, "remittance": info_text, "implicit": True, "bank_reference": bank_ref}]
+            elif len(raw) > 1:
+                total = sum((r[0].amount for r in raw), Decimal(0))
+                if total != amount.amount:
+                    self.warnings.append(
+                        Notice.of(
+                            "batch_sum_mismatch",
+                            f"the {len(raw)} transaction details add up to {total}, the entry to "
+                            f"{amount.amount}; kept as one line",
+                            self.where(entry_no),
+                        )
+                    )
+                    raw = [self._merge(raw, amount)]
+        else:
+            raw = [[amount, info_text, None, None, bank_ref, None, None, None, None, True]]
+        # What identifies the booking, as the bank wrote it: ``sha("detail", account, …)`` of
+        # these texts (see :func:`_line_fingerprint`).
+        head = (
+            f"detail\x1f{self.account or ''}\x1f{amount_el.text}\x1f{currency}\x1f{indicator}\x1f"
+            f"{booking_text}\x1f{value_text}\x1f{status}\x1f{reversal}\x1f{bank_ref}\x1f{entry_ref}"
+        )
+        numbered = self.fingerprint.numbered
         details: list[TransactionDetail] = []
-        for r in raw:
-            detail_amount: Money = r["amount"]
-            if detail_amount.currency != amount.currency:
+        for (
+            line_amount,
+            remittance,
+            refs,
+            e2e,
+            line_ref,
+            debtor,
+            debtor_iban,
+            creditor,
+            creditor_iban,
+            implicit,
+        ) in raw:
+            if line_amount.currency != currency:
                 raise BankFileError(
                     "mixed_currencies",
-                    f"a transaction detail is in {detail_amount.currency}, its entry in {amount.currency}",
-                    where=where,
+                    f"a transaction detail is in {line_amount.currency}, its entry in {currency}",
+                    where=self.where(entry_no),
                 )
-            fp = self.fingerprint(
-                "detail",
-                *content,
-                detail_amount.amount,
-                r.get("end_to_end_id"),
-                r.get("remittance"),
-                r.get("references"),
-                r.get("debtor_iban"),
-                r.get("creditor_iban"),
-                r.get("bank_reference"),
+            fp = numbered(
+                digest_text(
+                    f"{head}\x1f{line_amount.amount!s}\x1f{e2e}\x1f{remittance}\x1f{refs}\x1f{debtor_iban}"
+                    f"\x1f{creditor_iban}\x1f{line_ref}"
+                )
             )
-            details.append(TransactionDetail(fingerprint=fp, **r))
+            details.append(
+                TransactionDetail(
+                    line_amount,
+                    fp,
+                    e2e,
+                    remittance,
+                    () if refs is None else refs,
+                    debtor,
+                    debtor_iban,
+                    creditor,
+                    creditor_iban,
+                    line_ref,
+                    implicit,
+                )
+            )
         # The details' fingerprints already number repeats: the entry's derives from them.
-        entry_fp = sha("entry", *(d.fingerprint for d in details))
+        entry_fp = digest_text("\x1f".join(["entry", *(d.fingerprint for d in details)]))
         self.entries.append(
             Entry(
-                amount=amount,
-                fingerprint=entry_fp,
-                booking_date=booking,
-                value_date=value,
-                details=tuple(details),
-                status=status or "BOOK",
-                reversal=reversal,
-                bank_reference=bank_ref,
-                entry_reference=entry_ref,
-                bank_transaction_code=code,
-                additional_info=info_text,
+                amount,
+                entry_fp,
+                booking,
+                value,
+                tuple(details),
+                status or "BOOK",
+                reversal,
+                bank_ref,
+                entry_ref,
+                code,
+                info_text,
             )
         )
-
-    def _date(self, el: Element | None, where: str) -> date | None:
-        day = _first_text(el)  # Dt or DtTm, whichever the bank uses
-        return iso_date(day, where=where) if day else None
 
     def _transaction_code(self, el: Element | None) -> str | None:
         if el is None:
@@ -394,96 +578,63 @@ class _Reader:
         return self.text(el, "Prtry", "Cd")
 
     def _detail(
-        self, tx: Element, entry_amount: Money, entry_amount_el: Element | None, entry_sign: int, where: str
-    ) -> dict[str, Any]:
-        names = self._names
-        amount_el = own_sign = refs_el = parties = rmt = amt_dtls = None
-        for child in tx:
-            name = names.get(child.tag) or self._name(child.tag)
-            if name == "Refs":
-                refs_el = child
-            elif name == "Amt":
-                amount_el = child
-            elif name == "CdtDbtInd":
-                own_sign = _text(child)
-            elif name == "RltdPties":
-                parties = child
-            elif name == "RmtInf":
-                rmt = child
-            elif name == "AmtDtls":
-                amt_dtls = child
-        sign = self.sign(own_sign, where=where) if own_sign else entry_sign
-        if amount_el is None and amt_dtls is not None:
-            amount_el = self.find(amt_dtls, "TxAmt", "Amt")
+        self,
+        plan: _DetailPlan,
+        els: list[Element],
+        texts: list[str | None],
+        entry_amount: Money,
+        entry_amount_el: Element | None,
+        entry_sign: int,
+        entry_no: int,
+    ) -> list[Any]:
+        (amount_at, sign_at, e2e_at, bank_ref_at, lines_at, refs_at,
+         debtor_at, debtor_pty_at, debtor_iban_at, debtor_other_at,
+         creditor_at, creditor_pty_at, creditor_iban_at, creditor_other_at) = plan  # fmt: skip
+        text = texts[sign_at]
+        own_sign = (text.strip() or None) if text is not None else None
+        sign = self._sign_at(own_sign, entry_no) if own_sign else entry_sign
         amount: Money | None = None
-        if amount_el is not None:
-            same = (
+        if amount_at != -1:
+            amount_el = els[amount_at]
+            if (
                 sign == entry_sign
                 and entry_amount_el is not None
-                and amount_el.text == entry_amount_el.text
+                and texts[amount_at] == entry_amount_el.text
                 and amount_el.get("Ccy") == entry_amount_el.get("Ccy")
-            )
-            # A single payment repeats its entry's amount: one Money serves both.
-            amount = entry_amount if same else self.amount(amount_el, where=where, sign=sign)
-        lines: list[str] = []
+            ):
+                amount = entry_amount  # a single payment repeats its entry's amount: one Money serves both
+            else:
+                amount = self._amount_at(amount_el, sign, entry_no)
+        if not lines_at:
+            remittance = ""
+        elif len(lines_at) == 1:
+            remittance = " ".join((texts[lines_at[0]] or "").split())
+        else:
+            remittance = " ".join(" ".join(texts[i] or "" for i in lines_at).split())
         refs: list[str] = []
-        if rmt is not None:
-            for part in rmt:
-                name = names.get(part.tag) or self._name(part.tag)
-                if name == "Ustrd":
-                    lines.append(part.text or "")
-                elif name == "Strd":
-                    self._structured(part, refs, lines)
-        out: dict[str, Any] = {
-            "amount": amount,
-            "remittance": (clean(" ".join(lines)) or "") if lines else "",
-            "references": tuple(refs),
-        }
-        if refs_el is not None:
-            out["end_to_end_id"] = end_to_end(_text(refs_el.find(self.q["EndToEndId"])))
-            out["bank_reference"] = _text(refs_el.find(self.q["AcctSvcrRef"]))
-        if parties is not None:
-            for party in parties:
-                name = names.get(party.tag) or self._name(party.tag)
-                if name == "Dbtr":
-                    out["debtor_name"] = self._party_name(party)
-                elif name == "DbtrAcct":
-                    out["debtor_iban"] = self._account_id(party)
-                elif name == "Cdtr":
-                    out["creditor_name"] = self._party_name(party)
-                elif name == "CdtrAcct":
-                    out["creditor_iban"] = self._account_id(party)
-        return out
-
-    def _structured(self, strd: Element, refs: list[str], lines: list[str]) -> None:
-        for part in strd:
-            name = self._names.get(part.tag) or self._name(part.tag)
-            if name == "CdtrRefInf":
-                ref = self.text(part, "Ref")
-                if ref:
-                    refs.append("".join(ref.split()))
-            elif name == "RfrdDocInf":
-                number = self.text(part, "Nb")
-                if number:
-                    refs.append(number)
-            elif name == "AddtlRmtInf":
-                lines.append(part.text or "")
-
-    def _party_name(self, party: Element) -> str | None:
-        return clean(_text(party.find(self.q["Nm"])) or self.text(party, "Pty", "Nm"))
-
-    def _account_id(self, account: Element) -> str | None:
-        return iban(self.text(account, "Id", "IBAN") or self.text(account, "Id", "Othr", "Id"))
+        for i, squeeze in refs_at:
+            text = texts[i]
+            if text is not None and (text := text.strip()):
+                refs.append("".join(text.split()) if squeeze else text)
+        return [
+            amount,
+            remittance,
+            tuple(refs),
+            end_to_end(_stripped(texts[e2e_at])),
+            _stripped(texts[bank_ref_at]),
+            clean(_stripped(texts[debtor_at]) or _stripped(texts[debtor_pty_at])),
+            iban(_stripped(texts[debtor_iban_at]) or _stripped(texts[debtor_other_at])),
+            clean(_stripped(texts[creditor_at]) or _stripped(texts[creditor_pty_at])),
+            iban(_stripped(texts[creditor_iban_at]) or _stripped(texts[creditor_other_at])),
+            False,
+        ]
 
     @staticmethod
-    def _merge(raw: list[dict[str, Any]], amount: Money) -> dict[str, Any]:
+    def _merge(raw: list[list[Any]], amount: Money) -> list[Any]:
         """One line for an entry whose details cannot be used one by one."""
-        return {
-            "amount": amount,
-            "remittance": clean(" ".join(r["remittance"] for r in raw)) or "",
-            "references": tuple(ref for r in raw for ref in r["references"]),
-            "implicit": True,
-        }
+        remittance = clean(" ".join(r[1] for r in raw)) or ""
+        references = tuple(ref for r in raw for ref in r[2])
+        return [amount, remittance, references, None, None, None, None, None, None, True]
 
     # --- statement end ------------------------------------------------------------------------
     def on_statement(self, el: Element) -> None:
@@ -541,6 +692,41 @@ class _Reader:
         self._new_statement()
 
 
+def _read_events(
+    parser: XMLPullParser, handlers: dict[str, Callable[[Element], None]], cleared: tuple[str, ...]
+) -> Element | None:
+    """Hand the elements whose end the parser has read to their handlers, in document order; return
+    the last element read (the root, once the document is complete).
+
+    Millions of elements end in a large file and a few kinds are read: the events are taken from
+    the parser's queue in bulk and filtered in C rather than one by one through ``read_events``.
+    A syntax error the parser stopped at is raised after the elements before it were read, as
+    ``iterparse`` does.
+    """
+    queue = getattr(parser, "_events_queue", None)
+    failure: BaseException | None = None
+    elements: list[Element]
+    if isinstance(queue, deque):
+        if queue and isinstance(queue[-1], BaseException):
+            failure = queue.pop()
+        elements = list(map(_ELEMENT, queue))
+        queue.clear()
+    else:  # pragma: no cover - a Python whose XMLPullParser keeps its events elsewhere
+        elements = []
+        try:
+            events = cast("Iterator[tuple[str, Element]]", parser.read_events())
+            elements.extend(el for _, el in events)
+        except SyntaxError as exc:
+            failure = exc
+    for el in compress(elements, map(handlers.__contains__, map(_TAG, elements))):
+        handlers[el.tag](el)
+        if el.tag in cleared:
+            el.clear()
+    if failure is not None:
+        raise failure
+    return elements[-1] if elements else None
+
+
 def parse_camt(data: bytes) -> ParsedFile:
     """Parse a camt.053 or camt.054 file completely, or raise :class:`BankFileError`."""
     kind = sniff(data)
@@ -577,25 +763,25 @@ def parse_camt(data: bytes) -> ParsedFile:
     _refuse_dtd(data)
     reader = _Reader(ns, kind, version)
     message_tag, block_tag, _ = _MESSAGES[kind]
-    entry_tag, account_tag, balance_tag = ns + "Ntry", ns + "Acct", ns + "Bal"
-    block = ns + block_tag
+    handlers: dict[str, Callable[[Element], None]] = {
+        ns + "Ntry": reader.on_entry,
+        ns + "Acct": reader.on_account,
+        ns + "Bal": reader.on_balance,
+        ns + block_tag: reader.on_statement,
+    }
+    cleared = (ns + "Ntry", ns + block_tag)  # read: their elements can go
+    # Safe: _refuse_dtd let defusedxml read the prolog — no DTD, hence no entities.
+    parser = XMLPullParser(events=("end",))
     root: Element | None = None
     try:
         with gc_paused():
-            # Safe: _refuse_dtd let defusedxml read the prolog — no DTD, hence no entities.
-            for _, el in iterparse(io.BytesIO(data), events=("end",)):  # noqa: S314
-                tag = el.tag
-                if tag == entry_tag:
-                    reader.on_entry(el)
-                    el.clear()
-                elif tag == account_tag:
-                    reader.on_account(el)
-                elif tag == balance_tag:
-                    reader.on_balance(el)
-                elif tag == block:
-                    reader.on_statement(el)
-                    el.clear()
-                root = el
+            for offset in range(0, len(data), _CHUNK):
+                parser.feed(data[offset : offset + _CHUNK])
+                last = _read_events(parser, handlers, cleared)
+                root = root if last is None else last
+            parser.close()
+            last = _read_events(parser, handlers, cleared)
+            root = root if last is None else last
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         at_end = line >= data.count(b"\n", 0, len(data.rstrip())) + 1

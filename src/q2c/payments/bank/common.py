@@ -15,8 +15,7 @@ import codecs
 import gc
 import hashlib
 import re
-from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -78,6 +77,27 @@ def money(value: Decimal, currency: str | None, *, where: str) -> Money:
         return Money(exact, code)
     except ValidationError as exc:
         raise BankFileError("bad_amount", exc.message, where=where) from None
+
+
+def amount_of(text: str | None, currency: str | None, sign: int, where: Callable[[], str]) -> Money:
+    """``money(decimal_text(text) * sign, currency)`` — the same value or the same refusal — for
+    the hot path of a parser: ``where`` (the place in the file) is only asked for a refusal."""
+    if text is not None and currency is not None:
+        quantum = _QUANTA.get(currency)  # a currency seen before, written without spaces
+        value_text = text.strip()
+        if quantum is not None and _PLAIN_DECIMAL.fullmatch(value_text):
+            value = Decimal(value_text)
+            if sign < 0:
+                value = value * sign
+            exact = value.quantize(quantum)
+            if value == exact:
+                try:
+                    return Money(exact, currency)
+                except ValidationError:
+                    pass  # refused below, with the place
+    at = where()
+    value = decimal_text(text, where=at)
+    return money(value * sign if sign < 0 else value, currency, where=at)
 
 
 def iso_date(text: str | None, *, where: str) -> date:
@@ -159,23 +179,36 @@ def is_iban(text: str) -> bool:
     return int(digits) % 97 == 1
 
 
-def sha(*parts: object) -> str:
-    joined = "\x1f".join(map(str, parts))  # None → "None": stable, and in C
+def digest(parts: Iterable[object]) -> str:
+    """The stored hash of ``parts``: their ``str`` joined by U+001F (None → "None")."""
+    return digest_text("\x1f".join(map(str, parts)))
+
+
+def digest_text(joined: str) -> str:
+    """SHA-256 of the text, 32 hex digits: what :func:`digest` hashes, for a caller that joins the
+    parts itself (an f-string formats None, bools and tuples as ``str`` does, and faster)."""
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:32]
+
+
+def sha(*parts: object) -> str:
+    return digest(parts)
 
 
 class Fingerprinter:
     """Stable line fingerprints: content hash + occurrence number among identical lines."""
 
     def __init__(self) -> None:
-        self._seen: Counter[str] = Counter()
+        self._seen: dict[str, int] = {}
         self._journal: list[str] = []
 
     def __call__(self, kind: str, account: str, *content: object) -> str:
-        base = sha(kind, account, *content)
-        self._seen[base] += 1
+        return self.numbered(digest((kind, account, *content)))
+
+    def numbered(self, base: str) -> str:
+        """``base`` (a :func:`digest` of a line's content) numbered among identical lines."""
+        count = self._seen.get(base, 0) + 1
+        self._seen[base] = count
         self._journal.append(base)
-        count = self._seen[base]
         # The first occurrence keeps the bare hash; repeats of an identical line are numbered.
         return base if count == 1 else f"{base}#{count}"
 
