@@ -333,7 +333,8 @@ class InvoicePayment(models.Model):
     """A payment recorded on an invoice (positive) or taken back (negative), with its date: what
     the AR control as of a date needs (``paid_base`` holds the running sum)."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    # Indexed by (invoice, day) below.
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments", db_index=False)
     day = models.DateField()
     amount_minor = models.BigIntegerField(help_text="invoice currency; negative when taken back")
     base_minor = models.BigIntegerField(help_text="entity currency; negative when taken back")

@@ -123,7 +123,8 @@ class MatchRun(models.Model):
 class BankLine(models.Model):
     """One transaction detail of a statement: the unit cash application works on."""
 
-    bank_account = models.ForeignKey("parties.BankAccount", on_delete=models.PROTECT, related_name="+")
+    # Indexed by the (bank account, fingerprint) constraint below.
+    bank_account = models.ForeignKey("parties.BankAccount", on_delete=models.PROTECT, related_name="+", db_index=False)
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
     fingerprint = models.CharField(max_length=48)
     entry_fingerprint = models.CharField(max_length=48, blank=True, default="")
