@@ -6,6 +6,7 @@ Expected values are worked out by hand from the documents written in each test.
 
 import hashlib
 import json
+from datetime import date
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii  # what the importer writes references with
 
@@ -130,3 +131,43 @@ def test_amount_of_gives_the_same_money_or_refusal_as_reading_text_then_currency
 def test_references_are_stored_as_the_json_dumps_text_of_their_list():
     for refs in (["RF18539007547034"], ["INV-1", 'Müller "Ref"'], ["a\\b", "\u20ac"]):
         assert f"[{', '.join(map(encode_basestring_ascii, refs))}]" == json.dumps(refs)
+
+
+def test_an_entry_inside_a_comment_or_another_namespace_is_not_read():
+    body = (
+        entry("1.00")
+        + "<!-- "
+        + entry("2.00")
+        + " -->"
+        + '<x:Wrap xmlns:x="urn:other" xmlns="urn:other">'
+        + entry("3.00")
+        + "</x:Wrap>"
+        + entry("4.00")
+    )
+    assert [d.amount for _, _, d in parse_file(camt(body)).details()] == [eur("1.00"), eur("4.00")]
+
+
+def test_plainly_written_entries_read_entities_line_ends_and_dates_as_the_xml_says():
+    details = (
+        "<TxDtls><RltdPties>\r\n  <Dbtr><Pty><Nm>M&amp;S &lt;Ltd&gt;</Nm></Pty></Dbtr>\r\n</RltdPties>"
+        "<RmtInf><Ustrd>line one\r\nline  two</Ustrd><Ustrd>&quot;3&apos;</Ustrd></RmtInf></TxDtls>"
+    )
+    data = camt(
+        entry("7.00", details=details).replace(
+            "<Dt>2027-03-01</Dt>", "<DtTm>2027-03-02T23:30:00+02:00</DtTm>"
+        )
+    )
+    ((_, line_entry, line),) = parse_file(data).details()
+    assert (line.debtor_name, line.remittance) == ("M&S <Ltd>", "line one line two \"3'")
+    assert (line_entry.booking_date, line_entry.value_date) == (date(2027, 3, 2), date(2027, 3, 2))
+
+
+def test_a_file_in_another_encoding_is_read_to_the_same_lines():
+    body = entry("1.00") + entry(
+        "2.50", "DBIT", details="<TxDtls><RmtInf><Ustrd>Fee</Ustrd></RmtInf></TxDtls>"
+    )
+    utf8 = camt(body)
+    latin1 = utf8.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')
+    assert [(d.amount, d.fingerprint) for _, _, d in parse_file(latin1).details()] == [
+        (d.amount, d.fingerprint) for _, _, d in parse_file(utf8).details()
+    ]

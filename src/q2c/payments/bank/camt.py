@@ -33,7 +33,7 @@ import codecs
 import hashlib
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import compress
@@ -125,9 +125,12 @@ def _refuse_dtd(data: bytes) -> None:
         return  # not well-formed: the full parse below says where
 
 
-def _check_encoding(data: bytes) -> None:
+def _check_encoding(data: bytes) -> str | None:
     """Refuse bytes that do not decode in the declared encoding (default UTF-8), with the offset —
-    expat's own message ("not well-formed (invalid token)") says nothing about encodings."""
+    expat's own message ("not well-formed (invalid token)") says nothing about encodings.
+
+    Returns the text of a UTF-8 file that says nothing else about its encoding, else None.
+    """
     declared = "utf-8"
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
@@ -142,7 +145,7 @@ def _check_encoding(data: bytes) -> None:
     except LookupError:
         raise BankFileError("encoding", f"the XML declares an unknown encoding '{declared}'") from None
     try:
-        data.decode(declared)
+        text = data.decode(declared)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise BankFileError(
@@ -151,6 +154,12 @@ def _check_encoding(data: bytes) -> None:
             "(a file saved in another encoding, e.g. ISO 8859-1); ask the bank for a correctly encoded file",
             where=f"line {line}, offset {exc.start}",
         ) from None
+    if declared != "utf-8":
+        return None
+    found = _DECLARED_ENCODING.match(data.lstrip()[:200])
+    if found and found.group(1).decode("ascii").lower() != "utf-8":
+        return None  # a byte-order mark and another declared encoding: left to expat
+    return text
 
 
 _TAGS = (
@@ -180,6 +189,143 @@ _EntryPlan = tuple[
 _DetailPlan = tuple[
     int, int, int, int, tuple[int, ...], tuple[tuple[int, bool], ...], int, int, int, int, int, int, int, int
 ]
+
+
+# --- the fast path for plainly written entries ------------------------------------------------
+# Most entries of a large file are written alike and plainly: the elements below in schema order,
+# texts without markup, one transaction detail. Such an entry is read from the file's text with
+# one regular expression (for these, about three times cheaper than building and walking its
+# elements) and stands in the document as an empty ``<Ntry q2c-fast="n"/>``; the parser still
+# reads the whole rest of the file, statements, balances and every other entry as before.
+# The same plan-driven reader (``_Reader._read_entry``) reads both kinds of entry. Whatever the
+# expression does not match is read by the parser; whenever the stand-ins are not read one by one
+# in order (an entry inside a comment, in another namespace) or the rest is not well-formed, the
+# file is read again whole by the parser, which then says exactly what is wrong.
+_MARK = "q2c-fast"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 refuses
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
+
+
+def _fast_entry_pattern() -> re.Pattern[str]:
+    w = "[ \\t\\n]*"  # whitespace between elements (line ends already normalised to \\n)
+    plain = "[^<>&]*(?:&(?:amp|lt|gt|quot|apos);[^<>&]*)*"  # text: no markup, the five entities
+
+    def leaf(tag: str, group: str | None) -> str:
+        text = f"(?P<{group}>{plain})" if group else plain
+        return f"<{tag}>{text}</{tag}>{w}"
+
+    def opt(pattern: str) -> str:
+        return f"(?:{pattern})?"
+
+    def day(group: str) -> str:  # BookgDt/ValDt: Dt or DtTm
+        return f"{w}<(?P<{group}_tag>Dt|DtTm)>(?P<{group}>{plain})</(?P={group}_tag)>{w}"
+
+    def party(role: str, prefix: str) -> str:
+        name = f"<{role}>{w}(?:<Nm>(?P<{prefix}n>{plain})</Nm>|<Pty>{w}<Nm>(?P<{prefix}pn>{plain})</Nm>{w}</Pty>){w}</{role}>{w}"
+        account = (
+            f"<{role}Acct>{w}<Id>{w}(?:<IBAN>(?P<{prefix}i>{plain})</IBAN>|<Othr>{w}<Id>(?P<{prefix}o>{plain})</Id>"
+            f"{w}</Othr>){w}</Id>{w}</{role}Acct>{w}"
+        )
+        return opt(name) + opt(account)
+
+    def structured(group: str) -> str:
+        kind = opt(
+            f"<Tp>{w}<CdOrPrtry>{w}<Cd>{plain}</Cd>{w}</CdOrPrtry>{w}" + opt(leaf("Issr", None)) + f"</Tp>{w}"
+        )
+        return opt(f"<Strd>{w}<CdtrRefInf>{w}{kind}" + leaf("Ref", group) + f"</CdtrRefInf>{w}</Strd>{w}")
+
+    refs = (
+        opt(leaf("MsgId", None)) + opt(leaf("AcctSvcrRef", "tx_bank_ref")) + opt(leaf("PmtInfId", None))
+        + opt(leaf("InstrId", None)) + opt(leaf("EndToEndId", "e2e")) + opt(leaf("TxId", None))
+    )  # fmt: skip
+    detail = (
+        f"<NtryDtls>{w}(?P<tx><TxDtls>){w}"
+        + opt(f"<Refs>{w}{refs}</Refs>{w}")
+        + opt(f'<Amt Ccy="(?P<tx_ccy>[A-Z]{{3}})">(?P<tx_amount>{plain})</Amt>{w}')
+        + opt(leaf("CdtDbtInd", "tx_indicator"))
+        + opt(f"<RltdPties>{w}" + party("Dbtr", "d") + party("Cdtr", "c") + f"</RltdPties>{w}")
+        + opt(f"<RmtInf>{w}" + opt(leaf("Ustrd", "u1")) + opt(leaf("Ustrd", "u2")) + structured("r1") + structured("r2") + f"</RmtInf>{w}")
+        + f"</TxDtls>{w}</NtryDtls>{w}"
+    )  # fmt: skip
+    return re.compile(
+        f"<Ntry>{w}"
+        + opt(leaf("NtryRef", "entry_ref"))
+        + f'<Amt Ccy="(?P<ccy>[A-Z]{{3}})">(?P<amount>{plain})</Amt>{w}'
+        + leaf("CdtDbtInd", "indicator")
+        + opt(leaf("RvslInd", "reversal"))
+        + opt(f"<Sts>(?:{w}<Cd>(?P<status_code>{plain})</Cd>{w}|(?P<status>{plain}))</Sts>{w}")
+        + opt(f"<BookgDt>{day('booking')}</BookgDt>{w}")
+        + opt(f"<ValDt>{day('value')}</ValDt>{w}")
+        + opt(leaf("AcctSvcrRef", "bank_ref"))
+        + opt(detail)
+        + opt(leaf("AddtlNtryInf", "info"))
+        + "</Ntry>"
+    )
+
+
+_FAST_ENTRY = _fast_entry_pattern()
+
+
+def _fast_positions() -> tuple[_EntryPlan, _EntryPlan, int, int, int, int, int]:
+    """The plans of a fast entry (with and without its detail) over ``match.groups()``."""
+    at = {name: number - 1 for name, number in _FAST_ENTRY.groupindex.items()}
+    detail: _DetailPlan = (
+        at["tx_amount"], at["tx_indicator"], at["e2e"], at["tx_bank_ref"], (at["u1"], at["u2"]),
+        ((at["r1"], True), (at["r2"], True)), at["dn"], at["dpn"], at["di"], at["do"],
+        at["cn"], at["cpn"], at["ci"], at["co"],
+    )  # fmt: skip
+    alone: _EntryPlan = (
+        at["entry_ref"], at["amount"], at["indicator"], at["reversal"], at["status_code"], at["status"],
+        at["booking"], at["value"], at["bank_ref"], -1, (at["info"],), (),
+    )  # fmt: skip
+    return alone, (*alone[:11], (detail,)), at["amount"], at["ccy"], at["tx_amount"], at["tx_ccy"], at["tx"]
+
+
+_FAST_ALONE, _FAST_DETAIL, _F_AMOUNT, _F_CCY, _F_TX_AMOUNT, _F_TX_CCY, _F_TX = _fast_positions()
+
+
+class _Misread(Exception):
+    """The stand-ins of fast entries were not read one by one in order."""
+
+
+class _Amount:
+    """A fast entry's ``Amt``: its text and currency, read as the element's (``text``, ``get``)."""
+
+    __slots__ = ("currency", "text")
+
+    def __init__(self, text: str | None, currency: str | None) -> None:
+        self.text = text
+        self.currency = currency
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.currency if key == "Ccy" else default
+
+
+def _fast_entries(text: str) -> tuple[bytes, list[re.Match[str]]] | None:
+    """The document with its plainly written entries replaced by stand-ins, and those entries."""
+    if _MARK in text or _NOT_XML.search(text):
+        return None  # the parser refuses such characters: it says where
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as XML parsers read line ends
+    pieces: list[str] = []
+    matches: list[re.Match[str]] = []
+    find, match = text.find, _FAST_ENTRY.match
+    start = 0
+    at = find("<Ntry>")
+    while at != -1:
+        found = match(text, at)
+        if found is None:
+            at = find("<Ntry>", at + 6)
+            continue
+        pieces.append(text[start:at])
+        pieces.append(f'<Ntry {_MARK}="{len(matches)}"/>')
+        matches.append(found)
+        start = found.end()
+        at = find("<Ntry>", start)
+    if not matches:
+        return None
+    pieces.append(text[start:])
+    return "".join(pieces).encode("utf-8"), matches
 
 
 def _text(el: Element | None) -> str | None:
@@ -441,6 +587,26 @@ class _Reader:
         texts: list[str | None] = list(map(_TEXT, els))
         els.append(None)  # type: ignore[arg-type]  # position -1: absent
         texts.append(None)
+        self._read_entry(plan, els, texts)
+
+    def on_fast_entry(self, match: re.Match[str]) -> None:
+        """An entry :func:`_fast_entries` matched: its texts are the match's groups."""
+        texts: list[str | None] = list(match.groups())
+        if "&" in match.group(0):
+            for i, text in enumerate(texts):
+                if text and "&" in text:
+                    for entity, char in _ENTITIES:
+                        text = text.replace(entity, char)
+                    texts[i] = text
+        texts.append(None)  # position -1: absent
+        els: list[Any] = [None] * len(texts)
+        els[_F_AMOUNT] = _Amount(texts[_F_AMOUNT], texts[_F_CCY])
+        if texts[_F_TX_AMOUNT] is not None:
+            els[_F_TX_AMOUNT] = _Amount(texts[_F_TX_AMOUNT], texts[_F_TX_CCY])
+        self._read_entry(_FAST_DETAIL if texts[_F_TX] is not None else _FAST_ALONE, els, texts)
+
+    def _read_entry(self, plan: _EntryPlan, els: list[Any], texts: list[str | None]) -> None:
+        """Read an entry from its texts (and amount elements) at the plan's positions."""
         (entry_ref_at, amount_at, indicator_at, reversal_at, code_at, status_at, booking_at, value_at,
          bank_ref_at, transaction_code_at, info_at, detail_plans) = plan  # fmt: skip
 
@@ -580,7 +746,7 @@ class _Reader:
     def _detail(
         self,
         plan: _DetailPlan,
-        els: list[Element],
+        els: list[Any],
         texts: list[str | None],
         entry_amount: Money,
         entry_amount_el: Element | None,
@@ -594,8 +760,8 @@ class _Reader:
         own_sign = (text.strip() or None) if text is not None else None
         sign = self._sign_at(own_sign, entry_no) if own_sign else entry_sign
         amount: Money | None = None
-        if amount_at != -1:
-            amount_el = els[amount_at]
+        amount_el = els[amount_at]
+        if amount_el is not None:
             if (
                 sign == entry_sign
                 and entry_amount_el is not None
@@ -759,43 +925,37 @@ def parse_camt(data: bytes) -> ParsedFile:
         warnings.append(
             Notice.of("unverified_version", "the file carries no ISO 20022 namespace; read as " + kind)
         )
-    _check_encoding(data)
+    text = _check_encoding(data)
     _refuse_dtd(data)
-    reader = _Reader(ns, kind, version)
     message_tag, block_tag, _ = _MESSAGES[kind]
-    handlers: dict[str, Callable[[Element], None]] = {
-        ns + "Ntry": reader.on_entry,
-        ns + "Acct": reader.on_account,
-        ns + "Bal": reader.on_balance,
-        ns + block_tag: reader.on_statement,
-    }
-    cleared = (ns + "Ntry", ns + block_tag)  # read: their elements can go
-    # Safe: _refuse_dtd let defusedxml read the prolog — no DTD, hence no entities.
-    parser = XMLPullParser(events=("end",))
+    fast = _fast_entries(text) if text is not None else None
+    reader = _Reader(ns, kind, version)
     root: Element | None = None
-    try:
-        with gc_paused():
-            for offset in range(0, len(data), _CHUNK):
-                parser.feed(data[offset : offset + _CHUNK])
-                last = _read_events(parser, handlers, cleared)
-                root = root if last is None else last
-            parser.close()
-            last = _read_events(parser, handlers, cleared)
-            root = root if last is None else last
-    except ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
-        at_end = line >= data.count(b"\n", 0, len(data.rstrip())) + 1
-        code = getattr(exc, "code", 0)
-        # expat: 3 = no element found, 5 = unclosed token — at the end of the data, a cut-off file.
-        if code == 3 or (code == 5 and at_end):
+    if fast is not None:
+        reduced, matches = fast
+        try:
+            root = _read_document(reduced, reader, ns + block_tag, matches)
+        except (ParseError, _Misread):
+            # Not well-formed, or an entry the scan found is not one the parser reads (inside a
+            # comment, another namespace): read the file itself, which says exactly what is wrong.
+            reader, root = _Reader(ns, kind, version), None
+    if root is None:
+        try:
+            root = _read_document(data, reader, ns + block_tag, ())
+        except ParseError as exc:
+            line, column = getattr(exc, "position", (0, 0))
+            at_end = line >= data.count(b"\n", 0, len(data.rstrip())) + 1
+            code = getattr(exc, "code", 0)
+            # expat: 3 = no element found, 5 = unclosed token — at the end of the data, a cut-off file.
+            if code == 3 or (code == 5 and at_end):
+                raise BankFileError(
+                    "truncated",
+                    "the XML file ends before its last element is closed — truncated?",
+                    where=f"line {line}",
+                ) from None
             raise BankFileError(
-                "truncated",
-                "the XML file ends before its last element is closed — truncated?",
-                where=f"line {line}",
+                "malformed", f"the XML is not well-formed: {exc}", where=f"line {line}, column {column}"
             ) from None
-        raise BankFileError(
-            "malformed", f"the XML is not well-formed: {exc}", where=f"line {line}, column {column}"
-        ) from None
     if root is None or reader.local(root) != "Document":
         raise BankFileError("malformed", "the XML root element is not an ISO 20022 Document")
     message = root.find(ns + message_tag)
@@ -810,3 +970,45 @@ def parse_camt(data: bytes) -> ParsedFile:
         sha256=hashlib.sha256(data).hexdigest(),
         repeated_details=reader.repeated_details,
     )
+
+
+def _read_document(
+    data: bytes, reader: _Reader, block: str, matches: Sequence[re.Match[str]]
+) -> Element | None:
+    """Feed the document to the parser and its elements to the reader; the root element (None if
+    the document has none). ``matches``: the entries :func:`_fast_entries` took out of ``data``."""
+    ns = reader.ns
+    on_entry = reader.on_entry
+    if matches:
+        expected = iter(range(len(matches)))
+
+        def on_entry(el: Element) -> None:
+            number = el.get(_MARK)
+            if number is None:
+                reader.on_entry(el)
+            elif int(number) == next(expected, -1):
+                reader.on_fast_entry(matches[int(number)])
+            else:
+                raise _Misread(number)
+
+    handlers: dict[str, Callable[[Element], None]] = {
+        ns + "Ntry": on_entry,
+        ns + "Acct": reader.on_account,
+        ns + "Bal": reader.on_balance,
+        block: reader.on_statement,
+    }
+    cleared = (ns + "Ntry", block)  # read: their elements can go
+    # Safe: _refuse_dtd let defusedxml read the prolog — no DTD, hence no entities.
+    parser = XMLPullParser(events=("end",))
+    root: Element | None = None
+    with gc_paused():
+        for offset in range(0, len(data), _CHUNK):
+            parser.feed(data[offset : offset + _CHUNK])
+            last = _read_events(parser, handlers, cleared)
+            root = root if last is None else last
+        parser.close()
+        last = _read_events(parser, handlers, cleared)
+        root = root if last is None else last
+    if matches and next(expected, None) is not None:
+        raise _Misread("an entry was not read")
+    return root
