@@ -33,7 +33,7 @@ import codecs
 import hashlib
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from itertools import compress
@@ -301,14 +301,14 @@ class _Amount:
         return self.currency if key == "Ccy" else default
 
 
-def _fast_entries(text: str) -> tuple[bytes, list[re.Match[str]]] | None:
+def _fast_entries(text: str) -> tuple[bytes, list[re.Match[str] | None]] | None:
     """The document with its plainly written entries replaced by stand-ins, and those entries."""
     if _MARK in text or _NOT_XML.search(text):
         return None  # the parser refuses such characters: it says where
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # as XML parsers read line ends
     pieces: list[str] = []
-    matches: list[re.Match[str]] = []
+    matches: list[re.Match[str] | None] = []
     find, match = text.find, _FAST_ENTRY.match
     start = 0
     at = find("<Ntry>")
@@ -941,7 +941,7 @@ def parse_camt(data: bytes) -> ParsedFile:
             reader, root = _Reader(ns, kind, version), None
     if root is None:
         try:
-            root = _read_document(data, reader, ns + block_tag, ())
+            root = _read_document(data, reader, ns + block_tag, [])
         except ParseError as exc:
             line, column = getattr(exc, "position", (0, 0))
             at_end = line >= data.count(b"\n", 0, len(data.rstrip())) + 1
@@ -973,10 +973,11 @@ def parse_camt(data: bytes) -> ParsedFile:
 
 
 def _read_document(
-    data: bytes, reader: _Reader, block: str, matches: Sequence[re.Match[str]]
+    data: bytes, reader: _Reader, block: str, matches: list[re.Match[str] | None]
 ) -> Element | None:
     """Feed the document to the parser and its elements to the reader; the root element (None if
-    the document has none). ``matches``: the entries :func:`_fast_entries` took out of ``data``."""
+    the document has none). ``matches``: the entries :func:`_fast_entries` took out of ``data``
+    (each let go once read)."""
     ns = reader.ns
     on_entry = reader.on_entry
     if matches:
@@ -986,8 +987,9 @@ def _read_document(
             number = el.get(_MARK)
             if number is None:
                 reader.on_entry(el)
-            elif int(number) == next(expected, -1):
-                reader.on_fast_entry(matches[int(number)])
+            elif (n := int(number)) == next(expected, -1) and (match := matches[n]) is not None:
+                matches[n] = None
+                reader.on_fast_entry(match)
             else:
                 raise _Misread(number)
 
