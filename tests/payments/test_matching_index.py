@@ -41,6 +41,17 @@ def test_a_value_added_later_follows_the_positions_indexed_at_first():
     assert 100 in index
 
 
+def test_get_at_most_leaves_out_values_held_by_too_many_positions():
+    index = PositionIndex([500, 200, 500, 900, 200, 500])
+    assert list(index.get_at_most(500, 3) or ()) == [0, 2, 5]
+    assert index.get_at_most(500, 2) is None
+    assert list(index.get_at_most(900, 1) or ()) == [3]
+    assert index.get_at_most(7, 0) == ()
+    index.add(900, 6)  # now held twice
+    assert index.get_at_most(900, 1) is None
+    assert list(index.get_at_most(900, 2) or ()) == [3, 6]
+
+
 def test_integers_too_far_apart_for_one_sort_key_keep_position_order():
     # (2**61 − (−2**61) + 1) × 3 positions is beyond 2**62: the stable sort takes over.
     index = PositionIndex([2**61, -(2**61), 2**61, 5])

@@ -71,6 +71,7 @@ from q2c.payments.matching.model import (
 )
 from q2c.payments.matching.references import (
     compact_reference,
+    creditor_reference_body,
     fast_creditor_reference,
     is_compact_creditor_reference,
     references_in_text,
@@ -86,6 +87,9 @@ from q2c.payments.matching.text import (
 )
 
 _HAS_DIGIT = re.compile(r"\d")
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: check digits that a valid reference may carry where the computed ones are 97, 98 or 02
+_CHECKS_MODULO_97 = frozenset({"00", "01", "99"})
 _NOBODY: frozenset[Any] = frozenset()
 # Reasons that never vary are made once.
 _AMOUNT_EXACT = Reason("amount_exact", "amount equals the open amount")
@@ -141,10 +145,6 @@ def _compact_ibans(ibans: list[str]) -> list[str]:
     return [iban.replace(" ", "").upper() for iban in ibans]
 
 
-def _as_list(names: Any) -> Sequence[str]:
-    return (names,) if type(names) is str else names
-
-
 def _reference_of(number: str) -> str | None:
     """The RF reference printed for a document number (None when the number cannot have one)."""
     try:
@@ -184,6 +184,9 @@ class CashMatcher:
             del references
             self._by_amount = PositionIndex(self.remaining)
             self._by_customer = PositionIndex([item.customer_id for item in items])
+            currencies = {item.currency for item in items}
+        # Most books hold one currency: then no open item needs its currency compared.
+        self._only_currency: str | None = next(iter(currencies)) if len(currencies) == 1 else None
         lengths = set(map(len, self._keys))
         self._key_lengths = frozenset(lengths)
         self._typo_lengths = frozenset(n + d for n in lengths for d in (-1, 0, 1) if n + d > 0)
@@ -273,10 +276,11 @@ class CashMatcher:
         if not rf and not candidates:
             return ctx
         items, remaining = self.items, self.remaining
+        other = currency != self._only_currency  # items may be in another currency than the line
         seen: set[int] = set()
         for ref in rf:
             for p in self._items_with_reference(ref):
-                if p in seen or items[p].currency != currency:
+                if p in seen or (other and items[p].currency != currency):
                     continue
                 seen.add(p)
                 if remaining[p] > 0:
@@ -287,7 +291,7 @@ class CashMatcher:
         for candidate in candidates:
             if len(candidate) in key_lengths:
                 for p in by_key.get(candidate):
-                    if p in seen or items[p].currency != currency:
+                    if p in seen or (other and items[p].currency != currency):
                         continue
                     seen.add(p)
                     if remaining[p] > 0:
@@ -303,11 +307,22 @@ class CashMatcher:
             return found
         # The reference's body holds the number's letters and digits: the same digits as the
         # number's key. Of the items with that key, those printing their number's reference.
-        derived = [
-            p
-            for p in self._by_key.get(number_key(ref[4:]))
-            if self.items[p].reference is None and _reference_of(self.items[p].number) == ref
-        ]
+        body, check, items = ref[4:], ref[2:4], self.items
+        rest = body.lstrip(_LETTERS)
+        key = rest if rest.isdigit() else number_key(body)  # the body is ASCII
+        if check.isascii() and check not in _CHECKS_MODULO_97:
+            # ``ref`` is valid, so its check digits are the body's: the bodies decide.
+            derived = [
+                p
+                for p in self._by_key.get(key)
+                if items[p].reference is None and creditor_reference_body(items[p].number) == body
+            ]
+        else:
+            derived = [
+                p
+                for p in self._by_key.get(key)
+                if items[p].reference is None and _reference_of(items[p].number) == ref
+            ]
         if not derived:
             return found
         return sorted({*found, *derived}) if found else derived
@@ -321,15 +336,22 @@ class CashMatcher:
 
     # --- evidence -----------------------------------------------------------------------------------
     def _customer_names(self, customer_id: Any) -> list[str]:
+        """The customer's name and the names its payers paid under, normalised (only the best
+        score against them counts: their order and repeats do not matter)."""
         names = self._names.get(customer_id)
         if names is None:
             customer = self._customers.get(customer_id)
-            names = [normalise_name(customer.name)] if customer else []
-            names += [
-                n
-                for n in map(normalise_name, _as_list(self._payer_names.get(customer_id, ())))
-                if n not in names
-            ]
+            names = [normalise_name(customer.name)] if customer is not None else []
+            raw = self._payer_names.get(customer_id)
+            if raw is not None:
+                if type(raw) is str:
+                    # Payers mostly pay under the customer's own name: nothing new to normalise.
+                    if customer is None or raw != customer.name:
+                        known = normalise_name(raw)
+                        if known not in names:
+                            names.append(known)
+                else:
+                    names += [n for n in map(normalise_name, raw) if n not in names]
             self._names[customer_id] = names
         return names
 
@@ -548,10 +570,14 @@ class CashMatcher:
         return out, amount
 
     def _open_positions(self, customer_id: Any, currency: str) -> list[int]:
+        remaining = self.remaining
+        if currency == self._only_currency:
+            return [p for p in self._by_customer.get(customer_id) if remaining[p] > 0]
+        items = self.items
         return [
             p
             for p in self._by_customer.get(customer_id)
-            if self.remaining[p] > 0 and self.items[p].currency == currency
+            if remaining[p] > 0 and items[p].currency == currency
         ]
 
     def _extra_subset(self, customer_id: Any, exclude: set[int], amount: int) -> tuple[int, ...] | None:
@@ -575,12 +601,16 @@ class CashMatcher:
         if not candidates:
             return []
         amount, currency, remaining, items = ctx.amount, ctx.currency, self.remaining, self.items
-        if self._by_amount.size(amount) <= _BUCKET_SCAN:
-            positions = [
-                p
-                for p in self._by_amount.get(amount)
-                if remaining[p] == amount and p not in exclude and items[p].currency == currency
-            ]
+        bucket = self._by_amount.get_at_most(amount, _BUCKET_SCAN)
+        if bucket is not None:
+            if currency == self._only_currency:
+                positions = [p for p in bucket if remaining[p] == amount and p not in exclude]
+            else:
+                positions = [
+                    p
+                    for p in bucket
+                    if remaining[p] == amount and p not in exclude and items[p].currency == currency
+                ]
             if not positions:
                 return []
             keys = [self._keys[p] for p in positions]
@@ -593,10 +623,15 @@ class CashMatcher:
         else:
             # Thousands of invoices share a round amount: look the typo's neighbours up instead.
             by_key = self._by_key
+            other = currency != self._only_currency
             for candidate in candidates:
                 for neighbour in by_key.present(one_edit_neighbours(candidate, self._key_lengths)):
                     for p in by_key.get(neighbour):
-                        if remaining[p] == amount and p not in exclude and items[p].currency == currency:
+                        if (
+                            remaining[p] == amount
+                            and p not in exclude
+                            and (not other or items[p].currency == currency)
+                        ):
                             hits.setdefault(p, candidate)
         drafts = []
         for p, written in hits.items():
@@ -623,13 +658,18 @@ class CashMatcher:
         found: dict[int, str] = {}
         by_key, remaining, items = self._by_key, self.remaining, self.items
         amount, tolerance, currency = ctx.amount, ctx.tolerance, ctx.currency
+        other = currency != self._only_currency
         for candidate in ctx.candidates:
             if len(candidate) not in self._typo_lengths:
                 continue
             for neighbour in by_key.present(one_edit_neighbours(candidate, self._key_lengths)):
                 for p in by_key.get(neighbour):
                     r = remaining[p]
-                    if p not in exclude and r - tolerance <= amount < r and items[p].currency == currency:
+                    if (
+                        p not in exclude
+                        and r - tolerance <= amount < r
+                        and (not other or items[p].currency == currency)
+                    ):
                         found[p] = candidate
         drafts = []
         for p, written in found.items():
@@ -747,11 +787,11 @@ class CashMatcher:
     def _by_name(self, ctx: _Line) -> list[_Draft]:
         drafts: list[_Draft] = []
         amount = ctx.amount
-        if self._by_amount.size(amount) > _NAME_SCAN:
+        positions = self._by_amount.get_at_most(amount, _NAME_SCAN)
+        if positions is None:
             # So many invoices share this amount that a name alone cannot single one out cheaply
             # or safely: leave the line to the workbench.
             return drafts
-        positions = self._by_amount.get(amount)
         if not positions:
             return drafts
         payer = ctx.payer_key
@@ -783,11 +823,15 @@ class CashMatcher:
         return drafts
 
     def _by_amount_only(self, ctx: _Line) -> list[_Draft]:
-        matches = [
-            p
-            for p in self._by_amount.get(ctx.amount)
-            if self.remaining[p] == ctx.amount and self.items[p].currency == ctx.currency
-        ]
+        amount, remaining = ctx.amount, self.remaining
+        if ctx.currency == self._only_currency:
+            matches = [p for p in self._by_amount.get(amount) if remaining[p] == amount]
+        else:
+            matches = [
+                p
+                for p in self._by_amount.get(amount)
+                if remaining[p] == amount and self.items[p].currency == ctx.currency
+            ]
         if len(matches) != 1:
             return []
         p = matches[0]
@@ -887,8 +931,9 @@ class CashMatcher:
 
     def match_all(self, lines: Iterable[BankLine]) -> list[Outcome]:
         """Match lines in order (earlier automatic applications lower later open amounts)."""
+        match = self.match
         with gc_paused():
-            return [self.match(line) for line in lines]
+            return [match(line) for line in lines]
 
     def _apply(self, draft: _Draft) -> None:
         for p, cash, fee in draft.rows:

@@ -101,6 +101,28 @@ class PositionIndex:
             return list(filter(self._single.__contains__, values))
         return [v for v in values if v in self]
 
+    def get_at_most(self, value: Hashable, limit: int) -> Sequence[int] | None:
+        """:meth:`get`, or None when more than ``limit`` positions hold ``value`` (not built)."""
+        found = self._single.get(value)
+        if found is not None:
+            base: Sequence[int] = (found,)
+        else:
+            g = self._group.get(value)
+            if g is None:
+                base = _NONE
+            else:
+                start, end = self._bounds[g], self._bounds[g + 1]
+                if end - start > limit:
+                    return None
+                base = self._order[start:end]
+        if self._extra:
+            extra = self._extra.get(value)
+            if extra:
+                if len(base) + len(extra) > limit:
+                    return None
+                return [*base, *extra]
+        return base
+
     def size(self, value: Hashable) -> int:
         """How many positions :meth:`get` would return, without building them."""
         if value in self._single:

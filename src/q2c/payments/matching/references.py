@@ -23,6 +23,7 @@ from q2c.parties.references import creditor_reference
 __all__ = [
     "compact_reference",
     "creditor_reference",
+    "creditor_reference_body",
     "fast_creditor_reference",
     "is_compact_creditor_reference",
     "is_creditor_reference",
@@ -76,6 +77,18 @@ def fast_creditor_reference(number: str) -> str:
     body = _reference_body(number)
     check = 98 - int((body + "RF00").translate(_LETTERS)) % 97
     return f"RF{check:02d}{body}"
+
+
+def creditor_reference_body(number: str) -> str:
+    """The body of the RF reference printed for ``number``: its letters and digits, upper case.
+
+    The reference is ``"RF"`` + check digits + body, the check digits a function of the body, so
+    a valid reference whose check digits are the computed ones (anything but 00, 01 and 99, which
+    equal them only modulo 97) is the reference of every number with its body.
+    """
+    if number.isascii():
+        return number.upper().encode("ascii").translate(None, _NOT_ALNUM).decode("ascii")
+    return "".join(_ALNUM.findall(number.upper()))
 
 
 def is_creditor_reference(text: str) -> bool:

@@ -24,11 +24,11 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 _NOT_DIGIT = re.compile(r"\D+")
-_NUMERIC_RUN = re.compile(r"[0-9OIL]+")
 _SEPARATOR = re.compile(r"[\s\-./_:#,]{1,3}")
 _LOOKALIKE = str.maketrans("OIL", "011")
 # A token ([A-Z0-9]+) that holds a digit: its leading letters, then the rest from the first digit.
-_DIGIT_TOKEN = re.compile(r"([A-Z]*)[0-9][A-Z0-9]*")
+# Groups: the leading letters, the numeric run from the first digit on, and the rest of the token.
+_DIGIT_TOKEN = re.compile(r"(?<![A-Z0-9])([A-Z]*+)([0-9][0-9OIL]*+)([A-Z0-9]*+)")
 
 
 _NOT_ASCII_DIGITS = bytes(c for c in range(256) if not 48 <= c <= 57)
@@ -77,26 +77,24 @@ def number_candidates(text: str, lengths: Collection[int], repaired: set[str] | 
     # Only tokens holding a digit count; a token without one between two of them leaves letters
     # in the gap, which then is no separator: the groups are those of every token read in turn.
     for match in _DIGIT_TOKEN.finditer(upper):
-        prefix = match.group(1)
+        prefix, run, rest = match.groups()
         # Look-alike letters before the first digit belong to the number only when nothing else
         # precedes them ("O00002"); in "INV2027" the I is part of the prefix.
         at_start = not prefix.strip("OIL")
-        token_start, token_end = match.span()
-        found = _NUMERIC_RUN.match(upper, token_start if at_start else token_start + len(prefix))
-        if found is None:  # pragma: no cover - the token has a digit after its prefix
-            continue
-        at_end = found.end() == token_end
+        if at_start and prefix:
+            run = prefix + run
+        at_end = not rest
         if open_ended and at_start:
-            gap = upper[previous_end:token_start]
+            gap = upper[previous_end : match.start()]
             joinable = not gap or _SEPARATOR.fullmatch(gap) is not None
         else:
             joinable = False
         if not joinable and current:
             groups.append(current)
             current = []
-        current.append(found.group())
+        current.append(run)
         open_ended = at_end
-        previous_end = token_end
+        previous_end = match.end()
         if not at_end:
             groups.append(current)
             current, open_ended = [], False
@@ -111,10 +109,13 @@ def number_candidates(text: str, lengths: Collection[int], repaired: set[str] | 
         if len(group) == 1:  # the usual case: one run
             joined = group[0]
             if len(joined) in wanted:
-                digits = joined.translate(_LOOKALIKE)
-                out[digits] = None
-                if repaired is not None and digits != joined:
-                    repaired.add(digits)
+                if joined.isdigit():  # no look-alike letter in it
+                    out[joined] = None
+                else:
+                    digits = joined.translate(_LOOKALIKE)
+                    out[digits] = None
+                    if repaired is not None and digits != joined:
+                        repaired.add(digits)
             continue
         for i in range(len(group)):
             joined = ""
@@ -123,6 +124,9 @@ def number_candidates(text: str, lengths: Collection[int], repaired: set[str] | 
                 if len(joined) > longest:
                     break
                 if len(joined) in wanted:
+                    if joined.isdigit():  # no look-alike letter in it
+                        out[joined] = None
+                        continue
                     digits = joined.translate(_LOOKALIKE)
                     out[digits] = None
                     if repaired is not None and digits != joined:
@@ -135,15 +139,16 @@ def one_edit_neighbours(digits: str, lengths: Collection[int]) -> set[str]:
     out: set[str] = set()
     n = len(digits)
     if n - 1 in lengths:
-        out.update(digits[:i] + digits[i + 1 :] for i in range(n))
+        out.update([digits[:i] + digits[i + 1 :] for i in range(n)])
     if n in lengths:
         for i in range(n):
-            head, tail = digits[:i], digits[i + 1 :]
-            out.update(head + d + tail for d in "0123456789" if d != digits[i])
-        out.update(digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :] for i in range(n - 1))
+            head, here, tail = digits[:i], digits[i], digits[i + 1 :]
+            out.update([head + d + tail for d in "0123456789" if d != here])
+        out.update([digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :] for i in range(n - 1)])
     if n + 1 in lengths:
         for i in range(n + 1):
-            out.update(digits[:i] + d + digits[i:] for d in "0123456789")
+            head, tail = digits[:i], digits[i:]
+            out.update([head + d + tail for d in "0123456789"])
     out.discard(digits)
     return out
 
@@ -215,6 +220,7 @@ _NOISE_WORDS = frozenset(
 _UMLAUT_PAIRS = (("AE", "A"), ("OE", "O"), ("UE", "U"))
 # Every ASCII character that is not a letter or digit separates words.
 _PUNCTUATION = {c: " " for c in range(128) if not chr(c).isalnum()}
+_PUNCTUATION_BYTES = bytes(32 if c < 128 and not chr(c).isalnum() else c for c in range(256))
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -236,8 +242,11 @@ def _normalise(name: str) -> str:
     for written, plain in _UMLAUT_PAIRS:
         if written in text:
             text = text.replace(written, plain)
-    words = (text.translate(_PUNCTUATION) if text.isascii() else _NON_WORD.sub(" ", text)).split()
-    return " ".join(w for w in words if w not in _NOISE_WORDS)
+    if text.isascii():  # one bytes.translate: what text.translate(_PUNCTUATION) gives
+        words = text.encode("ascii").translate(_PUNCTUATION_BYTES).decode("ascii").split()
+    else:
+        words = _NON_WORD.sub(" ", text).split()
+    return " ".join([w for w in words if w not in _NOISE_WORDS])
 
 
 def name_score(payer: str, customer: str) -> int:
@@ -257,4 +266,24 @@ def name_score(payer: str, customer: str) -> int:
 
 
 def best_name_score(payer: str, names: Iterable[str]) -> int:
-    return max((name_score(payer, n) for n in names), default=0)
+    """The highest :func:`name_score` of ``payer`` against ``names`` (0 for none), the payer's
+    words split once."""
+    best = 0
+    if not payer:
+        return best
+    payer_words: set[str] | None = None
+    for customer in names:
+        if not customer:
+            continue
+        if payer == customer:
+            return 100  # no score is higher
+        customer_words = customer.split()
+        if len(customer_words) >= 2:
+            if payer_words is None:
+                payer_words = set(payer.split())
+            if payer_words.issuperset(customer_words):
+                return 100
+        score = int(fuzz.token_sort_ratio(payer, customer))
+        if score > best:
+            best = score
+    return best
