@@ -624,8 +624,12 @@ class _Reader:
         value_text = (text.strip() or None) if text is not None else None
         booking = self._day(booking_text, entry_no)
         value = booking if value_text == booking_text else self._day(value_text, entry_no)
-        code = self._transaction_code(els[transaction_code_at])
-        info_text = (clean(" ".join(texts[i] or "" for i in info_at)) or "") if info_at else ""
+        code_el = els[transaction_code_at]
+        code = self._transaction_code(code_el) if code_el is not None else None
+        if len(info_at) == 1:
+            info_text = " ".join(text.split()) if (text := texts[info_at[0]]) else ""
+        else:
+            info_text = (clean(" ".join(texts[i] or "" for i in info_at)) or "") if info_at else ""
         text = texts[code_at]
         status = (text.strip() or None) if text is not None else None
         if status is None:
@@ -643,9 +647,10 @@ class _Reader:
         raw: list[list[Any]]
         if detail_plans:
             raw = [self._detail(p, els, texts, amount, amount_el, sign, entry_no) for p in detail_plans]
-            if len(raw) == 1 and raw[0][0] is None:
-                raw[0][0] = amount
-            if any(r[0] is None for r in raw):
+            if len(raw) == 1:
+                if raw[0][0] is None:
+                    raw[0][0] = amount  # a single payment without its own amount: the entry's
+            elif any(r[0] is None for r in raw):
                 self.warnings.append(
                     Notice.of(
                         "detail_amount_missing",
@@ -716,7 +721,10 @@ class _Reader:
                 )
             )
         # The details' fingerprints already number repeats: the entry's derives from them.
-        entry_fp = digest_text("\x1f".join(["entry", *(d.fingerprint for d in details)]))
+        if len(details) == 1:
+            entry_fp = digest_text(f"entry\x1f{details[0].fingerprint}")
+        else:
+            entry_fp = digest_text("\x1f".join(["entry", *(d.fingerprint for d in details)]))
         self.entries.append(
             Entry(
                 amount,
