@@ -3,16 +3,11 @@
 :func:`record_payments_many` gives the same payments, applications, invoice states and ledger
 balances as :func:`q2c.payments.services.record_payment` called item by item (same rules, same
 error codes, fields prefixed with the item: ``items[3].allocations[0].amount``), with a constant
-number of statements per batch: one existence check of the external ids, one read of the
-accounts and of the invoices, one block of payment numbers per year
-(``numbering.take_block``), bulk inserts of payments and applications, the invoices updated
-through :func:`q2c.invoicing.services.settle_bulk.apply_payments_bulk` (locked in one query in id
-order), ONE balanced ledger entry per booking date of the batch (receipts, applications, fees and
-FX summed per account: the balances equal those of one entry per receipt and application), and
-one ``payments.payments.recorded`` event per batch. All or nothing.
-
-A batch touching an amount a reversal reopened, or paying an invoice in another currency than
-its own, goes through the per-item path inside the same transaction (same results, slower).
+number of statements per batch, through the writer of :mod:`q2c.payments.services.batch`
+(shared with card and direct-debit batches: what it reads, locks and writes, and the per-item
+fallback, are told there). What is the bank's own is here: the items (also in minor units,
+:class:`MinorPayment`, checked on plain integers — a matching run's hot path), the money held in
+the bank, and one ``payments.payments.recorded`` event per batch. All or nothing.
 
 Must not import any q2c app above payments.
 """
@@ -22,41 +17,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from typing import Any, Literal, NamedTuple, overload
+from typing import Any, Literal, overload
 
-from django.db import IntegrityError, connection, transaction
-
-from q2c.core import clock
 from q2c.core.errors import DomainError
 from q2c.core.money import Money, currency_exponent
-from q2c.invoicing import errors as invoicing_errors
-from q2c.invoicing.domain import InvoiceStatus
-from q2c.invoicing.models import Invoice
-from q2c.invoicing.services import settle_bulk
-from q2c.invoicing.services.common import db_date, db_datetime, reserve_ids, write_rows
 from q2c.ledger import chart
-from q2c.ledger.domain import SourceRef
-from q2c.parties.models import Account
-from q2c.payments import domain, errors
-from q2c.payments import posting as book
-from q2c.payments.domain import Method, PaymentStatus
-from q2c.payments.models import Application, Payment, Reopened
-from q2c.payments.services import common
-from q2c.payments.services.receive import (
-    PAYMENT_NUMBER,
-    PAYMENT_SEQUENCE,
-    Allocation,
-    _allocations,
-    record_payment,
-)
-from q2c.platform import events, numbering
+from q2c.payments import errors
+from q2c.payments.domain import Method
+from q2c.payments.models import Payment
+from q2c.payments.services import batch
+from q2c.payments.services.batch import Checked, MinorAlloc
+from q2c.platform import events
 from q2c.platform.events import DomainEvent
 
 PAYMENTS_RECORDED = "payments.payments.recorded"
-CLOSED = (InvoiceStatus.DRAFT, InvoiceStatus.VOID, InvoiceStatus.UNCOLLECTIBLE)
-OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
-RECEIVED = PaymentStatus.RECEIVED.value
 
 
 @dataclass(frozen=True)
@@ -94,81 +68,16 @@ class MinorPayment:
     allocations: Sequence[tuple[int, int | None]] = ()
 
 
-class _MinorAlloc(NamedTuple):
-    invoice_id: int
-    amount: int | None  # minor units of the payment's currency
-
-
-@dataclass(slots=True)
-class _Checked:
-    item: PaymentItem | MinorPayment
-    account_id: int
-    currency: str
-    amount_minor: int
-    fee_minor: int
-    method: Method
-    day: date
-    allocs: list[Any]  # Allocation (amount Money | None, checked when applied) or _MinorAlloc
-
-    @property
-    def amount(self) -> Money:
-        return Money.from_minor(self.amount_minor, self.currency)
-
-    @property
-    def fee(self) -> Money:
-        return Money.from_minor(self.fee_minor, self.currency)
-
-
-def _check(i: int, item: Any, entity_id: int, accounts: dict[int, int], default_day: Any) -> _Checked:
-    p = f"items[{i}]."
-    if not isinstance(item, PaymentItem):
-        raise errors.InvalidPayment("an item is a PaymentItem", field=f"items[{i}]")
-    account_entity = accounts.get(item.account_id) if isinstance(item.account_id, int) else None
-    if account_entity != entity_id:
-        raise errors.InvalidPayment(f"no customer account {item.account_id}", field=p + "account_id")
-    if not isinstance(item.amount, Money):
-        raise errors.InvalidPayment("amount must be Money", field=p + "amount")
-    currency = item.amount.currency
-    try:
-        amount = common.money(item.amount, currency, "amount")
-        fee = common.money(
-            item.fees if item.fees is not None else Money.zero(currency), currency, "fees", allow_zero=True
-        )
-    except errors.InvalidPayment as exc:
-        raise errors.InvalidPayment(exc.message, field=p + str(exc.field or "amount")) from None
-    if fee >= amount:
-        raise errors.InvalidPayment("fees must be less than the amount", field=p + "fees")
-    try:
-        method = Method(item.method)
-    except ValueError:
-        raise errors.InvalidPayment(f"method is one of {', '.join(Method)}", field=p + "method") from None
-    if method in (Method.CARD, Method.SEPA_DD):
-        raise errors.InvalidPayment("a batch records money received in the bank", field=p + "method")
-    for name, text, limit in (("payer_name", item.payer_name, 140), ("reference", item.reference, 140),
-                              ("external_id", item.external_id, 80), ("payer_iban", item.payer_iban, 34)):  # fmt: skip
-        if not isinstance(text, str) or len(text) > limit:
-            raise errors.InvalidPayment(f"{name} is text of at most {limit} characters", field=p + name)
-    day = item.received_on or default_day()
-    if not isinstance(day, date):
-        raise errors.InvalidPayment("received_on must be a date", field=p + "received_on")
-    try:
-        allocs = _allocations(item.allocations)
-    except errors.InvalidPayment as exc:
-        raise errors.InvalidPayment(
-            exc.message, code=exc.code, field=p + str(exc.field or "allocations")
-        ) from None
-    return _Checked(
-        item, item.account_id, currency, amount.minor_units(), fee.minor_units(), method, day, allocs
-    )
-
-
 _TEXTS = (("payer_name", 140), ("reference", 140), ("external_id", 80), ("payer_iban", 34))
+# Money's limit: 15 integer digits (q2c.core.money.MAX_INTEGER_DIGITS); minor units of any currency
+# stay below 10**18.
+_MAX_MINOR = 10**18
 
 
 def _check_minor(
-    i: int, item: MinorPayment, entity_id: int, accounts: dict[int, int], default_day: Any
-) -> _Checked:
-    """:func:`_check` for a :class:`MinorPayment`: the same rules on plain integers."""
+    i: int, item: MinorPayment, entity_id: int, accounts: dict[int, int], default_day: batch.DefaultDay
+) -> Checked:
+    """:func:`batch.check` for a :class:`MinorPayment`: the same rules on plain integers."""
     p = f"items[{i}]."
     if type(item) is not MinorPayment:
         raise errors.InvalidPayment("an item is a MinorPayment", field=f"items[{i}]")
@@ -205,17 +114,52 @@ def _check_minor(
                                         field=f"{p}allocations[{j}].invoice_id")  # fmt: skip
         if minor is not None and (type(minor) is not int or minor <= 0):
             raise errors.InvalidPayment("amount must be more than zero", field=f"{p}allocations[{j}].amount")
-        allocs.append(_MinorAlloc(invoice_id, minor))
+        allocs.append(MinorAlloc(invoice_id, minor))
     if len(allocs) > 1 and len({a.invoice_id for a in allocs}) != len(allocs):
         raise errors.InvalidPayment(
             "an invoice appears twice", code=errors.INVALID_APPLICATION, field=p + "allocations"
         )
-    return _Checked(item, account_id, currency, amount, fee, Method.BANK_TRANSFER, day, allocs)
+    return Checked(item, account_id, currency, amount, fee, Method.BANK_TRANSFER, day, allocs)
 
 
-# Money's limit: 15 integer digits (q2c.core.money.MAX_INTEGER_DIGITS); minor units of any currency
-# stay below 10**18.
-_MAX_MINOR = 10**18
+def _checks(
+    items: Sequence[Any], entity_id: int, accounts: dict[int, int], default_day: batch.DefaultDay
+) -> list[Checked]:
+    return [
+        _check_minor(i, it, entity_id, accounts, default_day)
+        if type(it) is MinorPayment
+        else batch.check(i, it, entity_id, accounts, default_day, BANK)
+        for i, it in enumerate(items)
+    ]
+
+
+def _events(w: batch.Written) -> None:
+    """One event for the batch: its payments and applications."""
+    events.record(
+        DomainEvent(
+            PAYMENTS_RECORDED, "payments.payment", w.payment_ids[0],
+            {"count": len(w.checked),
+             "payments": [{"payment_id": r[0], "number": r[3], "account_id": r[2], "external_id": r[22],
+                           "amount_minor": r[7], "currency": r[6], "date": c.day}
+                          for r, c in zip(w.pay_rows, w.checked, strict=True)],
+             "applications": [{"application_id": r[0], "payment_id": r[1], "invoice_id": r[4],
+                               "amount_minor": r[7], "date": w.checked[p[0]].day}
+                              for r, p in zip(w.app_rows, w.planned, strict=True)]},
+            entity_id=w.entity_id, actor=w.who,
+        )
+    )  # fmt: skip
+
+
+BANK = batch.Kind(
+    item=PaymentItem,
+    items=(PaymentItem, MinorPayment),
+    methods=tuple(m for m in Method if m not in (Method.CARD, Method.SEPA_DD)),
+    wrong_method="a batch records money received in the bank",
+    deposit=chart.BANK,
+    label="Payments",
+    events=_events,
+    checks=_checks,
+)
 
 
 @overload
@@ -244,296 +188,4 @@ def record_payments_many(
     balance, counting the batch's earlier items), ``payments.exceeds_unapplied``,
     ``invoicing.rate_missing``.
     """
-    who = common.actor_name(actor)
-    if not items:
-        return []
-    ids = {
-        it.account_id
-        for it in items
-        if isinstance(it, PaymentItem | MinorPayment) and isinstance(it.account_id, int)
-    }
-    accounts: dict[int, int] = dict(
-        _select(f"SELECT id, entity_id FROM {Account._meta.db_table} WHERE id IN ({{}})", [], sorted(ids))  # noqa: S608
-    )  # type: ignore[arg-type]
-    today: list[date] = []
-
-    def default_day() -> date:
-        if not today:
-            today.append(common.today(entity_id))
-        return today[0]
-
-    checked = [
-        _check_minor(i, it, entity_id, accounts, default_day)
-        if type(it) is MinorPayment
-        else _check(i, it, entity_id, accounts, default_day)
-        for i, it in enumerate(items)
-    ]
-    seen: set[tuple[str, str]] = set()
-    for c in checked:
-        if c.item.external_id:
-            key = (c.method.value, c.item.external_id)
-            if key in seen:
-                raise _duplicate(c.item.external_id)
-            seen.add(key)
-    settings = common.settings_for(entity_id)
-    bcur = settings.currency
-    try:
-        with transaction.atomic():
-            payment_ids = _record(entity_id, checked, bcur, who, actor)
-    except IntegrityError as exc:
-        raise _duplicate("of this batch") from exc
-    if ids_only:
-        return payment_ids
-    found = Payment.objects.in_bulk(payment_ids)
-    return [found[pk] for pk in payment_ids]
-
-
-def _duplicate(external_id: str) -> errors.PaymentConflict:
-    return errors.PaymentConflict(
-        f"a payment with the id {external_id} was already recorded",
-        code=errors.DUPLICATE,
-        field="external_id",
-    )
-
-
-def _record(entity_id: int, checked: list[_Checked], bcur: str, who: str, actor: Any) -> list[int]:
-    externals = [c.item.external_id for c in checked if c.item.external_id]
-    if externals:
-        # Through the partial unique index (entity, method, external id): its condition spelled
-        # as the index has it, so SQLite reads the index instead of all the entity's payments.
-        taken: set[tuple[str, str]] = set()
-        by_method: dict[str, list[str]] = {}
-        for c in checked:
-            if c.item.external_id:
-                by_method.setdefault(c.method.value, []).append(c.item.external_id)
-        for method, ids in by_method.items():
-            taken.update(
-                _select(
-                    f"SELECT method, external_id FROM {Payment._meta.db_table} WHERE entity_id = %s "  # noqa: S608
-                    "AND method = %s AND NOT (external_id = '') AND external_id IN ({})",
-                    [entity_id, method], ids,
-                )
-            )  # fmt: skip
-        for c in checked:
-            if (c.method.value, c.item.external_id) in taken:
-                raise _duplicate(c.item.external_id)
-    invoice_ids = sorted({a.invoice_id for c in checked for a in c.allocs})
-    if _needs_single_path(checked, invoice_ids):
-        return [_one(c, actor).pk for c in checked]
-    # Rates per (currency, day), numbers per year — the counter before the invoices, as
-    # record_payment takes them, so a batch and a single payment never wait on each other crosswise.
-    rates: dict[tuple[str, date], Decimal] = {}
-    for c in checked:
-        if (c.currency, c.day) not in rates:
-            rates[(c.currency, c.day)] = common.rate(c.currency, bcur, c.day)
-    by_year: dict[int, list[int]] = {}
-    for k, c in enumerate(checked):
-        by_year.setdefault(c.day.year, []).append(k)
-    numbers: list[str] = [""] * len(checked)
-    for year in sorted(by_year):
-        block = numbering.take_block(entity_id, PAYMENT_SEQUENCE, len(by_year[year]), year=year)
-        for k, seq in zip(by_year[year], block, strict=True):
-            numbers[k] = PAYMENT_NUMBER.format(seq, year)
-    invoices = settle_bulk.lock_open(invoice_ids)
-    if _reopened(invoice_ids):  # a reversal reopened one meanwhile (rare)
-        return [_one(c, actor).pk for c in checked]
-    now = clock.now()
-    created = db_datetime(now)
-    bexp = currency_exponent(bcur)
-    payment_ids = reserve_ids(Payment, len(checked))
-    rate_text = {r: Payment._meta.get_field("rate").get_prep_value(r) for r in set(rates.values())}
-    # The applications, item by item as the single path does them (allocations in invoice id
-    # order), against the open amounts the batch's earlier items leave. Plain values only: a bank
-    # run writes ~100,000 payments.
-    open_left = {pk: (inv.open_minor if inv.status in OPEN else 0) for pk, inv in invoices.items()}
-    pay_rows: list[tuple[Any, ...]] = []
-    planned: list[tuple[int, int, int, int]] = []  # (payment index, invoice id, pay minor, base)
-    to_invoicing: list[tuple[int, int, str, date | None]] = []
-    # The ledger, per booking date: receipts and applications summed per account (as posting
-    # each and adding them up: see q2c.payments.posting.receipt and .application).
-    sums: dict[date, list[int]] = {}  # [amount_base, fees_base, base applied, ar_base, fx gains, fx losses]
-    for k, c in enumerate(checked):
-        rate = rates[(c.currency, c.day)]
-        exp = currency_exponent(c.currency)
-        amount_minor = c.amount_minor
-        fee_minor = c.fee_minor
-        amount_base = domain.convert_minor(amount_minor, rate, exp, bexp)
-        fees_base = domain.convert_minor(fee_minor, rate, exp, bexp)
-        applied = applied_base = 0
-        day_sums = sums.get(c.day)
-        if day_sums is None:
-            day_sums = sums[c.day] = [0, 0, 0, 0, 0, 0]
-        day_sums[0] += amount_base
-        day_sums[1] += fees_base
-        allocs = c.allocs
-        order = range(len(allocs)) if len(allocs) < 2 else sorted(range(len(allocs)), key=lambda j: allocs[j].invoice_id)  # fmt: skip
-        for i in order:
-            alloc = allocs[i]
-            fld = f"items[{k}].allocations[{i}]"
-            invoice = invoices.get(alloc.invoice_id)
-            if invoice is None:
-                raise invoicing_errors.InvoiceNotFound(
-                    f"no invoice {alloc.invoice_id}", field=f"{fld}.invoice_id"
-                )
-            if invoice.account_id != c.account_id:
-                raise errors.InvalidPayment(f"invoice {invoice.number or invoice.id} is another customer's",
-                                            code=errors.INVALID_APPLICATION, field=f"{fld}.invoice_id")  # fmt: skip
-            if invoice.status in CLOSED:
-                raise errors.InvalidPayment(f"invoice {invoice.number or invoice.id} is {invoice.status}: nothing to pay on it",
-                                            code=errors.NOT_APPLICABLE, field=f"{fld}.invoice_id")  # fmt: skip
-            total_open = open_left[invoice.id]
-            remaining = amount_minor - applied
-            if type(alloc) is _MinorAlloc and alloc.amount is not None:
-                pay_minor = alloc.amount
-            elif alloc.amount is None:
-                if total_open <= 0:
-                    raise errors.PaymentConflict(f"invoice {invoice.number} has nothing open",
-                                                 code=errors.OVER_APPLIED, field=f"{fld}.amount")  # fmt: skip
-                pay_minor = min(remaining, total_open)
-            else:
-                try:
-                    pay_minor = common.money(alloc.amount, c.currency, f"{fld}.amount").minor_units()
-                except errors.InvalidPayment as exc:
-                    raise errors.InvalidPayment(exc.message, field=f"{fld}.amount") from None
-            if pay_minor <= 0:
-                raise errors.PaymentConflict(
-                    "the payment has nothing left to apply",
-                    code=errors.EXCEEDS_UNAPPLIED,
-                    field=f"{fld}.amount",
-                )
-            if pay_minor > remaining:
-                raise errors.PaymentConflict(
-                    f"{Money.from_minor(pay_minor, c.currency)} is more than the {Money.from_minor(remaining, c.currency)} left on {numbers[k]}",
-                    code=errors.EXCEEDS_UNAPPLIED, field=f"{fld}.amount",
-                )  # fmt: skip
-            if pay_minor > total_open:
-                raise errors.PaymentConflict(
-                    f"{Money.from_minor(pay_minor, c.currency)} is more than the {Money.from_minor(total_open, c.currency)} open on {invoice.number}",
-                    code=errors.OVER_APPLIED, field=f"{fld}.amount",
-                )  # fmt: skip
-            open_left[invoice.id] = total_open - pay_minor
-            base = domain.base_consumed(pay_minor, remaining, amount_base - applied_base, rate, exp, bexp)
-            applied += pay_minor
-            applied_base += base
-            planned.append((k, invoice.id, pay_minor, base))
-            to_invoicing.append((invoice.id, pay_minor, numbers[k], c.day))
-        item = c.item
-        pay_rows.append(
-            (payment_ids[k], entity_id, c.account_id, numbers[k], c.method.value, RECEIVED, c.currency,
-             amount_minor, fee_minor, applied, 0, db_date(c.day), bcur, rate_text[rate], amount_base, fees_base,
-             applied_base, 0, chart.BANK, item.payer_name, item.payer_iban, item.reference, item.external_id,
-             "", "", created, who)
-        )  # fmt: skip
-    with connection.wrap_database_errors:
-        write_rows(Payment._meta.db_table, PAYMENT_COLUMNS, pay_rows, ready=True)
-    done = settle_bulk.apply_locked(invoices, to_invoicing, actor=who)
-    app_ids = reserve_ids(Application, len(planned))
-    app_rows: list[tuple[Any, ...]] = []
-    for (k, invoice_id, pay_minor, base), app_id, applied_row in zip(planned, app_ids, done, strict=True):
-        c = checked[k]
-        day_sums = sums[c.day]
-        ar_base = applied_row.base_minor
-        day_sums[2] += base
-        day_sums[3] += ar_base
-        fx = base - ar_base
-        if fx > 0:
-            day_sums[4] += fx
-        elif fx < 0:
-            day_sums[5] += fx
-        app_rows.append(
-            (app_id, payment_ids[k], entity_id, c.account_id, invoice_id, applied_row.number, c.currency,
-             pay_minor, applied_row.currency, applied_row.minor, bcur, base, ar_base, 0, db_date(c.day), False,
-             created, who)
-        )  # fmt: skip
-    write_rows(Application._meta.db_table, APPLICATION_COLUMNS, app_rows, ready=True)
-    entries = []
-    for day in sorted(sums):
-        amount_base, fees_base, base, ar_base, gains, losses = sums[day]
-        posting: dict[str, int] = {}
-        book.add(posting, chart.BANK, amount_base - fees_base)
-        book.add(posting, chart.BANK_FEES, fees_base)
-        book.add(posting, chart.CUSTOMER_CREDITS, base - amount_base)
-        book.add(posting, chart.AR, -ar_base)
-        book.add(posting, chart.FX_GAINS, -gains)
-        book.add(posting, chart.FX_LOSSES, -losses)
-        on_day = [k for k, c in enumerate(checked) if c.day == day]
-        first = on_day[0]
-        entries.append((day, f"Payments {numbers[first]} … received and applied ({len(on_day)})",
-                        SourceRef(book.APP, "payment_batch", payment_ids[first]), posting))  # fmt: skip
-    book.post_many(entity_id, entries, bcur, actor=who)
-    events.record(
-        DomainEvent(
-            PAYMENTS_RECORDED, "payments.payment", payment_ids[0],
-            {"count": len(checked),
-             "payments": [{"payment_id": r[0], "number": r[3], "account_id": r[2], "external_id": r[22],
-                           "amount_minor": r[7], "currency": r[6], "date": c.day}
-                          for r, c in zip(pay_rows, checked, strict=True)],
-             "applications": [{"application_id": r[0], "payment_id": r[1], "invoice_id": r[4],
-                               "amount_minor": r[7], "date": checked[p[0]].day}
-                              for r, p in zip(app_rows, planned, strict=True)]},
-            entity_id=entity_id, actor=who,
-        )
-    )  # fmt: skip
-    return payment_ids
-
-
-PAYMENT_COLUMNS = (
-    "id", "entity_id", "account_id", "number", "method", "status", "currency", "amount_minor", "fees_minor",
-    "applied_minor", "refunded_minor", "received_on", "base_currency", "rate", "amount_base_minor",
-    "fees_base_minor", "applied_base_minor", "refunded_base_minor", "deposit", "payer_name", "payer_iban",
-    "reference", "external_id", "failure_code", "failure_reason", "created_at", "created_by",
-)  # fmt: skip
-APPLICATION_COLUMNS = (
-    "id", "payment_id", "entity_id", "account_id", "invoice_id", "invoice_number", "currency", "amount_minor",
-    "invoice_currency", "invoice_amount_minor", "base_currency", "base_minor", "ar_base_minor",
-    "reopened_part_minor", "applied_on", "reversed", "created_at", "created_by",
-)  # fmt: skip
-
-
-def _select(sql: str, params: list[Any], ids: Sequence[Any], *, size: int = 900) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` whose ``IN ({})`` takes ``ids``, in chunks (SQLite's parameter limit); raw,
-    as Django prepares every value of an ``__in`` lookup one by one. Identifiers are constants."""
-    out: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for i in range(0, len(ids), size):
-            chunk = list(ids[i : i + size])
-            cursor.execute(sql.format(", ".join(["%s"] * len(chunk))), [*params, *chunk])
-            out.extend(cursor.fetchall())
-    return out
-
-
-def _reopened(invoice_ids: list[int]) -> bool:
-    table = Reopened._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE amount_minor > 0 LIMIT 1")  # noqa: S608
-        if cursor.fetchone() is None:  # nothing reopened anywhere: the usual case
-            return False
-    sql = f"SELECT 1 FROM {table} WHERE amount_minor > 0 AND invoice_id IN ({{}})"  # noqa: S608
-    return bool(_select(sql, [], invoice_ids))
-
-
-def _needs_single_path(checked: list[_Checked], invoice_ids: list[int]) -> bool:
-    """An amount a reversal reopened, or an invoice in another currency than its payment."""
-    if _reopened(invoice_ids):
-        return True
-    by_currency: dict[str, set[int]] = {}
-    for c in checked:
-        by_currency.setdefault(c.currency, set()).update(a.invoice_id for a in c.allocs)
-    table = Invoice._meta.db_table
-    return any(
-        _select(f"SELECT 1 FROM {table} WHERE currency <> %s AND id IN ({{}})", [currency], sorted(ids))  # noqa: S608
-        for currency, ids in by_currency.items()
-    )
-
-
-def _one(c: _Checked, actor: Any) -> Payment:
-    allocations = [
-        Allocation(a.invoice_id, None if a.amount is None else Money.from_minor(a.amount, c.currency))
-        if type(a) is _MinorAlloc else a
-        for a in c.allocs
-    ]  # fmt: skip
-    return record_payment(
-        c.account_id, c.amount, method=c.method, received_on=c.day, fees=c.fee if c.fee_minor else None,
-        payer_name=c.item.payer_name, payer_iban=c.item.payer_iban, reference=c.item.reference,
-        external_id=c.item.external_id, allocations=allocations, actor=actor,
-    )  # fmt: skip
+    return batch.record(entity_id, items, BANK, actor=actor, ids_only=ids_only)
