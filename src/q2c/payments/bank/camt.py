@@ -5,10 +5,11 @@ Security first: ``defusedxml.ElementTree``'s parser (``forbid_dtd=True``) reads 
 the root element and refuses any DOCTYPE — and with it entity declarations ("billion laughs"
 expansion) and external entities. XML allows a DTD only there, before the root element, so once
 defusedxml has seen the root start without one, the document can hold no entity other than the
-five predefined ones. The body is then streamed through the standard library's C ``iterparse``
+five predefined ones. The body is then streamed through the standard library's C XMLPullParser
 (end events only; each ``Ntry`` cleared once read): defusedxml's own parser is pure Python and
-would be the slowest step of a 100,000-line import. Nothing is returned unless the whole file
-parsed: an error anywhere refuses the file.
+would be the slowest step of a 100,000-line import. Plainly written entries of a UTF-8 file are
+read from its text instead (see "the fast path" below); the parser still reads the whole rest of
+the file. Nothing is returned unless the whole file parsed: an error anywhere refuses the file.
 
 What is read, and how it differs between banks and versions:
 
@@ -674,7 +675,7 @@ class _Reader:
         else:
             raw = [[amount, info_text, None, None, bank_ref, None, None, None, None, True]]
         # What identifies the booking, as the bank wrote it: ``sha("detail", account, …)`` of
-        # these texts (see :func:`_line_fingerprint`).
+        # these texts (the parts joined by U+001F: :func:`~q2c.payments.bank.common.digest`).
         head = (
             f"detail\x1f{self.account or ''}\x1f{amount_el.text}\x1f{currency}\x1f{indicator}\x1f"
             f"{booking_text}\x1f{value_text}\x1f{status}\x1f{reversal}\x1f{bank_ref}\x1f{entry_ref}"
