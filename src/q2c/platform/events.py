@@ -184,7 +184,7 @@ def record_many(events: Iterable[DomainEvent]) -> list[DomainEvent]:
 
 # Fixed identifiers (the Event model's table and columns); the values are parameters.
 _INSERT_SQL = {
-    pg: f"INSERT INTO {Event._meta.db_table} (seq, type, aggregate_type, aggregate_id, entity_id, actor, "  # noqa: S608
+    pg: f"INSERT INTO \"{Event._meta.db_table}\" (seq, type, aggregate_type, aggregate_id, entity_id, actor, "  # noqa: S608
     f"occurred_at, recorded_at, payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, {'%s::jsonb' if pg else '%s'})"
     for pg in (False, True)
 }
