@@ -89,3 +89,27 @@ def test_a_file_database_is_checkpointed_in_the_background_and_its_setting_resto
         assert _rows_in_the_database_file(tmp_path / "c.sqlite3") == 600
     finally:
         wrapper.close()
+
+
+@pytest.mark.django_db
+def test_the_writers_page_cache_is_raised_for_the_block_and_restored(tmp_path, monkeypatch):
+    settings = {**connection.settings_dict, "NAME": str(tmp_path / "d.sqlite3"), "TEST": {}}
+    settings["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA cache_size=-2048;"}
+    wrapper = DatabaseWrapper(settings, alias="checkpoints-cache-test")
+    monkeypatch.setattr(checkpoints, "connection", wrapper)
+    try:
+        wrapper.ensure_connection()
+        raw = wrapper.connection
+        with checkpoints.background_checkpoints(interval=0.01, cache_mib=64):
+            assert raw.execute("PRAGMA cache_size").fetchone()[0] == -65536  # 64 MiB in KiB
+        assert raw.execute("PRAGMA cache_size").fetchone()[0] == -2048
+        # A cache already larger is left alone; one given in pages (4 KiB each) is read as such.
+        raw.execute("PRAGMA cache_size=50000")  # 50,000 pages = 195 MiB
+        with checkpoints.background_checkpoints(interval=0.01, cache_mib=64):
+            assert raw.execute("PRAGMA cache_size").fetchone()[0] == 50000
+        raw.execute("PRAGMA cache_size=1000")  # 1,000 pages = ~3.9 MiB
+        with checkpoints.background_checkpoints(interval=0.01, cache_mib=64):
+            assert raw.execute("PRAGMA cache_size").fetchone()[0] == -65536
+        assert raw.execute("PRAGMA cache_size").fetchone()[0] == 1000
+    finally:
+        wrapper.close()

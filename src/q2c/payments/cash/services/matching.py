@@ -328,8 +328,9 @@ def _store(outcomes: Sequence[tuple[int, Outcome, LineState]], run_id: int, now:
 # With every open item in memory (a million objects on a large ledger) each collection the run's
 # allocations trigger walks them all: paused for the whole run (see importing.import_file).
 @gc_paused()
-# Ten large commits: their WAL checkpoints (copies and disk syncs) run beside the work.
-@background_checkpoints()
+# Ten large commits: their WAL checkpoints (copies and disk syncs) run beside the work; a 1 GiB page
+# cache holds the pages the batches touch (100,000 lines against 1,000,000 invoices: ~3 s less).
+@background_checkpoints(cache_mib=1024)
 def run_matching(
     *,
     entity_id: int | None = None,
