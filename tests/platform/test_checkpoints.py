@@ -35,6 +35,15 @@ def _rows_in_the_database_file(path):
         db.close()
 
 
+def _file_connection(path, pragmas, monkeypatch):
+    """A Django SQLite connection to a WAL file database, made the module's writer connection."""
+    settings = {**connection.settings_dict, "NAME": str(path), "TEST": {}}
+    settings["OPTIONS"] = {"init_command": f"PRAGMA journal_mode=WAL; {pragmas}"}
+    wrapper = DatabaseWrapper(settings, alias=f"checkpoints-{path.stem}")
+    monkeypatch.setattr(checkpoints, "connection", wrapper)
+    return wrapper
+
+
 def test_without_a_checkpointer_the_log_is_not_copied_back(tmp_path):
     path = tmp_path / "a.sqlite3"
     db = _wal_db(path)
@@ -68,10 +77,7 @@ def test_nothing_changes_for_postgresql_or_the_tests_in_memory_sqlite_database()
 
 @pytest.mark.django_db
 def test_a_file_database_is_checkpointed_in_the_background_and_its_setting_restored(tmp_path, monkeypatch):
-    settings = {**connection.settings_dict, "NAME": str(tmp_path / "c.sqlite3"), "TEST": {}}
-    settings["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=500;"}
-    wrapper = DatabaseWrapper(settings, alias="checkpoints-test")
-    monkeypatch.setattr(checkpoints, "connection", wrapper)
+    wrapper = _file_connection(tmp_path / "c.sqlite3", "PRAGMA wal_autocheckpoint=500;", monkeypatch)
     try:
         wrapper.ensure_connection()
         raw = wrapper.connection
@@ -93,10 +99,7 @@ def test_a_file_database_is_checkpointed_in_the_background_and_its_setting_resto
 
 @pytest.mark.django_db
 def test_the_writers_page_cache_is_raised_for_the_block_and_restored(tmp_path, monkeypatch):
-    settings = {**connection.settings_dict, "NAME": str(tmp_path / "d.sqlite3"), "TEST": {}}
-    settings["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA cache_size=-2048;"}
-    wrapper = DatabaseWrapper(settings, alias="checkpoints-cache-test")
-    monkeypatch.setattr(checkpoints, "connection", wrapper)
+    wrapper = _file_connection(tmp_path / "d.sqlite3", "PRAGMA cache_size=-2048;", monkeypatch)
     try:
         wrapper.ensure_connection()
         raw = wrapper.connection
