@@ -1,6 +1,7 @@
 """WAL checkpoints from a second thread during bulk writes (q2c.platform.checkpoints)."""
 
 import sqlite3
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -35,13 +36,19 @@ def _rows_in_the_database_file(path):
         db.close()
 
 
+@contextmanager
 def _file_connection(path, pragmas, monkeypatch):
-    """A Django SQLite connection to a WAL file database, made the module's writer connection."""
+    """The driver connection of a Django SQLite connection to a WAL file database, made the
+    module's writer connection for the block."""
     settings = {**connection.settings_dict, "NAME": str(path), "TEST": {}}
     settings["OPTIONS"] = {"init_command": f"PRAGMA journal_mode=WAL; {pragmas}"}
     wrapper = DatabaseWrapper(settings, alias=f"checkpoints-{path.stem}")
     monkeypatch.setattr(checkpoints, "connection", wrapper)
-    return wrapper
+    try:
+        wrapper.ensure_connection()
+        yield wrapper.connection
+    finally:
+        wrapper.close()
 
 
 def test_without_a_checkpointer_the_log_is_not_copied_back(tmp_path):
@@ -77,10 +84,7 @@ def test_nothing_changes_for_postgresql_or_the_tests_in_memory_sqlite_database()
 
 @pytest.mark.django_db
 def test_a_file_database_is_checkpointed_in_the_background_and_its_setting_restored(tmp_path, monkeypatch):
-    wrapper = _file_connection(tmp_path / "c.sqlite3", "PRAGMA wal_autocheckpoint=500;", monkeypatch)
-    try:
-        wrapper.ensure_connection()
-        raw = wrapper.connection
+    with _file_connection(tmp_path / "c.sqlite3", "PRAGMA wal_autocheckpoint=500;", monkeypatch) as raw:
         raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
         with checkpoints.background_checkpoints(interval=0.01) as worker:
             assert worker is not None
@@ -93,16 +97,11 @@ def test_a_file_database_is_checkpointed_in_the_background_and_its_setting_resto
         assert worker.error is None and worker.runs >= 1
         assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 500
         assert _rows_in_the_database_file(tmp_path / "c.sqlite3") == 600
-    finally:
-        wrapper.close()
 
 
 @pytest.mark.django_db
 def test_the_writers_page_cache_is_raised_for_the_block_and_restored(tmp_path, monkeypatch):
-    wrapper = _file_connection(tmp_path / "d.sqlite3", "PRAGMA cache_size=-2048;", monkeypatch)
-    try:
-        wrapper.ensure_connection()
-        raw = wrapper.connection
+    with _file_connection(tmp_path / "d.sqlite3", "PRAGMA cache_size=-2048;", monkeypatch) as raw:
         with checkpoints.background_checkpoints(interval=0.01, cache_mib=64):
             assert raw.execute("PRAGMA cache_size").fetchone()[0] == -65536  # 64 MiB in KiB
         assert raw.execute("PRAGMA cache_size").fetchone()[0] == -2048
@@ -114,5 +113,3 @@ def test_the_writers_page_cache_is_raised_for_the_block_and_restored(tmp_path, m
         with checkpoints.background_checkpoints(interval=0.01, cache_mib=64):
             assert raw.execute("PRAGMA cache_size").fetchone()[0] == -65536
         assert raw.execute("PRAGMA cache_size").fetchone()[0] == 1000
-    finally:
-        wrapper.close()
